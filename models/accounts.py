@@ -1,0 +1,158 @@
+"""Accounts: the opening funnel, the payment list, dormancy, and the balance ledger.
+
+Status codes follow the life of an account: NONE → APPLIED → OPEN ⇄ DORMANT; a failed
+application returns to NONE. Balances are integer VND.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from models.params import ACCOUNT_TYPES, AccountLife, AccountOpening, InitialAccounts
+from models.population import AGE_80_PLUS, MOUNTAIN, Beneficiaries
+
+NONE, APPLIED, OPEN, DORMANT = 0, 1, 2, 3
+STATUS_NAMES = ("none", "applied", "open", "dormant")
+NO_TYPE = -1
+
+
+@dataclass
+class Accounts:
+    status: np.ndarray  # int8
+    type: np.ndarray  # int8 index into ACCOUNT_TYPES, NO_TYPE without an account
+    registered: np.ndarray  # bool: on the account payment list
+    mismatch: np.ndarray  # bool: account details differ from the population database
+    chip_id: np.ndarray  # bool
+    balance_vnd: np.ndarray  # int64
+
+    @property
+    def has_account(self) -> np.ndarray:
+        return (self.status == OPEN) | (self.status == DORMANT)
+
+    def credit(self, idx: np.ndarray, amount_vnd: np.ndarray) -> None:
+        self.balance_vnd[idx] += amount_vnd
+
+    def withdraw(self, idx: np.ndarray, amount_vnd: np.ndarray) -> None:
+        if np.any(amount_vnd > self.balance_vnd[idx]):
+            raise AssertionError("withdrawal larger than the balance")
+        self.balance_vnd[idx] -= amount_vnd
+
+
+def open_accounts(
+    acc: Accounts, idx: np.ndarray, people: Beneficiaries, opening: AccountOpening,
+    life: AccountLife, streams, month: int,  # noqa: ANN001
+) -> None:
+    """Turn the accounts at `idx` into open ones of a drawn type, with a drawn data mismatch."""
+    ids = people.id[idx]
+    shares = np.array([opening.type_shares.get(t, 0.0) for t in ACCOUNT_TYPES])
+    acc.status[idx] = OPEN
+    acc.type[idx] = streams["accounts.type"].categorical(shares, ids, month)
+    acc.mismatch[idx] = streams["accounts.credit_mismatch"].bernoulli(life.credit_mismatch_prob, ids, month)
+
+
+def initial_accounts(
+    people: Beneficiaries, init: InitialAccounts, opening: AccountOpening, life: AccountLife,
+    chip_id_share: float, streams,  # noqa: ANN001
+) -> Accounts:
+    n = people.n
+    acc = Accounts(
+        status=np.full(n, NONE, np.int8),
+        type=np.full(n, NO_TYPE, np.int8),
+        registered=np.zeros(n, bool),
+        mismatch=np.zeros(n, bool),
+        chip_id=streams["population.chip_id"].bernoulli(chip_id_share, people.id),
+        balance_vnd=np.zeros(n, np.int64),
+    )
+    has = streams["accounts.initial"].bernoulli(init.account_share.array()[people.terrain], people.id)
+    idx = np.flatnonzero(has)
+    open_accounts(acc, idx, people, opening, life, streams, -1)
+    acc.registered[idx] = streams["accounts.initial_registered"].bernoulli(
+        init.registered_share, people.id[idx]
+    )
+    return acc
+
+
+def apply_probability(people: Beneficiaries, opening: AccountOpening, idx: np.ndarray) -> np.ndarray:
+    """Monthly chance of applying for an account, by subgroup."""
+    p = np.full(idx.size, opening.monthly_apply_prob)
+    mult = opening.multipliers
+    for name, mask in (
+        ("age_80_plus", people.age_group[idx] == AGE_80_PLUS),
+        ("disabled", people.disabled[idx]),
+        ("ethnic_minority", people.ethnic_minority[idx]),
+        ("smartphone", people.smartphone[idx]),
+        ("mountain", people.terrain[idx] == MOUNTAIN),
+    ):
+        if name in mult:
+            p = np.where(mask, p * mult[name], p)
+    return np.clip(p, 0.0, 1.0)
+
+
+def monthly_update(
+    acc: Accounts,
+    people: Beneficiaries,
+    month: int,
+    opening: AccountOpening,
+    life: AccountLife,
+    rollout_open: np.ndarray,
+    drive_contact_prob: np.ndarray,
+    eligible: np.ndarray,
+    streams,  # noqa: ANN001
+) -> dict[str, int]:
+    """One month of the account funnel. Returns counts of what happened.
+
+    rollout_open: bool per district, the cashless rollout has started there.
+    drive_contact_prob: per beneficiary, chance a drive team met them this month.
+    eligible: bool per beneficiary, still on the programme.
+    """
+    ids = people.id
+    counts: dict[str, int] = {}
+
+    no_id = np.flatnonzero(~acc.chip_id & eligible)
+    got = streams["accounts.chip_id"].bernoulli(opening.monthly_chip_id_prob, ids[no_id], month)
+    acc.chip_id[no_id[got]] = True
+    counts["chip_ids_issued"] = int(got.sum())
+
+    applied = np.flatnonzero(acc.status == APPLIED)
+    success = np.full(applied.size, opening.success_prob)
+    success = np.where(people.immobile[applied], success * opening.proxy_signature_factor, success)
+    ok = streams["accounts.opening_success"].bernoulli(success, ids[applied], month)
+    open_accounts(acc, applied[ok], people, opening, life, streams, month)
+    acc.status[applied[~ok]] = NONE
+    counts["accounts_opened"] = int(ok.sum())
+    counts["applications_failed"] = int((~ok).sum())
+
+    can_apply = (acc.status == NONE) & eligible
+    if opening.needs_chip_id:
+        can_apply &= acc.chip_id
+    cand = np.flatnonzero(can_apply)
+    p_self = apply_probability(people, opening, cand)
+    p = 1.0 - (1.0 - p_self) * (1.0 - drive_contact_prob[cand])
+    applies = streams["accounts.apply"].bernoulli(p, ids[cand], month)
+    acc.status[cand[applies]] = APPLIED
+    counts["applications"] = int(applies.sum())
+
+    open_now = np.flatnonzero(acc.status == OPEN)
+    dormant_now = np.flatnonzero(acc.status == DORMANT)
+    sleeps = streams["accounts.dormancy"].bernoulli(life.monthly_dormancy_prob, ids[open_now], month)
+    wakes = streams["accounts.reactivation"].bernoulli(
+        life.monthly_reactivation_prob, ids[dormant_now], month
+    )
+    acc.status[open_now[sleeps]] = DORMANT
+    acc.status[dormant_now[wakes]] = OPEN
+    counts["went_dormant"] = int(sleeps.sum())
+    counts["reactivated"] = int(wakes.sum())
+
+    flagged = np.flatnonzero(acc.mismatch & (acc.status == OPEN) & ~acc.registered)
+    fixed = streams["accounts.mismatch_fix"].bernoulli(life.monthly_mismatch_fix_prob, ids[flagged], month)
+    acc.mismatch[flagged[fixed]] = False
+
+    waiting = np.flatnonzero(
+        (acc.status == OPEN) & ~acc.registered & rollout_open[people.district] & eligible
+    )
+    joins = streams["accounts.register"].bernoulli(life.monthly_register_prob, ids[waiting], month)
+    acc.registered[waiting[joins]] = True
+    counts["registered"] = int(joins.sum())
+    return counts

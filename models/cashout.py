@@ -1,0 +1,183 @@
+"""Cash-out points: commune payment points, district post-office counters and bank ATMs.
+
+Points are numbered in one index: commune points first (point = commune), then one post office
+per district, then the ATMs. Each point-day is open or closed (weekday, downtime), carries a
+cash float, and serves its arrivals FIFO at its counters (`models.queueing.serve_fifo`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from models.params import POINT_KINDS, CashoutPoints, Geography
+from models.population import Beneficiaries, Communes
+from models.queueing import serve_fifo
+
+COMMUNE_POINT, POST_OFFICE, ATM = 0, 1, 2
+
+# outcomes of one visit, per beneficiary trip
+PAID_FULL, PAID_PART, NO_CASH, NOT_REACHED, CLOSED = 0, 1, 2, 3, 4
+VISIT_OUTCOMES = ("paid_full", "paid_part", "no_cash", "not_reached", "closed")
+
+
+@dataclass
+class Points:
+    kind: np.ndarray  # int8, COMMUNE_POINT / POST_OFFICE / ATM
+    district: np.ndarray  # int32
+    counters: np.ndarray  # int64
+    open_min: np.ndarray  # float64
+    close_min: np.ndarray  # float64
+    service_mean_min: np.ndarray  # float64
+    service_cv: np.ndarray  # float64
+    early_min: np.ndarray  # float64
+    downtime_prob: np.ndarray  # float64
+    open_weekday: np.ndarray  # bool, shape (n_points, 7)
+    fixed_float_vnd: np.ndarray  # int64, -1 where the float is sized from expected demand
+    float_cover: np.ndarray  # float64
+
+    @property
+    def n(self) -> int:
+        return int(self.kind.size)
+
+
+def build_points(geo: Geography, communes: Communes, params: CashoutPoints) -> Points:
+    kinds = [np.full(communes.n, COMMUNE_POINT, np.int8)]
+    district = [communes.district]
+    counters = [np.full(communes.n, params.commune_point.counters, np.int64)]
+    n_districts = len(geo.districts)
+    kinds.append(np.full(n_districts, POST_OFFICE, np.int8))
+    district.append(np.arange(n_districts, dtype=np.int32))
+    counters.append(np.array([d.post_office_counters for d in geo.districts], np.int64))
+    atms = np.array([d.atms for d in geo.districts], np.int64)
+    kinds.append(np.full(int(atms.sum()), ATM, np.int8))
+    district.append(np.repeat(np.arange(n_districts, dtype=np.int32), atms))
+    counters.append(np.full(int(atms.sum()), params.atm.counters, np.int64))
+    kind = np.concatenate(kinds)
+
+    by_kind = [getattr(params, name) for name in POINT_KINDS]
+
+    def per_point(attr: str, dtype: type) -> np.ndarray:
+        return np.array([getattr(k, attr) for k in by_kind], dtype=dtype)[kind]
+
+    weekday = np.zeros((3, 7), bool)
+    for k, kind_params in enumerate(by_kind):
+        weekday[k, kind_params.open_weekdays] = True
+    fixed = np.array(
+        [-1 if k.float_vnd_per_day is None else k.float_vnd_per_day for k in by_kind], np.int64
+    )
+    return Points(
+        kind=kind,
+        district=np.concatenate(district),
+        counters=np.concatenate(counters),
+        open_min=per_point("open_min", np.float64),
+        close_min=per_point("close_min", np.float64),
+        service_mean_min=per_point("service_mean_min", np.float64),
+        service_cv=per_point("service_cv", np.float64),
+        early_min=per_point("early_arrival_min", np.float64),
+        downtime_prob=per_point("downtime_prob", np.float64),
+        open_weekday=weekday[kind],
+        fixed_float_vnd=fixed[kind],
+        float_cover=per_point("float_cover", np.float64),
+    )
+
+
+def home_points(
+    people: Beneficiaries, communes: Communes, points: Points, streams  # noqa: ANN001
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(commune point, district post office, nearest ATM) of each beneficiary.
+
+    A district without ATMs sends its bank customers to the ATMs of the district that has most.
+    """
+    commune_point = people.commune.astype(np.int64)
+    post_office = communes.n + people.district.astype(np.int64)
+    atm_index = np.flatnonzero(points.kind == ATM)
+    n_districts = int(points.district[points.kind == POST_OFFICE].size)
+    counts = np.bincount(points.district[atm_index], minlength=n_districts)
+    first = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    if atm_index.size == 0:
+        return commune_point, post_office, post_office.copy()
+    fallback = int(np.argmax(counts))
+    district = np.where(counts[people.district] > 0, people.district, fallback)
+    slot = streams["points.nearest_atm"].integers(counts[district], people.id)
+    atm = atm_index[first[district] + slot]
+    return commune_point, post_office, atm
+
+
+@dataclass
+class DayService:
+    """What happened at the points on one day: per visit, and per point."""
+
+    wait_min: np.ndarray
+    service_min: np.ndarray
+    paid_vnd: np.ndarray
+    outcome: np.ndarray  # VISIT_OUTCOMES codes
+    point_open: np.ndarray  # bool per point
+    point_down: np.ndarray  # bool per point
+    float_vnd: np.ndarray  # int64 per point, cash delivered today
+    float_left_vnd: np.ndarray  # int64 per point, cash returned to the vault at day's end
+
+
+def point_status(points: Points, weekday: int, day_key: int, streams) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
+    """(open, down) per point for one day; `day_key` numbers the day in the run."""
+    scheduled = points.open_weekday[:, weekday]
+    down = streams["points.downtime"].bernoulli(points.downtime_prob, np.arange(points.n), day_key)
+    down &= scheduled
+    return scheduled & ~down, down
+
+
+def serve_day(
+    points: Points,
+    point_open: np.ndarray,
+    point_down: np.ndarray,
+    float_vnd: np.ndarray,
+    visit_point: np.ndarray,
+    visit_key: np.ndarray,
+    demand_vnd: np.ndarray,
+    day_key: int,
+    partial_payout: bool,
+    streams,  # noqa: ANN001
+) -> DayService:
+    """Serve one day's visits. `visit_key` is the visitor's id, keying their draws."""
+    n = visit_point.size
+    opening = points.open_min[visit_point]
+    span = points.close_min[visit_point] - opening + points.early_min[visit_point]
+    # arrivals bunch in the morning; nobody sets out for the last tenth of the opening hours
+    u = streams["points.arrival"].uniform(visit_key, day_key)
+    arrival = opening - points.early_min[visit_point] + 0.9 * span * u**1.5
+    service = streams["points.service"].lognormal_mean_cv(
+        points.service_mean_min[visit_point], points.service_cv[visit_point], visit_key, day_key
+    )
+    wait = np.zeros(n)
+    paid = np.zeros(n, np.int64)
+    outcome = np.full(n, CLOSED, np.int8)
+    left = float_vnd.copy()
+    at_open = point_open[visit_point]
+    if at_open.any():
+        sel = np.flatnonzero(at_open)
+        result = serve_fifo(
+            visit_point[sel],
+            arrival[sel],
+            service[sel],
+            demand_vnd[sel],
+            points.counters,
+            points.open_min,
+            points.close_min,
+            left,
+            partial_payout,
+        )
+        wait[sel] = result.wait_min
+        paid[sel] = result.paid_vnd
+        outcome[sel] = result.outcome
+    left[~point_open] = 0
+    return DayService(
+        wait_min=wait,
+        service_min=np.where(outcome <= PAID_PART, service, 0.0),
+        paid_vnd=paid,
+        outcome=outcome,
+        point_open=point_open,
+        point_down=point_down,
+        float_vnd=np.where(point_open, float_vnd, 0),
+        float_left_vnd=left,
+    )

@@ -1,0 +1,439 @@
+"""Parameter blocks of the domain, validated and frozen (pydantic v2, unknown keys forbidden).
+
+Every default lives here, once, with its unit in the field name or description and its source
+(or the word *assumption*) in the description. Scenario files set these blocks; `sim.scenario`
+composes them into a whole scenario and checks cross-references.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+TERRAINS = ("urban", "rural", "mountain")
+CATEGORIES = ("social_assistance", "merit", "pension")
+ACCOUNT_TYPES = ("bank", "mobile_money", "postal_ewallet")
+POINT_KINDS = ("commune_point", "post_office", "atm")
+AGE_GROUPS = ("under_60", "age_60_79", "age_80_plus")
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+PositiveMinutes = Annotated[float, Field(gt=0.0)]
+Vnd = Annotated[int, Field(ge=0, description="integer VND")]
+
+_YM = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+def _check_month(value: object) -> str:
+    if isinstance(value, dt.date):
+        return f"{value.year:04d}-{value.month:02d}"
+    text = str(value).strip()
+    match = _YM.match(text)
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        raise ValueError(f"must be a month written YYYY-MM, such as 2023-05 (got {value!r})")
+    return text
+
+
+Month = Annotated[str, BeforeValidator(_check_month), Field(pattern=_YM.pattern)]
+"""A calendar month written ``YYYY-MM``."""
+
+
+def month_index(month: str) -> int:
+    """Months since year 0, so that differences give month offsets."""
+    year, mon = month.split("-")
+    return int(year) * 12 + int(mon) - 1
+
+
+def month_offset(start: str, month: str) -> int:
+    """Months from `start` to `month` (both YYYY-MM)."""
+    return month_index(month) - month_index(start)
+
+
+def month_label(start: str, offset: int) -> str:
+    index = month_index(start) + offset
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def shares_sum_to_one(values: dict[str, float], what: str) -> dict[str, float]:
+    total = sum(values.values())
+    if abs(total - 1.0) > 1e-6:
+        raise ValueError(f"{what} must sum to 1 (got {total:.6g}); rescale the shares")
+    return values
+
+
+class TerrainShares(Frozen):
+    urban: Share = 0.0
+    rural: Share = 0.0
+    mountain: Share = 0.0
+
+    @model_validator(mode="after")
+    def _sum(self) -> TerrainShares:
+        shares_sum_to_one(self.model_dump(), "terrain shares")
+        return self
+
+
+class ByTerrain(Frozen):
+    """A value for each terrain class."""
+
+    urban: float
+    rural: float
+    mountain: float
+
+    def array(self):  # noqa: ANN201
+        import numpy as np
+
+        return np.array([self.urban, self.rural, self.mountain], dtype=np.float64)
+
+
+class ProbByTerrain(ByTerrain):
+    urban: Probability
+    rural: Probability
+    mountain: Probability
+
+
+class TravelTime(Frozen):
+    """One-way travel time, lognormal across beneficiaries of a terrain class."""
+
+    mean_min: ByTerrain = Field(description="mean one-way travel time, minutes")
+    cv: Annotated[float, Field(gt=0.0, le=5.0)] = Field(
+        0.6, description="coefficient of variation across beneficiaries (assumption)"
+    )
+
+    @field_validator("mean_min")
+    @classmethod
+    def _positive(cls, value: ByTerrain) -> ByTerrain:
+        if min(value.urban, value.rural, value.mountain) <= 0:
+            raise ValueError("travel times must be > 0 minutes")
+        return value
+
+
+# --------------------------------------------------------------------------- geography
+
+
+class District(Frozen):
+    name: str = Field(min_length=1)
+    communes: int = Field(ge=1, description="number of communes (commune-level units)")
+    beneficiaries: int = Field(ge=0, description="monthly-benefit recipients living in the district")
+    terrain: TerrainShares = Field(description="share of the district's communes in each terrain class")
+    ethnic_minority_share: Share = Field(description="share of beneficiaries of an ethnic minority")
+    post_office_counters: int = Field(2, ge=1, description="counters at the district post office")
+    atms: int = Field(ge=0, description="bank ATMs in the district")
+    cashless_start: Month = Field(
+        description="month (YYYY-MM) from which beneficiaries here can be paid into accounts"
+    )
+    commune_beneficiaries: list[Annotated[int, Field(ge=0)]] | None = Field(
+        None,
+        description="beneficiaries in each commune; None: split the district's total across "
+        "its communes by random commune sizes",
+    )
+
+    @model_validator(mode="after")
+    def _commune_counts(self) -> District:
+        counts = self.commune_beneficiaries
+        if counts is not None:
+            if len(counts) != self.communes:
+                raise ValueError(
+                    f"commune_beneficiaries lists {len(counts)} communes but communes is {self.communes}"
+                )
+            if sum(counts) != self.beneficiaries:
+                raise ValueError(
+                    f"commune_beneficiaries sums to {sum(counts)} but beneficiaries is {self.beneficiaries}"
+                )
+        return self
+
+
+
+class Geography(Frozen):
+    province: str = Field(min_length=1)
+    districts: list[District] = Field(min_length=1)
+    travel_to_commune_point: TravelTime
+    travel_to_town: TravelTime = Field(
+        description="to the district post office or the nearest bank ATM"
+    )
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Geography:
+        names = [d.name for d in self.districts]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"district names must be unique; repeated: {', '.join(dupes)}")
+        return self
+
+    @property
+    def n_communes(self) -> int:
+        return sum(d.communes for d in self.districts)
+
+    @property
+    def n_beneficiaries(self) -> int:
+        return sum(d.beneficiaries for d in self.districts)
+
+
+# --------------------------------------------------------------------------- population
+
+
+class DatedAmount(Frozen):
+    start: Month = Field(description="first month (YYYY-MM) the amount applies")
+    vnd: Vnd
+
+
+
+class CategoryParams(Frozen):
+    share: Share = Field(description="share of the province's beneficiaries in this category")
+    coefficients: dict[str, Share] | None = Field(
+        None,
+        description="social assistance: allowance = base level × coefficient; "
+        "share of recipients by coefficient (keys such as '1.5')",
+    )
+    amount: list[DatedAmount] | None = Field(
+        None, description="merit allowances and pensions: monthly amount, VND, dated"
+    )
+
+    @field_validator("coefficients")
+    @classmethod
+    def _coefficients(cls, value: dict[str, float] | None) -> dict[str, float] | None:
+        if value is None:
+            return value
+        for key in value:
+            try:
+                coef = float(key)
+            except ValueError:
+                raise ValueError(f"coefficient keys must be numbers such as '1.5' (got {key!r})") from None
+            if not 0 < coef <= 10:
+                raise ValueError(f"coefficients must be in (0, 10] (got {key})")
+        return shares_sum_to_one(value, "coefficient shares")
+
+
+class Population(Frozen):
+    categories: dict[Literal["social_assistance", "merit", "pension"], CategoryParams]
+    base_level: list[DatedAmount] = Field(
+        min_length=1, description="social-assistance base level, VND/month, dated"
+    )
+    age_groups: dict[Literal["under_60", "age_60_79", "age_80_plus"], Share]
+    disabled_share: Share
+    immobile_share: Share = Field(description="share who cannot travel to a point (home delivery)")
+    chip_id_share: Share = Field(description="share holding a chip ID card at the start")
+    smartphone_share: ProbByTerrain = Field(description="share owning a smartphone, by terrain")
+
+    @model_validator(mode="after")
+    def _check(self) -> Population:
+        shares_sum_to_one({k: v.share for k, v in self.categories.items()}, "category shares")
+        shares_sum_to_one(dict(self.age_groups), "age-group shares")
+        for name, cat in self.categories.items():
+            if name == "social_assistance" and cat.share > 0 and not cat.coefficients:
+                raise ValueError("social_assistance needs `coefficients` (allowance = base × coefficient)")
+            if name != "social_assistance" and cat.share > 0 and not cat.amount:
+                raise ValueError(f"{name} needs `amount`: a dated list of monthly amounts in VND")
+        return self
+
+
+# --------------------------------------------------------------------------- payment run
+
+
+class DayWindow(Frozen):
+    first_day: int = Field(ge=1, le=31)
+    last_day: int = Field(ge=1, le=31)
+
+    @model_validator(mode="after")
+    def _order(self) -> DayWindow:
+        if self.last_day < self.first_day:
+            raise ValueError(f"last_day ({self.last_day}) must be ≥ first_day ({self.first_day})")
+        return self
+
+
+class PaymentRun(Frozen):
+    run_start_day: int = Field(1, ge=1, le=28, description="day of the month the list and funds arrive")
+    commune_window: DayWindow = Field(description="cash at commune payment points")
+    counter_window: DayWindow = Field(description="cash at district post-office counters")
+    suspend_after_months: int = Field(3, ge=1, description="consecutive months uncollected")
+    stop_after_suspended_months: int = Field(3, ge=1)
+
+    @model_validator(mode="after")
+    def _windows(self) -> PaymentRun:
+        if self.counter_window.first_day <= self.commune_window.last_day:
+            raise ValueError("counter_window must start after commune_window ends")
+        if self.commune_window.first_day <= self.run_start_day:
+            raise ValueError("commune_window must start after run_start_day")
+        if self.counter_window.last_day > 28:
+            raise ValueError("counter_window.last_day must be ≤ 28 so every month has it")
+        return self
+
+
+# --------------------------------------------------------------------------- assumptions
+
+
+class InitialAccounts(Frozen):
+    account_share: ProbByTerrain = Field(description="share with an open account at the start")
+    registered_share: Probability = Field(
+        description="of those, share already on the account payment list at the start"
+    )
+
+
+class AccountOpening(Frozen):
+    monthly_apply_prob: Probability = Field(description="monthly chance an unbanked ID holder applies")
+    multipliers: dict[
+        Literal["age_80_plus", "disabled", "ethnic_minority", "smartphone", "mountain"],
+        Annotated[float, Field(ge=0.0, le=20.0)],
+    ] = Field(default_factory=dict, description="relative applying rate for each subgroup")
+    needs_chip_id: bool = True
+    monthly_chip_id_prob: Probability = Field(description="monthly chance someone without a chip ID gets one")
+    success_prob: Probability = Field(description="chance an application ends in an open account")
+    proxy_signature_factor: Probability = Field(
+        description="success multiplier for the immobile, whose proxy must sign with them"
+    )
+    type_shares: dict[Literal["bank", "mobile_money", "postal_ewallet"], Share]
+
+    @field_validator("type_shares")
+    @classmethod
+    def _types(cls, value: dict[str, float]) -> dict[str, float]:
+        return shares_sum_to_one(value, "account type shares")
+
+
+class AccountLife(Frozen):
+    monthly_register_prob: Probability = Field(
+        description="monthly chance an account holder is put on the account payment list, "
+        "once the district's cashless rollout has started"
+    )
+    credit_mismatch_prob: Probability = Field(
+        description="chance a new account's details do not match the population database, "
+        "so credits fail and are returned"
+    )
+    monthly_mismatch_fix_prob: Probability
+    monthly_dormancy_prob: Probability
+    monthly_reactivation_prob: Probability
+
+
+class Verification(Frozen):
+    db_mismatch_share: Probability = Field(
+        description="share of payment-list records not matched in the population database at the start"
+    )
+    monthly_fix_prob: Probability = Field(description="monthly chance a held record is fixed")
+
+
+class CashoutBehaviour(Frozen):
+    mode_shares: dict[Literal["all_at_once", "partial", "keep_balance"], Share] = Field(
+        description="what account holders do with a credit; keep_balance needs a smartphone"
+    )
+    partial_fraction: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.5
+    mean_delay_days: Annotated[float, Field(ge=0.0, le=30.0)] = Field(
+        description="mean days from credit to cash-out"
+    )
+    point_by_account_type: dict[
+        Literal["bank", "mobile_money", "postal_ewallet"], Literal["atm", "post_office"]
+    ]
+
+    @field_validator("mode_shares")
+    @classmethod
+    def _modes(cls, value: dict[str, float]) -> dict[str, float]:
+        return shares_sum_to_one(value, "cash-out mode shares")
+
+
+class CashCollection(Frozen):
+    mean_first_delay_days: Annotated[float, Field(ge=0.0, le=20.0)] = Field(
+        description="mean days after the window opens before a cash recipient first goes"
+    )
+    retry_prob: Probability = Field(description="chance of trying again after a failed trip")
+    mean_retry_delay_days: Annotated[float, Field(ge=0.0, le=20.0)]
+    counter_visit_prob: ProbByTerrain = Field(
+        description="chance someone not paid in the commune window goes to the district counter"
+    )
+    monthly_absent_prob: Probability = Field(description="chance a cash recipient does not try at all")
+    home_delivery_takeup: Probability = Field(
+        description="share of the eligible (80+ or immobile) who are paid at home"
+    )
+    resume_prob: Probability = Field(description="monthly chance a suspended beneficiary claims again")
+
+
+class PointKind(Frozen):
+    counters: int = Field(ge=1, description="counters (servers) per point")
+    open_min: float = Field(ge=0.0, lt=1440.0, description="opening time, minutes after midnight")
+    close_min: float = Field(gt=0.0, le=1440.0, description="closing time, minutes after midnight")
+    open_weekdays: list[Annotated[int, Field(ge=0, le=6)]] = Field(
+        default=[0, 1, 2, 3, 4, 5, 6], description="0 = Monday … 6 = Sunday"
+    )
+    service_mean_min: PositiveMinutes
+    service_cv: Annotated[float, Field(gt=0.0, le=5.0)] = 0.5
+    early_arrival_min: float = Field(
+        0.0, ge=0.0, le=600.0, description="how long before opening the first arrivals come"
+    )
+    downtime_prob: Probability = Field(description="chance the point is down (power, network) on a day")
+    float_vnd_per_day: Vnd | None = Field(
+        None, description="cash delivered per open day; None: sized from the day's list"
+    )
+    float_cover: Annotated[float, Field(gt=0.0, le=100.0)] = Field(
+        1.5, description="cash delivered ÷ expected demand of the day, when sized from the list"
+    )
+
+    @model_validator(mode="after")
+    def _hours(self) -> PointKind:
+        if self.close_min <= self.open_min:
+            raise ValueError(f"close_min ({self.close_min}) must be after open_min ({self.open_min})")
+        return self
+
+
+class CashoutPoints(Frozen):
+    commune_point: PointKind
+    post_office: PointKind
+    atm: PointKind
+    partial_payout: bool = Field(
+        description="when cash runs short: True pays what is left, False says come back tomorrow"
+    )
+
+
+class Costs(Frozen):
+    fee_per_account_credit_vnd: Vnd
+    fee_per_cash_payment_vnd: Vnd
+    fee_per_home_delivery_vnd: Vnd
+    staff_per_point_day_vnd: Vnd = Field(description="commune point staffing, per open day")
+    cash_transport_per_point_day_vnd: Vnd = Field(description="escorted cash delivery, per point-day")
+    withdrawal_fee_vnd: Vnd = Field(description="fee a beneficiary pays per ATM or e-wallet cash-out")
+    travel_cost_vnd_per_min: Vnd = Field(description="beneficiary's money cost of travel, per minute")
+    value_of_time_vnd_per_hour: Vnd
+
+
+class Assumptions(Frozen):
+    """Assumed values, kept in one block so calibration can find and free them."""
+
+    initial_accounts: InitialAccounts
+    opening: AccountOpening
+    account_life: AccountLife
+    verification: Verification
+    cashout: CashoutBehaviour
+    collection: CashCollection
+    points: CashoutPoints
+    costs: Costs
+
+
+# --------------------------------------------------------------------------- interventions
+
+
+class Drive(Frozen):
+    """An account-opening drive: teams visit communes and open accounts on the spot."""
+
+    name: str = "drive"
+    start: Month
+    end: Month
+    districts: list[str] | None = Field(None, description="None: every district")
+    teams: int = Field(ge=1)
+    communes_per_team_per_month: int = Field(ge=1)
+    targeting: Literal["largest_first", "remote_first", "random"] = "largest_first"
+    reach: Probability = Field(description="share of a visited commune's unbanked that the team meets")
+    apply_prob: Probability = Field(description="chance a beneficiary met by the team applies")
+    revisit: bool = Field(False, description="start again once every commune has been visited")
+
+
+    @model_validator(mode="after")
+    def _order(self) -> Drive:
+        if month_index(self.end) < month_index(self.start):
+            raise ValueError(f"end ({self.end}) must not be before start ({self.start})")
+        return self
+
+
+class Interventions(Frozen):
+    drives: list[Drive] = Field(default_factory=list)

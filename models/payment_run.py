@@ -1,0 +1,551 @@
+"""The monthly payment run, from the payment list to month-end reconciliation.
+
+Each month:
+1. suspended beneficiaries may claim again (or are stopped), the account funnel moves, and the
+   month's entitlement is added to what each beneficiary is owed;
+2. the payment list is verified against the population database: unmatched records are held;
+3. the list splits into the account channel and the cash channel (home delivery for the
+   eligible who take it up);
+4. account credits land the day after the run starts; a failed credit is returned and the
+   beneficiary falls back to cash next month; account holders then cash out at an ATM or a
+   post office, or keep a balance;
+5. cash is paid at commune points in the commune window and at district post-office counters
+   in the counter window; failed trips (closed, no cash, not reached) are retried;
+6. at month end, unpaid cash recipients count a month uncollected, and are suspended after
+   `suspend_after_months`; the month is reconciled to the dong.
+
+Money is integer VND. Draws come from named streams keyed by beneficiary id and month.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from models import accounts as acc_mod
+from models.cashout import (
+    ATM,
+    COMMUNE_POINT,
+    NO_CASH,
+    NOT_REACHED,
+    PAID_FULL,
+    PAID_PART,
+    POST_OFFICE,
+    Points,
+    build_points,
+    home_points,
+    point_status,
+    serve_day,
+)
+from models.params import ACCOUNT_TYPES, Assumptions, Geography, PaymentRun, Population, month_label
+from models.population import (
+    Beneficiaries,
+    Communes,
+    build_beneficiaries,
+    build_communes,
+    entitlements,
+)
+
+ACTIVE, SUSPENDED, STOPPED = 0, 1, 2
+
+CH_NONE, CH_ACCOUNT, CH_CASH_COMMUNE, CH_CASH_COUNTER, CH_HOME, CH_CASH_PENDING = 0, 1, 2, 3, 4, 5
+CHANNELS = ("none", "account", "cash_commune", "cash_counter", "home", "cash_unpaid")
+
+ST_PAID, ST_PARTIAL, ST_HELD, ST_RETURNED, ST_UNCOLLECTED, ST_SUSPENDED, ST_STOPPED = range(7)
+STATUSES = ("paid", "partial", "held", "returned", "uncollected", "suspended", "stopped")
+
+MODE_ALL, MODE_PARTIAL, MODE_KEEP = 0, 1, 2
+NO_DAY = -1
+
+
+class ConservationError(AssertionError):
+    """Money was created or lost: a bug, never an input problem."""
+
+
+@dataclass
+class MonthRecord:
+    """Everything that happened to each beneficiary in one month (arrays over `rows`)."""
+
+    month: int
+    rows: np.ndarray  # indices of the beneficiaries with a row this month
+    columns: dict[str, np.ndarray]
+    ledger: dict[str, int]
+    points: dict[str, np.ndarray]
+    visits: dict[str, np.ndarray]
+    funnel: dict[str, int]
+
+
+@dataclass
+class Province:
+    """The simulated province: its people, points and the state that changes month to month."""
+
+    geo: Geography
+    pop: Population
+    run: PaymentRun
+    assume: Assumptions
+    start: str
+    streams: object
+    communes: Communes = field(init=False)
+    people: Beneficiaries = field(init=False)
+    points: Points = field(init=False)
+    accounts: acc_mod.Accounts = field(init=False)
+
+    def __post_init__(self) -> None:
+        s = self.streams
+        self.communes = build_communes(self.geo, s)
+        self.people = build_beneficiaries(self.geo, self.pop, self.communes, s)
+        self.points = build_points(self.geo, self.communes, self.assume.points)
+        self.commune_point, self.post_office, self.atm = home_points(
+            self.people, self.communes, self.points, s
+        )
+        a = self.assume
+        self.accounts = acc_mod.initial_accounts(
+            self.people, a.initial_accounts, a.opening, a.account_life, self.pop.chip_id_share, s
+        )
+        n = self.people.n
+        ids = self.people.id
+        self.state = np.full(n, ACTIVE, np.int8)
+        self.owed_vnd = np.zeros(n, np.int64)
+        self.suspended_vnd = np.zeros(n, np.int64)
+        self.months_uncollected = np.zeros(n, np.int16)
+        self.months_suspended = np.zeros(n, np.int16)
+        self.db_mismatch = s["verification.db_mismatch"].bernoulli(a.verification.db_mismatch_share, ids)
+        self.fallback_cash = np.zeros(n, bool)
+        self.home_takeup = self.people.home_eligible & s["collection.home_takeup"].bernoulli(
+            a.collection.home_delivery_takeup, ids
+        )
+        shares = np.array([a.cashout.mode_shares.get(m, 0.0) for m in ("all_at_once", "partial", "keep_balance")])
+        mode = s["cashout.mode"].categorical(shares, ids).astype(np.int8)
+        # a balance kept for spending needs a phone to spend it with
+        self.cashout_mode = np.where((mode == MODE_KEEP) & ~self.people.smartphone, MODE_ALL, mode)
+        type_point = {"atm": ATM, "post_office": POST_OFFICE}
+        self.point_kind_by_type = np.array(
+            [type_point[a.cashout.point_by_account_type.get(t, "post_office")] for t in ACCOUNT_TYPES],
+            np.int8,
+        )
+        self.drive_contact_prob = np.zeros(n)
+        self.rollout_month = np.array(
+            [_months_between(self.start, d.cashless_start) for d in self.geo.districts]
+        )
+        self.day_serial = 0
+
+    # ------------------------------------------------------------------ calendar
+
+    def month_days(self, month: int) -> list[dt.date]:
+        label = month_label(self.start, month)
+        year, mon = (int(x) for x in label.split("-"))
+        return [dt.date(year, mon, d) for d in range(1, calendar.monthrange(year, mon)[1] + 1)]
+
+    # ------------------------------------------------------------------ month start
+
+    def begin_month(self, month: int) -> None:
+        s, a, people = self.streams, self.assume, self.people
+        ids = people.id
+        n = people.n
+        label = month_label(self.start, month)
+        self.m = month
+        self.ledger = dict.fromkeys(
+            ("owed_start", "suspended_start", "entitled", "credited", "paid_cash_commune",
+             "paid_cash_counter", "paid_home", "forfeited", "returned", "held",
+             "balance_start", "withdrawn", "float_delivered", "float_paid", "float_returned"), 0)
+        self.ledger["owed_start"] = int(self.owed_vnd.sum())
+        self.ledger["suspended_start"] = int(self.suspended_vnd.sum())
+        self.ledger["balance_start"] = int(self.accounts.balance_vnd.sum())
+
+        # suspended beneficiaries claim again, or are stopped (Circular 02/2021)
+        susp = np.flatnonzero(self.state == SUSPENDED)
+        resume = s["collection.resume"].bernoulli(a.collection.resume_prob, ids[susp], month)
+        back = susp[resume]
+        self.state[back] = ACTIVE
+        self.owed_vnd[back] += self.suspended_vnd[back]
+        self.suspended_vnd[back] = 0
+        self.months_uncollected[back] = 0
+        self.months_suspended[back] = 0
+        still = susp[~resume]
+        self.months_suspended[still] += 1
+        stop = still[self.months_suspended[still] > self.run.stop_after_suspended_months]
+        self.ledger["forfeited"] = int(self.suspended_vnd[stop].sum())
+        self.suspended_vnd[stop] = 0
+        self.state[stop] = STOPPED
+
+        self.rows = np.flatnonzero(self.state != STOPPED)
+        active = self.state == ACTIVE
+        self.funnel = acc_mod.monthly_update(
+            self.accounts, people, month, a.opening, a.account_life,
+            self.rollout_month <= month, self.drive_contact_prob, active, s,
+        )
+        self.drive_reached = self.drive_contact_prob > 0
+        self.drive_contact_prob[:] = 0.0
+
+        ent = np.where(active, entitlements(people, self.pop, label), 0)
+        self.entitled_vnd = ent
+        self.owed_vnd += ent
+        self.ledger["entitled"] = int(ent.sum())
+        self.owed_start_vnd = self.owed_vnd.copy()  # after the entitlement: what is due now
+
+        # verification against the population database: unmatched records are held
+        held_now = np.flatnonzero(self.db_mismatch & active)
+        fixed = s["verification.fix"].bernoulli(a.verification.monthly_fix_prob, ids[held_now], month)
+        self.db_mismatch[held_now[fixed]] = False
+        held = self.db_mismatch & active
+
+        # per-month working columns
+        self.channel = np.full(n, CH_NONE, np.int8)
+        self.status = np.where(self.state == SUSPENDED, ST_SUSPENDED, ST_PAID).astype(np.int8)
+        self.status[held] = ST_HELD
+        self.paid_vnd = np.zeros(n, np.int64)
+        self.day_in_hand = np.full(n, NO_DAY, np.int16)
+        self.wait_min = np.zeros(n)
+        self.travel_min = np.zeros(n)
+        self.service_min = np.zeros(n)
+        self.trips = np.zeros(n, np.int16)
+        self.withdrawals = np.zeros(n, np.int16)
+        self.withdrawn_vnd = np.zeros(n, np.int64)
+        self.cash_transactions = np.zeros(n, np.int16)
+        self.next_day = np.full(n, NO_DAY, np.int16)
+        self.withdraw_day = np.full(n, NO_DAY, np.int16)
+        self.withdraw_due = np.zeros(n, np.int64)
+
+        payable = active & ~held & (self.owed_vnd > 0)
+        acct = self.accounts
+        on_list = acct.registered & acct.has_account & ~self.fallback_cash
+        self.fallback_cash[:] = False
+        self.account_channel = np.flatnonzero(payable & on_list)
+        cash = payable & ~on_list
+        home = cash & self.home_takeup
+        self.home = np.flatnonzero(home)
+        self.channel[self.account_channel] = CH_ACCOUNT
+        self.channel[self.home] = CH_HOME
+        self.cash_list = np.flatnonzero(cash & ~home)
+        self.channel[self.cash_list] = CH_CASH_PENDING
+        self.status[cash] = ST_UNCOLLECTED  # until paid
+
+        window = self.run.commune_window
+        self.home_day = (
+            window.first_day
+            + s["collection.home_day"].integers(window.last_day - window.first_day + 1, ids[self.home], month)
+        ).astype(np.int16)
+        cl = self.cash_list
+        absent = s["collection.absent"].bernoulli(a.collection.monthly_absent_prob, ids[cl], month)
+        delay = np.floor(s["collection.first_delay"].exponential(a.collection.mean_first_delay_days, ids[cl], month))
+        first = window.first_day + delay
+        self.next_day[cl] = np.where(absent, NO_DAY, self._into_windows(cl, first, 0)).astype(np.int16)
+
+    def _into_windows(self, idx: np.ndarray, day: np.ndarray, attempt: int) -> np.ndarray:
+        """Move planned trip days past the commune window into the counter window, or drop them."""
+        cw, kw = self.run.commune_window, self.run.counter_window
+        day = np.asarray(day, np.float64)
+        late = day > cw.last_day
+        if late.any():
+            goes = self.streams["collection.counter_visit"].bernoulli(
+                self.assume.collection.counter_visit_prob.array()[self.people.terrain[idx]],
+                self.people.id[idx], self.m, attempt,
+            )
+            day = np.where(late, np.where(goes, np.maximum(day, kw.first_day), NO_DAY), day)
+        day = np.where(day > kw.last_day, NO_DAY, day)
+        return day
+
+    # ------------------------------------------------------------------ one day
+
+    def run_day(self, day: dt.date) -> dict[str, np.ndarray]:
+        """Credits, home deliveries and the day's trips to cash-out points."""
+        d = day.day
+        s, a, people = self.streams, self.assume, self.people
+        self.day_serial += 1
+        day_key = self.day_serial
+        if d == self.run.run_start_day + 1:
+            self._credit(d)
+        if self.home.size:
+            due = self.home[self.home_day == d]
+            due = due[self.owed_vnd[due] > 0]
+            self.paid_vnd[due] += self.owed_vnd[due]
+            self.ledger["paid_home"] += int(self.owed_vnd[due].sum())
+            self.owed_vnd[due] = 0
+            self.day_in_hand[due] = d
+            self.status[due] = ST_PAID
+
+        cl = self.cash_list
+        cash_today = cl[self.next_day[cl] == d]
+        wd_all = np.flatnonzero(self.withdraw_day == d)
+        cw = self.run.commune_window
+        in_commune_window = cw.first_day <= d <= cw.last_day
+        cash_point = self.commune_point[cash_today] if in_commune_window else self.post_office[cash_today]
+        wd_kind = self.point_kind_by_type[self.accounts.type[wd_all]]
+        wd_point = np.where(wd_kind == ATM, self.atm[wd_all], self.post_office[wd_all])
+        who = np.concatenate([cash_today, wd_all])
+        point = np.concatenate([cash_point, wd_point])
+        demand = np.concatenate([self.owed_vnd[cash_today], self.withdraw_due[wd_all]])
+        is_cash = np.zeros(who.size, bool)
+        is_cash[: cash_today.size] = True
+
+        weekday = day.weekday()
+        point_open, point_down = point_status(self.points, weekday, day_key, s)
+        float_vnd = self._floats(d, point_open, cash_today, cash_point, wd_point, demand[cash_today.size:])
+        result = serve_day(
+            self.points, point_open, point_down, float_vnd, point, people.id[who], demand, day_key,
+            a.points.partial_payout, s,
+        )
+
+        travel = np.where(
+            self.points.kind[point] == COMMUNE_POINT,
+            people.travel_commune_min[who],
+            people.travel_town_min[who],
+        )
+        np.add.at(self.trips, who, 1)
+        np.add.at(self.travel_min, who, 2.0 * travel)
+        np.add.at(self.wait_min, who, result.wait_min)
+        np.add.at(self.service_min, who, result.service_min)
+        paid = result.paid_vnd
+
+        # cash recipients
+        c = slice(0, cash_today.size)
+        ci, cpaid = cash_today, paid[c]
+        self.owed_vnd[ci] -= cpaid
+        self.paid_vnd[ci] += cpaid
+        got = cpaid > 0
+        self.cash_transactions[ci[got]] += 1
+        where = CH_CASH_COMMUNE if in_commune_window else CH_CASH_COUNTER
+        self.channel[ci[got]] = where
+        key = "paid_cash_commune" if in_commune_window else "paid_cash_counter"
+        self.ledger[key] += int(cpaid.sum())
+        done = self.owed_vnd[ci] == 0
+        self.status[ci[done]] = ST_PAID
+        self.status[ci[got & ~done]] = ST_PARTIAL
+        self.day_in_hand[ci[done]] = d
+        self.next_day[ci[done]] = NO_DAY
+        again = ci[~done]
+        self._plan_retry(again, d, self.next_day)
+
+        # account holders cashing out
+        w = slice(cash_today.size, None)
+        wi, wpaid = wd_all, paid[w]
+        self.accounts.withdraw(wi, wpaid)
+        self.withdrawn_vnd[wi] += wpaid
+        self.ledger["withdrawn"] += int(wpaid.sum())
+        self.withdraw_due[wi] -= wpaid
+        self.withdrawals[wi[wpaid > 0]] += 1
+        finished = self.withdraw_due[wi] == 0
+        first_cash = finished & (self.day_in_hand[wi] == NO_DAY)
+        self.day_in_hand[wi[first_cash]] = d
+        self.withdraw_day[wi[finished]] = NO_DAY
+        self._plan_retry(wi[~finished], d, self.withdraw_day)
+
+        self.ledger["float_delivered"] += int(result.float_vnd.sum())
+        self.ledger["float_paid"] += int(paid.sum())
+        self.ledger["float_returned"] += int(result.float_left_vnd.sum())
+        self._point_days.append((d, result, point, is_cash))
+        return {}
+
+    def _floats(self, d: int, point_open: np.ndarray, cash_today, cash_point, wd_point, wd_demand) -> np.ndarray:  # noqa: ANN001
+        """Cash delivered to each point today: fixed, or sized from the demand still expected."""
+        pts = self.points
+        fixed = pts.fixed_float_vnd
+        cw, kw = self.run.commune_window, self.run.counter_window
+        cl = self.cash_list
+        pending = cl[self.owed_vnd[cl] > 0]
+        expected = np.zeros(pts.n)
+        if cw.first_day <= d <= cw.last_day:
+            remaining_days = cw.last_day - d + 1
+            expected += np.bincount(
+                self.commune_point[pending], weights=self.owed_vnd[pending], minlength=pts.n
+            ) / remaining_days
+        elif kw.first_day <= d <= kw.last_day:
+            remaining_days = kw.last_day - d + 1
+            expected += np.bincount(
+                self.post_office[pending], weights=self.owed_vnd[pending], minlength=pts.n
+            ) / remaining_days
+        # withdrawals: the balances expected over the rest of the month, spread evenly
+        expected += np.bincount(wd_point, weights=wd_demand, minlength=pts.n)
+        sized = np.ceil(expected * pts.float_cover / 100_000.0).astype(np.int64) * 100_000
+        out = np.where(fixed >= 0, fixed, sized)
+        return np.where(point_open, out, 0)
+
+    def _plan_retry(self, idx: np.ndarray, d: int, plan: np.ndarray) -> None:
+        if idx.size == 0:
+            return
+        s, c = self.streams, self.assume.collection
+        ids = self.people.id[idx]
+        tries = self.trips[idx]
+        again = s["collection.retry"].bernoulli(c.retry_prob, ids, self.m, tries)
+        delay = np.floor(s["collection.retry_delay"].exponential(c.mean_retry_delay_days, ids, self.m, tries))
+        nxt = d + 1 + delay
+        if plan is self.next_day:
+            nxt = self._into_windows(idx, nxt, int(d))
+        else:
+            nxt = np.where(nxt > len(self._days), NO_DAY, nxt)
+        plan[idx] = np.where(again, nxt, NO_DAY).astype(np.int16)
+
+    def _credit(self, d: int) -> None:
+        s, a = self.streams, self.assume
+        idx = self.account_channel
+        acct = self.accounts
+        ok = (acct.status[idx] == acc_mod.OPEN) & ~acct.mismatch[idx]
+        good, bad = idx[ok], idx[~ok]
+        amount = self.owed_vnd[good]
+        acct.credit(good, amount)
+        self.paid_vnd[good] += amount
+        self.owed_vnd[good] = 0
+        self.ledger["credited"] += int(amount.sum())
+        self.status[good] = ST_PAID
+        # a failed credit is returned; the beneficiary falls back to cash next month
+        self.status[bad] = ST_RETURNED
+        self.ledger["returned"] += int(self.owed_vnd[bad].sum())
+        self.fallback_cash[bad] = True
+        acct.registered[bad] = False
+        self.failed_credit = bad
+
+        mode = self.cashout_mode[good]
+        keep = good[mode == MODE_KEEP]
+        self.day_in_hand[keep] = d
+        cashers = good[mode != MODE_KEEP]
+        part = self.cashout_mode[cashers] == MODE_PARTIAL
+        balance = acct.balance_vnd[cashers]
+        portion = (balance * a.cashout.partial_fraction // 1000 * 1000).astype(np.int64)
+        self.withdraw_due[cashers] = np.where(part, np.maximum(portion, np.minimum(balance, 1000)), balance)
+        delay = np.floor(
+            s["cashout.delay"].exponential(a.cashout.mean_delay_days, self.people.id[cashers], self.m)
+        )
+        self.withdraw_day[cashers] = np.minimum(d + delay, len(self._days)).astype(np.int16)
+
+    # ------------------------------------------------------------------ month end
+
+    def end_month(self) -> MonthRecord:
+        month = self.m
+        cl = self.cash_list
+        unpaid = cl[self.status[cl] == ST_UNCOLLECTED]
+        collected = np.concatenate([cl[self.status[cl] != ST_UNCOLLECTED], self.home, self.account_channel])
+        self.months_uncollected[collected] = 0
+        self.months_uncollected[unpaid] += 1
+        suspend = unpaid[self.months_uncollected[unpaid] >= self.run.suspend_after_months]
+        self.state[suspend] = SUSPENDED
+        self.suspended_vnd[suspend] += self.owed_vnd[suspend]
+        self.owed_vnd[suspend] = 0
+        self.months_suspended[suspend] = 0
+        self.channel[cl[self.status[cl] == ST_UNCOLLECTED]] = CH_NONE
+        self.channel[cl[self.channel[cl] == CH_CASH_PENDING]] = CH_NONE
+
+        led = self.ledger
+        led["held"] = int(self.owed_vnd[self.status == ST_HELD].sum())
+        led["owed_end"] = int(self.owed_vnd.sum())
+        led["suspended_end"] = int(self.suspended_vnd.sum())
+        led["balance_end"] = int(self.accounts.balance_vnd.sum())
+        self.check_ledger(led)
+
+        rows = self.rows
+        people, acct = self.people, self.accounts
+        columns = {
+            "entitled_vnd": self.entitled_vnd[rows],
+            "due_vnd": self.owed_start_vnd[rows],
+            "paid_vnd": self.paid_vnd[rows],
+            "owed_end_vnd": self.owed_vnd[rows] + self.suspended_vnd[rows],
+            "channel": self.channel[rows],
+            "status": self.status[rows],
+            "day_in_hand": self.day_in_hand[rows],
+            "trips": self.trips[rows],
+            "travel_min": self.travel_min[rows],
+            "wait_min": self.wait_min[rows],
+            "service_min": self.service_min[rows],
+            "withdrawals": self.withdrawals[rows],
+            "withdrawn_vnd": self.withdrawn_vnd[rows],
+            "cash_transactions": self.cash_transactions[rows],
+            "account_status": acct.status[rows].copy(),
+            "account_type": acct.type[rows].copy(),
+            "registered": acct.registered[rows].copy(),
+            "balance_vnd": acct.balance_vnd[rows].copy(),
+            "drive_reached": self.drive_reached[rows],
+        }
+        points = self._summarise_points()
+        visits = self._visits()
+        return MonthRecord(month, rows, columns, dict(led), points, visits, dict(self.funnel))
+
+    def check_ledger(self, led: dict[str, int]) -> None:
+        """Conservation of money, to the dong. Raises ConservationError."""
+        due = led["owed_start"] + led["suspended_start"] + led["entitled"]
+        out = (
+            led["credited"] + led["paid_cash_commune"] + led["paid_cash_counter"] + led["paid_home"]
+            + led["forfeited"] + led["owed_end"] + led["suspended_end"]
+        )
+        problems = []
+        if due != out:
+            problems.append(f"treasury: due {due} != paid + carried {out}")
+        if led["balance_start"] + led["credited"] != led["withdrawn"] + led["balance_end"]:
+            problems.append("accounts: balance + credits != withdrawals + balance")
+        if led["float_delivered"] != led["float_paid"] + led["float_returned"]:
+            problems.append("cash floats: delivered != paid + returned")
+        if led["float_paid"] != led["paid_cash_commune"] + led["paid_cash_counter"] + led["withdrawn"]:
+            problems.append("cash floats: paid out != cash payments + withdrawals")
+        if (self.owed_vnd < 0).any() or (self.accounts.balance_vnd < 0).any():
+            problems.append("negative amount owed or balance")
+        if problems:
+            raise ConservationError(f"month {self.m}: " + "; ".join(problems))
+
+    # ------------------------------------------------------------------ records
+
+    def start_days(self, month: int) -> list[dt.date]:
+        self._days = self.month_days(month)
+        self._point_days = []
+        return self._days
+
+    def _summarise_points(self) -> dict[str, np.ndarray]:
+        """Per point and month: days open and down, visits, cash delivered and paid."""
+        pts = self.points
+        n = pts.n
+        open_days = np.zeros(n, np.int16)
+        down_days = np.zeros(n, np.int16)
+        float_days = np.zeros(n, np.int16)
+        visits = np.zeros(n, np.int64)
+        served = np.zeros(n, np.int64)
+        paid = np.zeros(n, np.int64)
+        delivered = np.zeros(n, np.int64)
+        wait = np.zeros(n)
+        for _d, res, point, _is_cash in self._point_days:
+            open_days += res.point_open
+            down_days += res.point_down
+            float_days += res.float_vnd > 0
+            delivered += res.float_vnd
+            visits += np.bincount(point, minlength=n)
+            served += np.bincount(point, weights=res.outcome <= PAID_PART, minlength=n).astype(np.int64)
+            paid += np.bincount(point, weights=res.paid_vnd, minlength=n).round().astype(np.int64)
+            wait += np.bincount(point, weights=res.wait_min, minlength=n)
+        return {
+            "point": np.arange(n, dtype=np.int64),
+            "kind": pts.kind,
+            "district": pts.district,
+            "open_days": open_days,
+            "down_days": down_days,
+            "float_days": float_days,
+            "visits": visits,
+            "served": served,
+            "paid_vnd": paid,
+            "float_vnd": delivered,
+            "wait_min_total": wait,
+        }
+
+    def _visits(self) -> dict[str, np.ndarray]:
+        """Every trip of the month: day, point kind, wait and outcome (for wait statistics)."""
+        if not self._point_days:
+            empty = np.empty(0)
+            return {"day": empty.astype(np.int16), "kind": empty.astype(np.int8),
+                    "wait_min": empty, "outcome": empty.astype(np.int8), "is_cash": empty.astype(bool)}
+        return {
+            "day": np.concatenate([np.full(p.size, d, np.int16) for d, _r, p, _c in self._point_days]),
+            "kind": np.concatenate([self.points.kind[p] for _d, _r, p, _c in self._point_days]),
+            "wait_min": np.concatenate([r.wait_min for _d, r, _p, _c in self._point_days]),
+            "outcome": np.concatenate([r.outcome for _d, r, _p, _c in self._point_days]),
+            "is_cash": np.concatenate([c for _d, _r, _p, c in self._point_days]),
+        }
+
+
+def _months_between(start: str, month: str) -> int:
+    from models.params import month_offset
+
+    return month_offset(start, month)
+
+
+__all__ = [
+    "CHANNELS", "STATUSES", "Province", "MonthRecord", "ConservationError",
+    "NO_CASH", "NOT_REACHED", "PAID_FULL",
+]

@@ -1,0 +1,184 @@
+"""Beneficiaries and the communes they live in, held as columns (numpy arrays).
+
+Every attribute is drawn once, up front, from a named stream keyed by the beneficiary's
+stable id, so adding someone never changes anyone else's attributes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from models.params import (
+    AGE_GROUPS,
+    CATEGORIES,
+    TERRAINS,
+    Geography,
+    Population,
+    month_index,
+)
+
+ID_STRIDE = 1 << 24  # beneficiary id = commune index × ID_STRIDE + rank within the commune
+
+URBAN, RURAL, MOUNTAIN = 0, 1, 2
+SOCIAL, MERIT, PENSION = 0, 1, 2
+UNDER_60, AGE_60_79, AGE_80_PLUS = 0, 1, 2
+
+
+@dataclass
+class Communes:
+    district: np.ndarray  # int32, index into geography.districts
+    terrain: np.ndarray  # int8: URBAN, RURAL, MOUNTAIN
+    beneficiaries: np.ndarray  # int64
+    district_names: list[str]
+
+    @property
+    def n(self) -> int:
+        return int(self.district.size)
+
+
+@dataclass
+class Beneficiaries:
+    """Fixed attributes of each beneficiary, one array element per person."""
+
+    id: np.ndarray  # int64, stable across scenario changes
+    commune: np.ndarray  # int32
+    district: np.ndarray  # int32
+    terrain: np.ndarray  # int8
+    category: np.ndarray  # int8: SOCIAL, MERIT, PENSION
+    coefficient: np.ndarray  # float64, social assistance: allowance = base × coefficient
+    age_group: np.ndarray  # int8
+    disabled: np.ndarray  # bool
+    immobile: np.ndarray  # bool: cannot travel, home delivery eligible
+    ethnic_minority: np.ndarray  # bool
+    smartphone: np.ndarray  # bool
+    travel_commune_min: np.ndarray  # float64, one way to the commune payment point
+    travel_town_min: np.ndarray  # float64, one way to the district post office or an ATM
+
+    @property
+    def n(self) -> int:
+        return int(self.id.size)
+
+    @property
+    def home_eligible(self) -> np.ndarray:
+        return self.immobile | (self.age_group == AGE_80_PLUS)
+
+
+def largest_remainder(total: int, weights: np.ndarray) -> np.ndarray:
+    """Split `total` into integers proportional to `weights`, summing exactly to `total`."""
+    weights = np.asarray(weights, dtype=np.float64)
+    if total == 0 or weights.sum() <= 0:
+        out = np.zeros(weights.size, np.int64)
+        if total:
+            out[0] = total
+        return out
+    exact = weights / weights.sum() * total
+    out = np.floor(exact).astype(np.int64)
+    short = total - int(out.sum())
+    order = np.argsort(-(exact - out), kind="stable")
+    out[order[:short]] += 1
+    return out
+
+
+def build_communes(geo: Geography, streams) -> Communes:  # noqa: ANN001
+    size_stream = streams["geography.commune_size"]
+    district, terrain, counts = [], [], []
+    first = 0
+    for d_index, district_params in enumerate(geo.districts):
+        n = district_params.communes
+        shares = np.array([getattr(district_params.terrain, t) for t in TERRAINS])
+        per_terrain = largest_remainder(n, shares)
+        terrain.append(np.repeat(np.arange(3, dtype=np.int8), per_terrain))
+        district.append(np.full(n, d_index, np.int32))
+        if district_params.commune_beneficiaries is not None:
+            counts.append(np.asarray(district_params.commune_beneficiaries, np.int64))
+        else:
+            weights = size_stream.lognormal_mean_cv(1.0, 0.5, np.arange(first, first + n))
+            counts.append(largest_remainder(district_params.beneficiaries, weights))
+        first += n
+    return Communes(
+        district=np.concatenate(district),
+        terrain=np.concatenate(terrain),
+        beneficiaries=np.concatenate(counts),
+        district_names=[d.name for d in geo.districts],
+    )
+
+
+def build_beneficiaries(geo: Geography, pop: Population, communes: Communes, streams) -> Beneficiaries:  # noqa: ANN001
+    commune = np.repeat(np.arange(communes.n, dtype=np.int32), communes.beneficiaries)
+    starts = np.cumsum(communes.beneficiaries) - communes.beneficiaries
+    rank = np.arange(commune.size, dtype=np.int64) - np.repeat(starts, communes.beneficiaries)
+    ids = commune.astype(np.int64) * ID_STRIDE + rank
+    district = communes.district[commune]
+    terrain = communes.terrain[commune]
+
+    category_shares = np.array(
+        [pop.categories[c].share if c in pop.categories else 0.0 for c in CATEGORIES]
+    )
+    category = streams["population.category"].categorical(category_shares, ids).astype(np.int8)
+
+    coefficient = np.ones(ids.size)
+    social = pop.categories.get("social_assistance")
+    if social is not None and social.coefficients:
+        values = np.array([float(k) for k in social.coefficients])
+        shares = np.array(list(social.coefficients.values()))
+        drawn = values[streams["population.coefficient"].categorical(shares, ids)]
+        coefficient = np.where(category == SOCIAL, drawn, 1.0)
+
+    age_shares = np.array([pop.age_groups.get(a, 0.0) for a in AGE_GROUPS])
+    age_group = streams["population.age_group"].categorical(age_shares, ids).astype(np.int8)
+    disabled = streams["population.disabled"].bernoulli(pop.disabled_share, ids)
+    immobile = streams["population.immobile"].bernoulli(pop.immobile_share, ids)
+    ethnic_share = np.array([d.ethnic_minority_share for d in geo.districts])[district]
+    ethnic = streams["population.ethnic_minority"].bernoulli(ethnic_share, ids)
+    smartphone = streams["population.smartphone"].bernoulli(pop.smartphone_share.array()[terrain], ids)
+
+    to_point = geo.travel_to_commune_point
+    to_town = geo.travel_to_town
+    travel_commune = streams["population.travel_commune"].lognormal_mean_cv(
+        to_point.mean_min.array()[terrain], to_point.cv, ids
+    )
+    travel_town = streams["population.travel_town"].lognormal_mean_cv(
+        to_town.mean_min.array()[terrain], to_town.cv, ids
+    )
+    return Beneficiaries(
+        id=ids,
+        commune=commune,
+        district=district,
+        terrain=terrain,
+        category=category,
+        coefficient=coefficient,
+        age_group=age_group,
+        disabled=disabled,
+        immobile=immobile,
+        ethnic_minority=ethnic,
+        smartphone=smartphone,
+        travel_commune_min=travel_commune,
+        travel_town_min=travel_town,
+    )
+
+
+def dated_amount(amounts, month: str) -> int:  # noqa: ANN001
+    """The amount in force in `month` from a list of DatedAmount (latest start ≤ month)."""
+    current = None
+    best = -1
+    target = month_index(month)
+    for entry in amounts:
+        start = month_index(entry.start)
+        if best < start <= target:
+            best, current = start, entry.vnd
+    if current is None:
+        raise ValueError(f"no amount in force in {month}")
+    return int(current)
+
+
+def entitlements(people: Beneficiaries, pop: Population, month: str) -> np.ndarray:
+    """Monthly entitlement of each beneficiary in `month`, integer VND."""
+    base = dated_amount(pop.base_level, month)
+    amount = np.rint(people.coefficient * base).astype(np.int64)
+    for code, name in ((MERIT, "merit"), (PENSION, "pension")):
+        params = pop.categories.get(name)
+        if params is not None and params.amount:
+            amount[people.category == code] = dated_amount(params.amount, month)
+    return amount

@@ -1,0 +1,338 @@
+"""Vectorised, exact FIFO multi-server queue kernel for many independent segments.
+
+A *segment* is one cash-out point on one day (a commune payment point, a district
+post-office counter, an ATM). Each segment is an independent FIFO queue with ``c >= 1``
+identical servers, an opening and a closing time, and a finite cash float. The kernel
+serves millions of customers over tens of thousands of segments in one call.
+
+Technique
+---------
+Customers are sorted stably by (segment, arrival). Segments are ordered by number of
+customers, descending, so at rank ``r`` (the ``r``-th customer of each segment) the
+segments that still have a customer are a *prefix* ``[0, k_r)`` of that order. Customers
+are laid out rank-major (all rank-0 customers, then all rank-1 customers, ...), so the
+customers of rank ``r`` are one contiguous slice, aligned with the state prefix. A Python
+loop runs over ranks only (at most the length of the longest queue); each step is a
+handful of numpy operations on contiguous slices. The result is exact: it computes the
+same recursion as an event-driven simulation (see ``tests/test_queueing.py``, which checks
+it against SimPy), not an approximation.
+
+Units: times are float64 minutes since midnight of the segment's day; service times are
+float64 minutes; money is int64 Vietnamese dong (VND), never floating point.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = [
+    "OUTCOME_NOT_SERVED",
+    "OUTCOME_PAID_FULL",
+    "OUTCOME_PAID_PARTIAL",
+    "OUTCOME_TURNED_AWAY",
+    "QueueResult",
+    "serve_fifo",
+]
+
+OUTCOME_PAID_FULL = 0
+"""Paid the full demand."""
+OUTCOME_PAID_PARTIAL = 1
+"""Paid what was left of the float (cash ran short, ``partial_payout=True``)."""
+OUTCOME_TURNED_AWAY = 2
+"""Reached a counter but turned away: not enough cash (or none) left. Paid 0."""
+OUTCOME_NOT_SERVED = 3
+"""Not served: the point closed before the customer's turn came. Paid 0."""
+
+# Up to this many counters per segment the earliest-free server is found with a short
+# Python loop over columns (fast, contiguous); above it, ``np.argmin`` over the columns.
+_COLUMN_LOOP_MAX = 8
+
+
+@dataclass(frozen=True)
+class QueueResult:
+    """Per-customer results of :func:`serve_fifo`, every array aligned with the INPUT order.
+
+    Attributes
+    ----------
+    start_min:
+        float64, minutes since midnight when service started; NaN if the customer was never
+        served (outcomes 2 and 3).
+    wait_min:
+        float64, minutes spent queueing, always ``>= 0``:
+
+        * served (outcomes 0, 1): ``start_min - arrival_min`` (an arrival before opening
+          waits from arrival);
+        * turned away (outcome 2): minutes from arrival until the moment a counter would
+          have started with them, i.e. when they were told there is no cash;
+        * not served (outcome 3): ``max(close_min - arrival_min, 0)``, the time they waited
+          until the point closed.
+    paid_vnd:
+        int64, VND handed over; 0 unless outcome is 0 or 1.
+    outcome:
+        int8: 0 paid in full, 1 paid partially, 2 turned away for lack of cash,
+        3 not served before closing (see the ``OUTCOME_*`` constants).
+    server:
+        int64, index in ``[0, counters)`` of the counter that served the customer (the one
+        that became free first, lowest index on ties); -1 if not served (outcomes 2, 3).
+    """
+
+    start_min: np.ndarray
+    wait_min: np.ndarray
+    paid_vnd: np.ndarray
+    outcome: np.ndarray
+    server: np.ndarray
+
+
+def _empty_result() -> QueueResult:
+    return QueueResult(
+        start_min=np.empty(0, np.float64),
+        wait_min=np.empty(0, np.float64),
+        paid_vnd=np.empty(0, np.int64),
+        outcome=np.empty(0, np.int8),
+        server=np.empty(0, np.int64),
+    )
+
+
+def _as_1d(x: np.ndarray, name: str, dtype: type, n: int | None = None) -> np.ndarray:
+    a = np.asarray(x)
+    if a.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got shape {a.shape}")
+    if n is not None and a.shape[0] != n:
+        raise ValueError(f"{name} has length {a.shape[0]}, expected {n}")
+    if dtype is np.int64:
+        if a.size and not np.issubdtype(a.dtype, np.integer):
+            raise TypeError(f"{name} must have an integer dtype (int64), got {a.dtype}")
+        return a.astype(np.int64, copy=False)
+    return a.astype(np.float64, copy=False)
+
+
+def _stable_order(seg: np.ndarray, arrival: np.ndarray, n_segments: int) -> np.ndarray:
+    """Permutation sorting customers by (segment, arrival), ties kept in input order.
+
+    Equivalent to ``np.lexsort((arrival, seg))`` but about 3x faster: an unstable (SIMD)
+    argsort of the arrivals, with runs of equal arrivals put back in input order, then a
+    sort of the unique int64 keys ``segment * n + position``.
+    """
+    n = arrival.shape[0]
+    if n >= 1 << 31 or n_segments >= (1 << 62) // max(n, 1):
+        return np.lexsort((arrival, seg))
+    by_arrival = np.argsort(arrival)
+    a = arrival[by_arrival]
+    tie = a[1:] == a[:-1]
+    if tie.any():
+        run = np.zeros(n, np.int64)
+        np.cumsum(~tie, out=run[1:])
+        key = run * n + by_arrival  # unique; sorting restores input order within ties
+        key.sort()
+        by_arrival = key % n
+    key = seg[by_arrival] * n + np.arange(n, dtype=np.int64)
+    key.sort()
+    return by_arrival[key % n]
+
+
+def serve_fifo(
+    seg: np.ndarray,
+    arrival_min: np.ndarray,
+    service_min: np.ndarray,
+    demand_vnd: np.ndarray,
+    counters: np.ndarray,
+    open_min: np.ndarray,
+    close_min: np.ndarray,
+    float_vnd: np.ndarray,
+    partial_payout: bool,
+) -> QueueResult:
+    """Serve customers at many independent FIFO multi-counter cash-out points, exactly.
+
+    Parameters (customer arrays have one entry per customer, in any order; segment arrays
+    have one entry per segment, ``n_segments = len(counters)``):
+
+    seg:
+        int64, segment index of each customer, in ``[0, n_segments)``.
+    arrival_min:
+        float64, arrival time, minutes since midnight of that segment's day (finite).
+    service_min:
+        float64 > 0, service time in minutes if the customer is paid.
+    demand_vnd:
+        int64 >= 0, cash the customer wants, VND.
+    counters:
+        int64 >= 1, number of counters (servers) of each segment.
+    open_min:
+        float64, opening time of each segment, minutes since midnight.
+    close_min:
+        float64, closing time, minutes since midnight; service must START strictly before it.
+    float_vnd:
+        int64 >= 0, cash available at the start of each segment's day, VND. Must be a
+        writable int64 numpy array: it is MODIFIED IN PLACE to the cash that remains.
+    partial_payout:
+        If cash runs short, True pays what is left (outcome 1); False turns the customer
+        away (outcome 2).
+
+    Rules, per segment:
+
+    * FIFO in arrival order (ties keep input order); the customer takes the counter that
+      becomes free first (ties: lowest index). Service starts at
+      ``max(arrival, open, counter free time)``.
+    * If that start would be ``>= close_min``: outcome 3, paid 0, no counter occupied; all
+      later customers of the segment then get outcome 3 as well.
+    * Otherwise, if float >= demand: pay demand (outcome 0; a demand of 0 is paid in full
+      and still takes ``service_min``). Else if ``partial_payout`` and float > 0: pay the
+      float (outcome 1). Else outcome 2: paid 0 and the counter stays free (they are told
+      at the counter).
+    * Paid customers occupy their counter for ``service_min`` minutes.
+
+    Returns a :class:`QueueResult` aligned with the input order.
+
+    Cost: one stable sort of the customers plus a Python loop over ranks (up to the length
+    of the longest queue) of O(1) numpy calls on the segments still having customers.
+    Memory: O(n_customers + n_segments * max(counters)).
+    """
+    if not isinstance(float_vnd, np.ndarray) or float_vnd.dtype != np.int64:
+        raise TypeError("float_vnd must be an int64 numpy array (it is modified in place)")
+    if float_vnd.ndim != 1:
+        raise ValueError(f"float_vnd must be 1-D, got shape {float_vnd.shape}")
+    if not float_vnd.flags.writeable:
+        raise ValueError("float_vnd must be writable (it is modified in place)")
+
+    n_seg = float_vnd.shape[0]
+    counters = _as_1d(counters, "counters", np.int64, n_seg)
+    open_min = _as_1d(open_min, "open_min", np.float64, n_seg)
+    close_min = _as_1d(close_min, "close_min", np.float64, n_seg)
+    seg = _as_1d(seg, "seg", np.int64)
+    n = seg.shape[0]
+    arrival_min = _as_1d(arrival_min, "arrival_min", np.float64, n)
+    service_min = _as_1d(service_min, "service_min", np.float64, n)
+    demand_vnd = _as_1d(demand_vnd, "demand_vnd", np.int64, n)
+
+    if n_seg:
+        if counters.min() < 1:
+            raise ValueError("counters must be >= 1")
+        if float_vnd.min() < 0:
+            raise ValueError("float_vnd must be >= 0")
+        if np.isnan(open_min).any() or np.isnan(close_min).any():
+            raise ValueError("open_min and close_min must not be NaN")
+    if n == 0:
+        return _empty_result()
+    if seg.min() < 0 or seg.max() >= n_seg:
+        raise ValueError("seg must lie in [0, n_segments)")
+    if not np.isfinite(arrival_min).all():
+        raise ValueError("arrival_min must be finite")
+    if not (service_min > 0).all() or not np.isfinite(service_min).all():
+        raise ValueError("service_min must be finite and > 0")
+    if demand_vnd.min() < 0:
+        raise ValueError("demand_vnd must be >= 0")
+
+    # ---- layout --------------------------------------------------------------------
+    order = _stable_order(seg, arrival_min, n_seg)  # sorted position -> input index
+    seg_sorted = seg[order]
+    counts = np.bincount(seg, minlength=n_seg)
+    seg_first = np.cumsum(counts) - counts  # first sorted position of each segment
+    rank = np.arange(n, dtype=np.int64) - seg_first[seg_sorted]
+
+    # Segments by count, descending: at rank r the active segments are a prefix [0, k_r).
+    seg_desc = np.argsort(-counts, kind="stable")  # state slot -> segment
+    slot_of_seg = np.empty(n_seg, np.int64)
+    slot_of_seg[seg_desc] = np.arange(n_seg, dtype=np.int64)
+    counts_desc = counts[seg_desc]
+    max_rank = int(counts_desc[0])
+    k_of_rank = np.searchsorted(-counts_desc, -np.arange(max_rank), side="left")
+    rank_off = np.zeros(max_rank + 1, np.int64)
+    np.cumsum(k_of_rank, out=rank_off[1:])
+
+    # Rank-major layout: customers of rank r occupy [rank_off[r], rank_off[r+1]), in slot
+    # order, so customer rank_off[r] + i belongs to state slot i.
+    perm = np.empty(n, np.int64)  # rank-major position -> input index
+    perm[rank_off[rank] + slot_of_seg[seg_sorted]] = order
+    arr = arrival_min[perm]
+    svc = service_min[perm]
+    dem = demand_vnd[perm]
+
+    # ---- per-segment state, in slot order ---------------------------------------------
+    n_state = int(np.count_nonzero(counts))  # slots with customers come first
+    seg_act = seg_desc[:n_state]
+    n_col = int(counters[seg_act].max())
+    open_s = open_min[seg_act]
+    close_s = close_min[seg_act]
+    cash = float_vnd[seg_act].copy()
+    # free[c, i]: time counter c of slot i becomes free; +inf for counters that don't exist.
+    free = np.where(
+        np.arange(n_col)[:, None] < counters[seg_act][None, :], open_s[None, :], np.inf
+    )
+    free_flat = free.reshape(-1)
+
+    start = np.empty(n, np.float64)
+    paid = np.empty(n, np.int64)
+    server = np.empty(n, np.int64)
+    slots = np.arange(n_state, dtype=np.int64)
+
+    # ---- the rank loop -----------------------------------------------------------------
+    for r in range(max_rank):
+        lo = int(rank_off[r])
+        hi = int(rank_off[r + 1])
+        k = hi - lo
+        # Earliest-free counter of each active slot (strict < keeps the lowest index).
+        if n_col == 1:
+            j = None
+            fmin = free[0, :k].copy()
+        elif n_col <= _COLUMN_LOOP_MAX:
+            fmin = free[0, :k].copy()
+            j = np.zeros(k, np.int64)
+            for c in range(1, n_col):
+                col = free[c, :k]
+                better = col < fmin
+                np.copyto(fmin, col, where=better)
+                j[better] = c
+        else:
+            block = free[:, :k]
+            j = block.argmin(axis=0)
+            fmin = block[j, slots[:k]]
+
+        st = np.maximum(arr[lo:hi], fmin)
+        opened = st < close_s[:k]
+        d = dem[lo:hi]
+        fl = cash[:k]
+        if partial_payout:
+            pay = np.minimum(fl, d)
+            served = opened & ((pay == d) | (pay > 0))
+        else:
+            pay = d
+            served = opened & (fl >= d)
+        pay = np.where(served, pay, 0)
+        fl -= pay  # view: updates cash in place
+        new_free = np.where(served, st + svc[lo:hi], fmin)
+        if j is None:
+            free[0, :k] = new_free
+            server[lo:hi] = 0
+        else:
+            free_flat[j * n_state + slots[:k]] = new_free
+            server[lo:hi] = j
+        start[lo:hi] = st
+        paid[lo:hi] = pay
+
+    float_vnd[seg_act] = cash
+
+    # ---- outcomes, in rank-major order, then back to input order ------------------------
+    close_c = close_min[seg[perm]]
+    not_open = ~(start < close_c)
+    outcome = np.full(n, OUTCOME_TURNED_AWAY, np.int8)
+    outcome[paid > 0] = OUTCOME_PAID_PARTIAL
+    outcome[paid == dem] = OUTCOME_PAID_FULL
+    outcome[not_open] = OUTCOME_NOT_SERVED
+    served_all = outcome <= OUTCOME_PAID_PARTIAL
+    wait = np.where(not_open, np.maximum(close_c - arr, 0.0), start - arr)
+    start = np.where(served_all, start, np.nan)
+    server = np.where(served_all, server, -1)
+
+    def back(x: np.ndarray) -> np.ndarray:
+        out = np.empty_like(x)
+        out[perm] = x
+        return out
+
+    return QueueResult(
+        start_min=back(start),
+        wait_min=back(wait),
+        paid_vnd=back(paid),
+        outcome=back(outcome),
+        server=back(server),
+    )

@@ -1,0 +1,169 @@
+"""Headline figures, computed afterwards from the recorded tables (never inside the model)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from models.params import POINT_KINDS
+from sim.recorder import DAY_BINS, WAIT_BIN_MIN, Recorder
+
+
+@dataclass
+class RunResult:
+    monthly: pl.DataFrame
+    subgroups: pl.DataFrame
+    points: pl.DataFrame
+    waits: pl.DataFrame
+    ledger: pl.DataFrame
+    funnel: pl.DataFrame
+    days_hist: np.ndarray  # (months, DAY_BINS) counts of payments by days to money
+    wait_hist: np.ndarray  # (months, kinds, WAIT_BINS) counts of visits by wait
+    summary: dict[str, Any] = field(default_factory=dict)
+    payments_rows: int = 0
+
+
+def hist_quantile(counts: np.ndarray, q: float, bin_width: float = 1.0) -> float | None:
+    """The q-quantile (nearest rank) of values binned from 0 by `bin_width`."""
+    total = int(counts.sum())
+    if total == 0:
+        return None
+    rank = max(1, int(np.ceil(q * total)))
+    return float(np.searchsorted(np.cumsum(counts), rank) * bin_width)
+
+
+def _share(num: float, den: float) -> float | None:
+    return round(num / den, 6) if den else None
+
+
+def collect(rec: Recorder) -> RunResult:
+    return RunResult(
+        monthly=pl.concat(rec.monthly),
+        subgroups=pl.concat(rec.subgroups),
+        points=pl.concat(rec.points),
+        waits=pl.concat(rec.waits),
+        ledger=pl.DataFrame(rec.ledger),
+        funnel=pl.DataFrame(rec.funnel),
+        days_hist=np.stack(rec.days_hist),
+        wait_hist=np.stack(rec.wait_hist),
+        payments_rows=rec.rows_recorded,
+    )
+
+
+def headline(result: RunResult) -> dict[str, Any]:
+    m = result.monthly
+    by_month = m.group_by("month", "period").agg(pl.exclude("district", "commune", "category").sum()).sort("month")
+    first, last = by_month.row(0, named=True), by_month.row(-1, named=True)
+    totals = m.select(pl.exclude("month", "period", "district", "commune", "category", "days_to_money_mean").sum()).row(0, named=True)
+
+    payments = totals["paid_into_account"] + totals["paid_in_cash"] + totals["paid_at_home"]
+    state_point_costs = int(result.points["staff_cost_vnd"].sum() + result.points["cash_transport_cost_vnd"].sum())
+    state_total = int(totals["state_fees_vnd"]) + state_point_costs
+    beneficiary_total = int(totals["travel_cost_vnd"] + totals["time_cost_vnd"] + totals["beneficiary_fees_vnd"])
+    days = result.days_hist.sum(axis=0)
+    n_days = int(days.sum())
+
+    waits = {}
+    for k, kind in enumerate(POINT_KINDS):
+        counts = result.wait_hist[:, k, :].sum(axis=0)
+        waits[kind] = {
+            "visits": int(counts.sum()),
+            "p50_min": hist_quantile(counts, 0.5, WAIT_BIN_MIN),
+            "p95_min": hist_quantile(counts, 0.95, WAIT_BIN_MIN),
+        }
+
+    sub = (
+        result.subgroups.group_by("subgroup", maintain_order=True)
+        .agg(
+            beneficiary_months=pl.col("beneficiaries").sum(),
+            unpaid_months=pl.col("unpaid").sum(),
+            unpaid_last_month=pl.col("unpaid").last(),
+            beneficiaries_last_month=pl.col("beneficiaries").last(),
+            suspended_last_month=pl.col("suspended").last(),
+        )
+    )
+    months = by_month.height
+    unpaid = {
+        row["subgroup"]: {
+            "unpaid_per_month": round(row["unpaid_months"] / months, 1),
+            "unpaid_share": _share(row["unpaid_months"], row["beneficiary_months"]),
+            "unpaid_last_month": row["unpaid_last_month"],
+            "suspended_last_month": row["suspended_last_month"],
+        }
+        for row in sub.iter_rows(named=True)
+    }
+    ledger = result.ledger
+    return {
+        "months": months,
+        "period": [first["period"], last["period"]],
+        "beneficiaries": {"first_month": first["beneficiaries"], "last_month": last["beneficiaries"]},
+        "account_coverage": {
+            "first_month": _share(first["with_account"], first["beneficiaries"]),
+            "last_month": _share(last["with_account"], last["beneficiaries"]),
+        },
+        "cashless_share": {
+            "run_payments": _share(totals["paid_into_account"], payments),
+            "last_month_payments": _share(
+                last["paid_into_account"],
+                last["paid_into_account"] + last["paid_in_cash"] + last["paid_at_home"],
+            ),
+            "run_amount": _share(totals["paid_into_account_vnd"], totals["paid_vnd"]),
+        },
+        "days_to_money": {
+            "mean_days": round(float((np.arange(DAY_BINS) * days).sum() / n_days), 3) if n_days else None,
+            "p95_days": hist_quantile(days, 0.95),
+            "payments_counted": n_days,
+        },
+        "queue_wait": waits,
+        "unpaid_by_subgroup": unpaid,
+        "failed_credits": {"count": int(totals["failed_credits"]), "vnd": int(totals["failed_credit_vnd"])},
+        "payments": {
+            "into_account": int(totals["paid_into_account"]),
+            "cash_at_commune_point": int(totals["paid_at_commune_point"]),
+            "cash_at_post_office": int(totals["paid_at_post_office"]),
+            "at_home": int(totals["paid_at_home"]),
+            "total": int(payments),
+        },
+        "money_vnd": {
+            "entitled": int(ledger["entitled"].sum()),
+            "credited_to_accounts": int(ledger["credited"].sum()),
+            "paid_in_cash": int(ledger["paid_cash_commune"].sum() + ledger["paid_cash_counter"].sum()),
+            "paid_at_home": int(ledger["paid_home"].sum()),
+            "forfeited": int(ledger["forfeited"].sum()),
+            "owed_at_end": int(ledger["owed_end"][-1] + ledger["suspended_end"][-1]),
+        },
+        "cost_vnd": {
+            "state_total": state_total,
+            "state_per_payment": round(state_total / payments) if payments else None,
+            "state_fees": int(totals["state_fees_vnd"]),
+            "state_staff_and_cash_transport": state_point_costs,
+            "beneficiary_total": beneficiary_total,
+            "beneficiary_per_payment": round(beneficiary_total / payments) if payments else None,
+            "beneficiary_travel": int(totals["travel_cost_vnd"]),
+            "beneficiary_time": int(totals["time_cost_vnd"]),
+            "beneficiary_fees": int(totals["beneficiary_fees_vnd"]),
+        },
+    }
+
+
+def coverage_by_month(result: RunResult) -> pl.DataFrame:
+    return (
+        result.monthly.group_by("month", "period")
+        .agg(
+            pl.col("beneficiaries").sum(),
+            pl.col("with_account").sum(),
+            pl.col("paid_into_account").sum(),
+            (pl.col("paid_in_cash") + pl.col("paid_at_home")).sum().alias("paid_cash_or_home"),
+            pl.col("unpaid").sum(),
+        )
+        .sort("month")
+        .with_columns(
+            (pl.col("with_account") / pl.col("beneficiaries")).alias("account_coverage"),
+            (pl.col("paid_into_account") / (pl.col("paid_into_account") + pl.col("paid_cash_or_home"))).alias(
+                "cashless_share"
+            ),
+        )
+    )

@@ -1,0 +1,191 @@
+"""Run a scenario and write its run folder atomically.
+
+A run folder holds monthly.parquet, payments.parquet (optional), points.parquet, waits.parquet,
+subgroups.parquet, ledger.parquet, summary.json, scenario.resolved.yaml and manifest.json.
+Every file is written to a temporary name in the same folder and renamed into place, and the
+folder itself is assembled under a temporary name and renamed last, so a killed run leaves no
+half-written table behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from models.payment_run import MonthRecord, Province
+from sim.engine import RunTimings, simulate
+from sim.recorder import Recorder
+from sim.results import RunResult, collect, headline
+from sim.scenario import Scenario, dump_scenario
+
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+_FILE_MODE = 0o666 & ~_UMASK
+_DIR_MODE = 0o777 & ~_UMASK
+
+PACKAGES = ("welfare-sim", "simpy", "numpy", "scipy", "polars", "pydantic", "typer", "pyyaml")
+
+
+def run_scenario(
+    scenario: Scenario,
+    seed: int | None = None,
+    months: int | None = None,
+    payments_dir: Path | None = None,
+    on_month: Callable[[int], None] | None = None,
+    timings: RunTimings | None = None,
+) -> RunResult:
+    """Simulate and collect the tables; per-beneficiary rows go to `payments_dir` if given."""
+    recorder: Recorder | None = None
+
+    def record(rec: MonthRecord, province: Province) -> None:
+        nonlocal recorder
+        if recorder is None:
+            recorder = Recorder(province, payments_dir)
+        recorder(rec, province)
+        if on_month is not None:
+            on_month(rec.month)
+
+    simulate(scenario, seed=seed, months=months, on_month=record, timings=timings)
+    assert recorder is not None
+    result = collect(recorder)
+    result.summary = headline(result)
+    result.payment_parts = recorder.payment_parts
+    return result
+
+
+def write_json(path: Path, data: Any) -> None:
+    atomic_write_bytes(path, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode())
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, _FILE_MODE)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_parquet(path: Path, frame: pl.DataFrame) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        frame.write_parquet(tmp, statistics=True)
+        os.chmod(tmp, _FILE_MODE)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def git_commit() -> str | None:
+    here = Path(__file__).resolve().parent
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if out.returncode != 0:
+        return None
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"], cwd=here, capture_output=True,
+        text=True, timeout=5, check=False,
+    ).stdout.strip()
+    return out.stdout.strip() + ("-dirty" if dirty else "")
+
+
+def manifest(scenario: Scenario, source: str, seed: int, months: int, overrides: list[str]) -> dict[str, Any]:
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return {
+        "scenario": scenario.name,
+        "scenario_file": source,
+        "scenario_sha256": scenario.digest(),
+        "overrides": overrides,
+        "seed": seed,
+        "months": months,
+        "python": platform.python_version(),
+        "packages": versions,
+        "git_commit": git_commit(),
+    }
+
+
+def write_run(
+    scenario: Scenario,
+    out_dir: Path,
+    source: str = "",
+    seed: int | None = None,
+    months: int | None = None,
+    overrides: list[str] | None = None,
+    payments: bool = True,
+    on_month: Callable[[int], None] | None = None,
+) -> tuple[RunResult, dict[str, float]]:
+    """Run and write the run folder `out_dir` (replaced as a whole if it exists)."""
+    seed = scenario.seed if seed is None else seed
+    months = scenario.months if months is None else months
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.", suffix=".partial"))
+    timings = RunTimings()
+    try:
+        parts_dir = staging / ".payment-parts" if payments else None
+        if parts_dir is not None:
+            parts_dir.mkdir()
+        result = run_scenario(scenario, seed, months, parts_dir, on_month, timings)
+        t0 = time.perf_counter()
+        if parts_dir is not None:
+            tmp = staging / ".payments.parquet.tmp"
+            pl.scan_parquet(sorted(result.payment_parts)).sink_parquet(tmp, statistics=True)
+            os.replace(tmp, staging / "payments.parquet")
+            shutil.rmtree(parts_dir)
+        for name, frame in (
+            ("monthly", result.monthly),
+            ("subgroups", result.subgroups),
+            ("points", result.points),
+            ("waits", result.waits),
+            ("ledger", result.ledger),
+            ("funnel", result.funnel),
+        ):
+            atomic_write_parquet(staging / f"{name}.parquet", frame)
+        summary = {"scenario": scenario.name, "seed": seed, **result.summary}
+        write_json(staging / "summary.json", summary)
+        atomic_write_bytes(staging / "scenario.resolved.yaml", dump_scenario(scenario).encode())
+        write_json(staging / "manifest.json", manifest(scenario, source, seed, months, overrides or []))
+        timings_out = {
+            "build_s": timings.build_s,
+            "simulate_s": timings.simulate_s,
+            "write_s": time.perf_counter() - t0,
+        }
+        os.chmod(staging, _DIR_MODE)
+        if out_dir.exists():
+            trash = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.", suffix=".old"))
+            os.replace(out_dir, trash / "run")
+            os.replace(staging, out_dir)
+            shutil.rmtree(trash, ignore_errors=True)
+        else:
+            os.replace(staging, out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return result, timings_out

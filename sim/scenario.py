@@ -1,0 +1,280 @@
+"""Scenario files: load YAML, apply overrides, validate, and report every problem clearly.
+
+A problem is reported as one line: the file, the key path, what is wrong, the value found, and
+how to fix it, e.g.
+``scenarios/hoa_binh.yaml › assumptions.points.commune_point.counters: must be ≥ 1 (got 0)``.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import Field, ValidationError, model_validator
+
+from models.params import (
+    Assumptions,
+    Frozen,
+    Geography,
+    Interventions,
+    Month,
+    PaymentRun,
+    Population,
+    month_index,
+)
+
+
+class ScenarioError(Exception):
+    """Bad input. `problems` holds one human-readable line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+class Scenario(Frozen):
+    name: str = Field(min_length=1)
+    description: str = ""
+    start: Month = Field(description="first simulated month, YYYY-MM")
+    months: int = Field(ge=1, le=240, description="number of simulated months")
+    seed: int = Field(0, ge=0, lt=2**63, description="run seed; every random stream derives from it")
+    geography: Geography
+    population: Population
+    payment_run: PaymentRun
+    assumptions: Assumptions
+    interventions: Interventions = Interventions()
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> Scenario:
+        districts = {d.name for d in self.geography.districts}
+        for i, drive in enumerate(self.interventions.drives):
+            unknown = sorted(set(drive.districts or ()) - districts)
+            if unknown:
+                raise ValueError(
+                    f"interventions.drives[{i}].districts names unknown district(s) "
+                    f"{', '.join(unknown)}; known: {', '.join(sorted(districts))}"
+                )
+        first = min(month_index(a.start) for a in self.population.base_level)
+        if first > month_index(self.start):
+            raise ValueError(
+                f"population.base_level has no amount for the start month {self.start}; "
+                "add an entry that starts on or before it"
+            )
+        return self
+
+    def digest(self) -> str:
+        """SHA-256 of the canonical JSON form: equal for equal scenarios."""
+        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    path = Path(path)
+    if not path.exists():
+        raise ScenarioError([f"{path}: file not found; check the path (from {Path.cwd()})"])
+    if path.is_dir():
+        raise ScenarioError([f"{path}: is a folder; give a scenario .yaml file"])
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ScenarioError(
+            [f"{path}:{where}: not valid YAML: {problem}; fix the syntax (indentation, colons, quotes)"]
+        ) from None
+    except UnicodeDecodeError:
+        raise ScenarioError([f"{path}: not UTF-8 text; save the file as UTF-8"]) from None
+    if not isinstance(data, dict):
+        raise ScenarioError([f"{path}: a scenario must be a YAML mapping of keys (got {type(data).__name__})"])
+    return data
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """Deep-merge `over` onto `base`: mappings merge key by key, anything else replaces."""
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def resolve_extends(path: Path, data: dict[str, Any], seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """`extends: base.yaml` (relative to the file) plus the keys this file overrides."""
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        raise ScenarioError([f"{path} › extends: must be a file name (got {parent!r})"])
+    parent_path = (path.parent / parent).resolve()
+    if parent_path in seen:
+        raise ScenarioError([f"{path} › extends: {parent} extends itself in a loop; break the cycle"])
+    if not parent_path.exists():
+        raise ScenarioError([f"{path} › extends: {parent}: file not found next to {path.name}"])
+    base = resolve_extends(parent_path, read_yaml(parent_path), (*seen, parent_path))
+    return _merge(base, data)
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+def _model_keys(model: type[Frozen], parts: list[str]) -> list[str] | None:
+    """Valid keys at the end of `parts` if that path walks pydantic models, else None."""
+    current: Any = model
+    for part in parts:
+        fields = getattr(current, "model_fields", None)
+        if fields is None or part not in fields:
+            return None
+        annotation = fields[part].annotation
+        current = annotation if isinstance(annotation, type) else None
+    fields = getattr(current, "model_fields", None)
+    return sorted(fields) if fields else None
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[str], source: str = "--set") -> dict[str, Any]:
+    """Apply ``key.path=value`` overrides; list items are addressed by index (``districts.0.atms``)."""
+    out = copy.deepcopy(data)
+    problems: list[str] = []
+    for item in overrides:
+        if "=" not in item:
+            problems.append(f"{source} {item!r}: write key.path=value, e.g. months=12")
+            continue
+        path, raw = item.split("=", 1)
+        parts = [p for p in path.strip().split(".") if p]
+        if not parts:
+            problems.append(f"{source} {item!r}: empty key path; write key.path=value")
+            continue
+        node: Any = out
+        for depth, part in enumerate(parts):
+            last = depth == len(parts) - 1
+            where = ".".join(parts[: depth + 1])
+            if isinstance(node, list):
+                if not part.isdigit() or int(part) >= len(node):
+                    problems.append(
+                        f"{source} {path}: {where} is not an item of a list of {len(node)}; "
+                        f"use an index from 0 to {len(node) - 1}"
+                    )
+                    break
+                if last:
+                    node[int(part)] = _parse_value(raw)
+                else:
+                    node = node[int(part)]
+                continue
+            if not isinstance(node, dict):
+                problems.append(f"{source} {path}: {'.'.join(parts[:depth])} holds a value, not keys")
+                break
+            if part not in node:
+                valid = _model_keys(Scenario, parts[:depth]) if all(
+                    not p.isdigit() for p in parts[:depth]
+                ) else None
+                valid = valid or sorted(node)
+                if part not in valid:
+                    problems.append(
+                        f"{source} {path}: unknown key {part!r} at {where}; "
+                        f"valid keys there: {', '.join(valid)}"
+                    )
+                    break
+                if not last:
+                    node[part] = {}
+            if last:
+                node[part] = _parse_value(raw)
+            else:
+                node = node[part]
+    if problems:
+        raise ScenarioError(problems)
+    return out
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += ("." if text else "") + str(part)
+    return text or "(top level)"
+
+
+def _allowed(model: type[Frozen], loc: tuple[Any, ...]) -> list[str]:
+    current: Any = model
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        fields = getattr(current, "model_fields", None)
+        if not fields or part not in fields:
+            return []
+        annotation = fields[part].annotation
+        args = getattr(annotation, "__args__", ())
+        candidates = [annotation, *args]
+        current = next((c for c in candidates if hasattr(c, "model_fields")), None)
+    fields = getattr(current, "model_fields", None)
+    return sorted(fields) if fields else []
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def format_validation_error(source: str, exc: ValidationError, model: type[Frozen] = Scenario) -> list[str]:
+    lines = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(err["loc"])
+        kind = err["type"]
+        got = _short(err.get("input"))
+        where = f"{source} › {_loc(loc)}"
+        if kind == "extra_forbidden":
+            valid = _allowed(model, loc)
+            hint = f"valid keys here: {', '.join(valid)}" if valid else "remove it"
+            lines.append(f"{where}: unknown key; {hint}; check the spelling or remove it")
+        elif kind == "missing":
+            lines.append(f"{where}: required key missing; add it (see `welfare-sim schema`)")
+        else:
+            message = err["msg"].removeprefix("Value error, ")
+            if "(got" in message:
+                lines.append(f"{where}: {message}")
+            else:
+                lines.append(f"{where}: {message} (got {got}); fix the value")
+    return lines
+
+
+def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scenario:
+    """Read, resolve `extends`, apply overrides and validate. Raises ScenarioError."""
+    path = Path(path)
+    data = resolve_extends(path.resolve(), read_yaml(path))
+    if overrides:
+        data = apply_overrides(data, overrides)
+    return validate_scenario(data, str(path))
+
+
+def validate_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scenario:
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(format_validation_error(source, exc)) from None
+
+
+def dump_scenario(scenario: Scenario) -> str:
+    return yaml.safe_dump(
+        scenario.model_dump(mode="json"), sort_keys=False, allow_unicode=True, width=100
+    )
+
+
+def json_schema() -> dict[str, Any]:
+    schema = Scenario.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "welfare-sim scenario"
+    return schema
