@@ -157,6 +157,11 @@ class Geography(Frozen):
     travel_to_town: TravelTime = Field(
         description="to the district post office or the nearest bank ATM"
     )
+    sample_fraction: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        1.0,
+        description="simulate this fraction of each commune's beneficiaries (the same people "
+        "as in the full run, by id); counts in the outputs are of the simulated sample",
+    )
 
     @model_validator(mode="after")
     def _unique_names(self) -> Geography:

@@ -97,10 +97,14 @@ def build_communes(geo: Geography, streams) -> Communes:  # noqa: ANN001
             weights = size_stream.lognormal_mean_cv(1.0, 0.5, np.arange(first, first + n))
             counts.append(largest_remainder(district_params.beneficiaries, weights))
         first += n
+    counts = np.concatenate(counts)
+    if geo.sample_fraction < 1.0:
+        # the first ranks of each commune: the same people, with the same draws, as the full run
+        counts = np.floor(counts * geo.sample_fraction + 0.5).astype(np.int64)
     return Communes(
         district=np.concatenate(district),
         terrain=np.concatenate(terrain),
-        beneficiaries=np.concatenate(counts),
+        beneficiaries=counts,
         district_names=[d.name for d in geo.districts],
     )
 

@@ -181,7 +181,29 @@ def schema(
         out.print(f"wrote {output}")
 
 
+def load_plugins() -> None:
+    """Commands of other packages (such as `calibrate`), registered through entry points.
+
+    `calibration/` imports `sim/`; `sim/` never imports it, so its command arrives this way.
+    """
+    from importlib.metadata import entry_points
+
+    for entry in entry_points(group="welfare_sim.commands"):
+        try:
+            register = entry.load()
+        except ModuleNotFoundError as exc:
+            if exc.name == entry.module:  # declared but not installed in this checkout
+                continue
+            raise
+        register(app)
+
+
+def _command_names() -> list[str]:
+    return sorted(c.name or c.callback.__name__ for c in app.registered_commands)
+
+
 def main() -> None:
+    load_plugins()
     app()
 
 
