@@ -169,6 +169,8 @@ class Geography(Frozen):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"district names must be unique; repeated: {', '.join(dupes)}")
+        if sum(d.beneficiaries for d in self.districts) == 0:
+            raise ValueError("the districts have no beneficiaries at all; give at least one district beneficiaries > 0")
         return self
 
     @property

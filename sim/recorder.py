@@ -162,7 +162,7 @@ class Recorder:
                 with_account=has_account.sum(),
                 without_account=(~has_account).sum(),
                 on_account_list=pl.col("registered").sum(),
-                paid_into_account=(ch == "account").sum(),
+                paid_into_account=((ch == "account") & (st == "paid")).sum(),
                 paid_in_cash=paid_cash.sum(),
                 paid_at_commune_point=(ch == "cash_commune").sum(),
                 paid_at_post_office=(ch == "cash_counter").sum(),

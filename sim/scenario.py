@@ -224,9 +224,36 @@ def _allowed(model: type[Frozen], loc: tuple[Any, ...]) -> list[str]:
     return sorted(fields) if fields else []
 
 
+def _number(value: Any) -> Any:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 def _short(value: Any) -> str:
     text = json.dumps(value, ensure_ascii=False, default=str)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+_RULES = {
+    "greater_than_equal": "must be ≥ {ge}",
+    "greater_than": "must be > {gt}",
+    "less_than_equal": "must be ≤ {le}",
+    "less_than": "must be < {lt}",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "int_type": "must be a whole number",
+    "float_parsing": "must be a number",
+    "float_type": "must be a number",
+    "bool_parsing": "must be true or false",
+    "bool_type": "must be true or false",
+    "string_type": "must be text",
+    "literal_error": "must be one of {expected}",
+    "enum": "must be one of {expected}",
+    "list_type": "must be a list",
+    "dict_type": "must be a mapping of keys",
+    "model_type": "must be a mapping of keys",
+    "too_short": "needs at least {min_length} item(s)",
+    "string_too_short": "must not be empty",
+}
 
 
 def format_validation_error(source: str, exc: ValidationError, model: type[Frozen] = Scenario) -> list[str]:
@@ -242,6 +269,9 @@ def format_validation_error(source: str, exc: ValidationError, model: type[Froze
             lines.append(f"{where}: unknown key; {hint}; check the spelling or remove it")
         elif kind == "missing":
             lines.append(f"{where}: required key missing; add it (see `welfare-sim schema`)")
+        elif kind in _RULES:
+            ctx = {k: _number(v) for k, v in err.get("ctx", {}).items()}
+            lines.append(f"{where}: {_RULES[kind].format(**ctx)} (got {got}); fix the value")
         else:
             message = err["msg"].removeprefix("Value error, ")
             if "(got" in message:
