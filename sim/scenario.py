@@ -26,6 +26,7 @@ from models.params import (
     Population,
     month_index,
 )
+from sim.free_parameters import CalibrationBlock, check_free_parameters
 
 
 class ScenarioError(Exception):
@@ -47,6 +48,9 @@ class Scenario(Frozen):
     payment_run: PaymentRun
     assumptions: Assumptions
     interventions: Interventions = Interventions()
+    calibration: CalibrationBlock | None = Field(
+        None, description="free parameters and their bounds, for `welfare-sim calibrate`"
+    )
 
     @model_validator(mode="after")
     def _cross_references(self) -> Scenario:
@@ -292,9 +296,15 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
 
 def validate_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scenario:
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(format_validation_error(source, exc)) from None
+    if scenario.calibration is not None:
+        # free-parameter paths point into the rest of the scenario, so check them once it is valid
+        problems = check_free_parameters(scenario.calibration, scenario.model_dump(mode="json"))
+        if problems:
+            raise ScenarioError([f"{source} › {line}" for line in problems])
+    return scenario
 
 
 def dump_scenario(scenario: Scenario) -> str:
