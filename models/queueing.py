@@ -277,19 +277,22 @@ def serve_fifo(
     free_flat = free.reshape(-1)
     slots = np.arange(n_state, dtype=np.int64)
 
-    # Results, written straight into input order.
-    start_out = np.empty(n, np.float64)
-    wait_out = np.empty(n, np.float64)
-    paid_out = np.empty(n, np.int64)
-    outcome_out = np.empty(n, np.int8)
-    server_out = np.empty(n, np.int64)
+    # Customer data laid out rank-major once, so the loop reads and writes contiguous slices;
+    # one scatter at the end puts the results back in input order.
+    arrival_rm = arrival_min[perm]
+    service_rm = service_min[perm]
+    demand_rm = demand_vnd[perm]
+    start_rm = np.empty(n, np.float64)
+    wait_rm = np.empty(n, np.float64)
+    paid_rm = np.empty(n, np.int64)
+    outcome_rm = np.empty(n, np.int8)
+    server_rm = np.empty(n, np.int64)
 
     # ---- the rank loop -----------------------------------------------------------------
     for r in range(max_rank):
         lo = int(rank_off[r])
         hi = int(rank_off[r + 1])
         k = hi - lo
-        idx = perm[lo:hi]
         # Earliest-free counter of each active slot (strict < keeps the lowest index).
         if n_col == 1:
             j = None
@@ -307,11 +310,11 @@ def serve_fifo(
             j = block.argmin(axis=0)
             fmin = block[j, slots[:k]]
 
-        a = arrival_min[idx]
+        a = arrival_rm[lo:hi]
         st = np.maximum(a, fmin)
         cl = close_s[:k]
         opened = st < cl
-        d = demand_vnd[idx]
+        d = demand_rm[lo:hi]
         fl = cash[:k]
         if partial_payout:
             pay = np.minimum(fl, d)
@@ -323,21 +326,32 @@ def serve_fifo(
             served = opened & full
         pay = np.where(served, pay, 0)
         fl -= pay  # a view: updates cash in place
-        new_free = np.where(served, st + service_min[idx], fmin)
+        new_free = np.where(served, st + service_rm[lo:hi], fmin)
         if j is None:
             free[0, :k] = new_free
-            server_out[idx] = np.where(served, 0, -1)
+            server_rm[lo:hi] = np.where(served, 0, -1)
         else:
             free_flat[j * n_state + slots[:k]] = new_free
-            server_out[idx] = np.where(served, j, -1)
-        paid_out[idx] = pay
-        start_out[idx] = np.where(served, st, np.nan)
-        wait_out[idx] = np.where(opened, st - a, np.maximum(cl - a, 0.0))
-        outcome_out[idx] = np.where(
+            server_rm[lo:hi] = np.where(served, j, -1)
+        paid_rm[lo:hi] = pay
+        start_rm[lo:hi] = np.where(served, st, np.nan)
+        wait_rm[lo:hi] = np.where(opened, st - a, np.maximum(cl - a, 0.0))
+        outcome_rm[lo:hi] = np.where(
             served,
             np.where(full, OUTCOME_PAID_FULL, OUTCOME_PAID_PARTIAL),
             np.where(opened, OUTCOME_TURNED_AWAY, OUTCOME_NOT_SERVED),
         )
+
+    start_out = np.empty(n, np.float64)
+    wait_out = np.empty(n, np.float64)
+    paid_out = np.empty(n, np.int64)
+    outcome_out = np.empty(n, np.int8)
+    server_out = np.empty(n, np.int64)
+    start_out[perm] = start_rm
+    wait_out[perm] = wait_rm
+    paid_out[perm] = paid_rm
+    outcome_out[perm] = outcome_rm
+    server_out[perm] = server_rm
 
     float_vnd[seg_of_slot] = cash
     return QueueResult(

@@ -38,8 +38,9 @@ UNPAID = ("held", "returned", "uncollected", "suspended")
 
 
 def _enum(codes: np.ndarray, dtype: pl.Enum, offset: int = 0) -> pl.Series:
-    names = dtype.categories.to_list()
-    return pl.Series(np.asarray(names, dtype=object)[codes.astype(np.int64) + offset], dtype=pl.String).cast(dtype)
+    """Integer codes (plus `offset`) as an Enum column, without building strings."""
+    levels = pl.Series(dtype.categories.to_list(), dtype=dtype)
+    return levels.gather((codes.astype(np.int64) + offset).astype(np.uint32))
 
 
 class Recorder:
