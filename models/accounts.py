@@ -7,11 +7,15 @@ application returns to NONE. Balances are integer VND.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from models.params import ACCOUNT_TYPES, AccountLife, AccountOpening, InitialAccounts
 from models.population import AGE_80_PLUS, MOUNTAIN, Beneficiaries
+
+if TYPE_CHECKING:
+    from models.interventions import AccountHelp
 
 NONE, APPLIED, OPEN, DORMANT = 0, 1, 2, 3
 STATUS_NAMES = ("none", "applied", "open", "dormant")
@@ -100,12 +104,16 @@ def monthly_update(
     drive_contact_prob: np.ndarray,
     eligible: np.ndarray,
     streams,  # noqa: ANN001
+    assist: AccountHelp | None = None,
 ) -> dict[str, int]:
     """One month of the account funnel. Returns counts of what happened.
 
     rollout_open: bool per district, the cashless rollout has started there.
     drive_contact_prob: per beneficiary, chance a drive team met them this month.
     eligible: bool per beneficiary, still on the programme.
+    assist: what the month's strategies change for each beneficiary (digital teams, fee waivers);
+    help only ever moves a chance the helpful way (more applying and opening, less dormancy, more
+    waking) and uses the same keyed draw, so it changes the outcome of the helped and nobody else's.
     """
     ids = people.id
     counts: dict[str, int] = {}
@@ -118,6 +126,9 @@ def monthly_update(
     applied = np.flatnonzero(acc.status == APPLIED)
     success = np.full(applied.size, opening.success_prob)
     success = np.where(people.immobile[applied], success * opening.proxy_signature_factor, success)
+    if assist is not None and assist.success_prob is not None:
+        helped = assist.success_prob[applied]
+        success = np.where(np.isnan(helped), success, np.maximum(success, helped))
     ok = streams["accounts.opening_success"].bernoulli(success, ids[applied], month)
     open_accounts(acc, applied[ok], people, opening, life, streams, month)
     acc.status[applied[~ok]] = NONE
@@ -129,6 +140,8 @@ def monthly_update(
         can_apply &= acc.chip_id
     cand = np.flatnonzero(can_apply)
     p_self = apply_probability(people, opening, cand)
+    if assist is not None and assist.apply_multiplier is not None:
+        p_self = np.clip(p_self * assist.apply_multiplier[cand], 0.0, 1.0)
     p = 1.0 - (1.0 - p_self) * (1.0 - drive_contact_prob[cand])
     applies = streams["accounts.apply"].bernoulli(p, ids[cand], month)
     acc.status[cand[applies]] = APPLIED
@@ -136,10 +149,15 @@ def monthly_update(
 
     open_now = np.flatnonzero(acc.status == OPEN)
     dormant_now = np.flatnonzero(acc.status == DORMANT)
-    sleeps = streams["accounts.dormancy"].bernoulli(life.monthly_dormancy_prob, ids[open_now], month)
-    wakes = streams["accounts.reactivation"].bernoulli(
-        life.monthly_reactivation_prob, ids[dormant_now], month
-    )
+    p_sleep: np.ndarray | float = life.monthly_dormancy_prob
+    p_wake: np.ndarray | float = life.monthly_reactivation_prob
+    if assist is not None and assist.dormancy_factor is not None:
+        p_sleep = life.monthly_dormancy_prob * assist.dormancy_factor[open_now]
+    if assist is not None and assist.reactivation_prob is not None:
+        helped = assist.reactivation_prob[dormant_now]
+        p_wake = np.where(np.isnan(helped), p_wake, np.maximum(p_wake, helped))
+    sleeps = streams["accounts.dormancy"].bernoulli(p_sleep, ids[open_now], month)
+    wakes = streams["accounts.reactivation"].bernoulli(p_wake, ids[dormant_now], month)
     acc.status[open_now[sleeps]] = DORMANT
     acc.status[dormant_now[wakes]] = OPEN
     counts["went_dormant"] = int(sleeps.sum())

@@ -36,6 +36,10 @@ class Points:
     open_weekday: np.ndarray  # bool, shape (n_points, 7)
     fixed_float_vnd: np.ndarray  # int64, -1 where the float is sized from expected demand
     float_cover: np.ndarray  # float64
+    float_cap_vnd: np.ndarray  # int64, most cash a sized float may hold; -1: no cap
+    active: np.ndarray  # bool: in service this month (strategy points open commune by commune)
+    local: np.ndarray  # bool: in the commune, reached at the commune travel time
+    travel_factor: np.ndarray  # float64, trip ÷ the beneficiary's usual trip to such a point
 
     @property
     def n(self) -> int:
@@ -67,6 +71,7 @@ def build_points(geo: Geography, communes: Communes, params: CashoutPoints) -> P
     fixed = np.array(
         [-1 if k.float_vnd_per_day is None else k.float_vnd_per_day for k in by_kind], np.int64
     )
+    n = int(kind.size)
     return Points(
         kind=kind,
         district=np.concatenate(district),
@@ -80,7 +85,44 @@ def build_points(geo: Geography, communes: Communes, params: CashoutPoints) -> P
         open_weekday=weekday[kind],
         fixed_float_vnd=fixed[kind],
         float_cover=per_point("float_cover", np.float64),
+        float_cap_vnd=np.full(n, -1, np.int64),
+        active=np.ones(n, bool),
+        local=kind == COMMUNE_POINT,
+        travel_factor=np.ones(n),
     )
+
+
+def append_points(
+    points: Points, kind: int, district: np.ndarray, *, counters: int, open_min: float,
+    close_min: float, open_weekdays: list[int], service_mean_min: float, service_cv: float,
+    downtime_prob: float, fixed_float_vnd: int = -1, float_cover: float = 1.0,
+    float_cap_vnd: int = -1, travel_factor: float = 1.0,
+) -> tuple[Points, int]:
+    """Points with new commune-level points (closed until a strategy opens them) appended at the
+    end, so existing points keep their index and their draws; and the index of the first new one."""
+    n = int(district.size)
+    weekday = np.zeros((n, 7), bool)
+    weekday[:, open_weekdays] = True
+    extra = {
+        "kind": np.full(n, kind, np.int8),
+        "district": district.astype(np.int32),
+        "counters": np.full(n, counters, np.int64),
+        "open_min": np.full(n, float(open_min)),
+        "close_min": np.full(n, float(close_min)),
+        "service_mean_min": np.full(n, float(service_mean_min)),
+        "service_cv": np.full(n, float(service_cv)),
+        "early_min": np.zeros(n),
+        "downtime_prob": np.full(n, float(downtime_prob)),
+        "open_weekday": weekday,
+        "fixed_float_vnd": np.full(n, fixed_float_vnd, np.int64),
+        "float_cover": np.full(n, float(float_cover)),
+        "float_cap_vnd": np.full(n, float_cap_vnd, np.int64),
+        "active": np.zeros(n, bool),
+        "local": np.ones(n, bool),
+        "travel_factor": np.full(n, float(travel_factor)),
+    }
+    merged = {name: np.concatenate([getattr(points, name), extra[name]]) for name in extra}
+    return Points(**merged), points.n
 
 
 def home_points(
@@ -121,7 +163,7 @@ class DayService:
 
 def point_status(points: Points, weekday: int, day_key: int, streams) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
     """(open, down) per point for one day; `day_key` numbers the day in the run."""
-    scheduled = points.open_weekday[:, weekday]
+    scheduled = points.open_weekday[:, weekday] & points.active
     down = streams["points.downtime"].bernoulli(points.downtime_prob, np.arange(points.n), day_key)
     down &= scheduled
     return scheduled & ~down, down

@@ -418,6 +418,17 @@ class Assumptions(Frozen):
 
 
 # --------------------------------------------------------------------------- interventions
+#
+# Each strategy is a dated, targeted block; `models.interventions` turns it into a mechanism
+# (teams that visit communes, points that open, couriers with a capacity, ...). Strategies of one
+# kind sit in a list, so a scenario can run several (say, two drives in different districts).
+# Costs to the state carry a default marked "assumption": set them in the scenario when known.
+
+Targeting = Literal["largest_first", "remote_first", "by_category", "random"]
+Placement = Literal["largest_first", "remote_first", "random"]
+CategoryName = Literal["social_assistance", "merit", "pension"]
+AccountType = Literal["bank", "mobile_money", "postal_ewallet"]
+Weekdays = list[Annotated[int, Field(ge=0, le=6)]]
 
 
 class Drive(Frozen):
@@ -429,18 +440,259 @@ class Drive(Frozen):
     districts: list[str] | None = Field(None, description="None: every district")
     teams: int = Field(ge=1)
     communes_per_team_per_month: int = Field(ge=1)
-    targeting: Literal["largest_first", "remote_first", "random"] = "largest_first"
+    targeting: Targeting = Field(
+        "largest_first",
+        description="order of visits: largest_first (most beneficiaries), remote_first (mountain "
+        "communes, then largest), by_category (most beneficiaries of `categories`), random",
+    )
+    categories: list[CategoryName] | None = Field(
+        None,
+        description="the categories the teams are sent for: they meet only these beneficiaries, "
+        "and by_category visits first the communes with most of them; None: everyone",
+    )
     reach: Probability = Field(description="share of a visited commune's unbanked that the team meets")
     apply_prob: Probability = Field(description="chance a beneficiary met by the team applies")
     revisit: bool = Field(False, description="start again once every commune has been visited")
-
+    cost_per_team_month_vnd: Vnd = Field(
+        30_000_000,
+        description="staff, travel and materials per team and month of visits, VND (assumption: "
+        "three staff at about 8 million VND a month plus travel)",
+    )
 
     @model_validator(mode="after")
     def _order(self) -> Drive:
         if month_index(self.end) < month_index(self.start):
             raise ValueError(f"end ({self.end}) must not be before start ({self.start})")
+        if self.targeting == "by_category" and not self.categories:
+            raise ValueError("targeting: by_category needs `categories`, e.g. [merit, pension]")
         return self
+
+
+class Dated(Frozen):
+    """What every strategy other than a drive has: a name, dates and the districts it covers."""
+
+    name: str = Field(min_length=1, description="unique within its kind; names its random streams")
+    start: Month = Field(description="first month (YYYY-MM) the strategy is in force")
+    end: Month | None = Field(None, description="last month in force; None: to the end of the run")
+    districts: list[str] | None = Field(None, description="None: every district")
+
+    @model_validator(mode="after")
+    def _dates(self) -> Dated:
+        if self.end is not None and month_index(self.end) < month_index(self.start):
+            raise ValueError(f"end ({self.end}) must not be before start ({self.start})")
+        return self
+
+
+class PointRollout(Dated):
+    """Cash-out points placed commune by commune, a number of communes each month."""
+
+    communes_per_month: int = Field(ge=1, description="communes that get their point(s) each month")
+    max_communes: int | None = Field(
+        None, ge=1,
+        description="stop after this many communes; None: every commune of the districts",
+    )
+    targeting: Placement = Field("remote_first", description="order in which communes get points")
+    account_types: list[AccountType] = Field(
+        min_length=1,
+        description="account holders of these types cash out here when their commune has one",
+    )
+    counters: int = Field(1, ge=1, description="counters (servers) per point")
+    open_min: float = Field(ge=0.0, lt=1440.0, description="opening time, minutes after midnight")
+    close_min: float = Field(gt=0.0, le=1440.0, description="closing time, minutes after midnight")
+    open_weekdays: Weekdays = Field(description="0 = Monday … 6 = Sunday")
+    service_mean_min: PositiveMinutes = Field(description="mean minutes to serve one cash-out")
+    service_cv: Annotated[float, Field(gt=0.0, le=5.0)] = 0.5
+    downtime_prob: Probability = Field(description="chance the point is down (power, network) on a day")
+
+    @model_validator(mode="after")
+    def _hours(self) -> PointRollout:
+        if self.close_min <= self.open_min:
+            raise ValueError(f"close_min ({self.close_min}) must be after open_min ({self.open_min})")
+        return self
+
+
+class CommuneAtmPoints(PointRollout):
+    """Commune post offices turned into "ATM" points: e-wallet holders cash out there on any open
+    day, not only in the payment window, instead of travelling to the district post office.
+    VNPost's plan for remote areas (Hòa Bình Project 06 report, early 2024 [seed 002])."""
+
+    account_types: list[AccountType] = Field(
+        ["postal_ewallet"], min_length=1,
+        description="account types cashed out at the commune post office (the postal e-wallet; "
+        "add mobile_money if its provider settles there)",
+    )
+    open_min: float = Field(450.0, ge=0.0, lt=1440.0, description="07:30 (assumption)")
+    close_min: float = Field(1020.0, gt=0.0, le=1440.0, description="17:00 (assumption)")
+    open_weekdays: Weekdays = Field(
+        [0, 1, 2, 3, 4, 5], description="Monday to Saturday (assumption)"
+    )
+    service_mean_min: PositiveMinutes = Field(4.0, description="minutes per cash-out (assumption)")
+    downtime_prob: Probability = Field(0.02, description="power or network down (assumption)")
+    float_cap_vnd: Vnd = Field(
+        50_000_000,
+        description="cash float: the most cash the office holds for cash-outs in a day, VND "
+        "(assumption); it brings what the day's cash-outs need, up to this",
+    )
+    float_cover: Annotated[float, Field(gt=0.0, le=100.0)] = Field(
+        1.5, description="cash brought ÷ the day's expected cash-outs, below the cap (assumption)"
+    )
+    conversion_cost_vnd: Vnd = Field(
+        20_000_000,
+        description="one-off cost per office: terminal, safe, training, VND (assumption)",
+    )
+    monthly_cost_vnd: Vnd = Field(
+        3_000_000,
+        description="running cost per point and month: staff time, network, and topping up the "
+        "office's cash with its usual deliveries, VND (assumption)",
+    )
+
+
+class MobileMoneyAgents(PointRollout):
+    """Mobile-money agents placed in communes: a shop with a cash float and long opening hours,
+    in the village, where mobile-money holders cash out."""
+
+    agents_per_commune: int = Field(1, ge=1)
+    account_types: list[AccountType] = Field(["mobile_money"], min_length=1)
+    open_min: float = Field(360.0, ge=0.0, lt=1440.0, description="06:00 (assumption)")
+    close_min: float = Field(1200.0, gt=0.0, le=1440.0, description="20:00 (assumption)")
+    open_weekdays: Weekdays = Field([0, 1, 2, 3, 4, 5, 6], description="every day (assumption)")
+    service_mean_min: PositiveMinutes = Field(3.0, description="minutes per cash-out (assumption)")
+    downtime_prob: Probability = Field(0.03, description="agent away or network down (assumption)")
+    float_vnd_per_day: Vnd = Field(
+        15_000_000,
+        description="cash the agent holds each day, VND (assumption; Kenya HSNP: pay agents need "
+        "a large float)",
+    )
+    travel_factor: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        0.6,
+        description="trip to the agent ÷ trip to the commune point: agents sit in the villages "
+        "(assumption)",
+    )
+    cashout_fee_vnd: Vnd = Field(
+        0, description="fee per cash-out charged to the beneficiary, VND (assumption)"
+    )
+    state_cost_per_agent_month_vnd: Vnd = Field(
+        1_000_000,
+        description="what the province pays each agent a month (commission), VND (assumption)",
+    )
+
+
+class ChipIdPayment(Dated):
+    """The chip ID card as the payment card: a cash recipient who holds a chip ID is offered, at
+    the point where the cash is paid, an account keyed by their ID number. The account is on the
+    payment list at once and cannot mismatch the population database (it is keyed by it). The chip
+    ID replaces the bank card (Project 06 [seed 004])."""
+
+    enrol_prob: Probability = Field(
+        0.5,
+        description="share of ID holders who agree when offered; the others keep refusing "
+        "(a lasting preference, drawn once per beneficiary) (assumption)",
+    )
+    account_type: AccountType = Field(
+        "postal_ewallet", description="the provider that pays on the ID"
+    )
+    link_existing: bool = Field(
+        True, description="account holders not yet on the list have their account linked and listed"
+    )
+    cost_per_enrolment_vnd: Vnd = Field(
+        20_000, description="staff time and chip authentication per enrolment, VND (assumption)"
+    )
+
+
+class HomeDelivery(Dated):
+    """Couriers bring the cash home to the 80+ and the immobile who ask, within the couriers'
+    capacity (VSS Dispatch 972, 2020: home delivery for the 80+ and those who cannot travel)."""
+
+    groups: list[Literal["age_80_plus", "immobile", "disabled"]] = Field(
+        ["age_80_plus", "immobile"], min_length=1, description="who may ask"
+    )
+    request_prob: Probability = Field(
+        0.8,
+        description="chance an eligible cash recipient asks for delivery each month (assumption)",
+    )
+    couriers_per_district: int = Field(2, ge=1)
+    deliveries_per_courier_day: int = Field(
+        15, ge=1, description="homes a courier reaches in a day (assumption)"
+    )
+
+
+class FeeWaiver(Dated):
+    """The state pays the beneficiaries' cash-out fees (ATM, agent): accounts cost them nothing."""
+
+    account_types: list[AccountType] | None = Field(None, description="None: every account type")
+    apply_multiplier: Annotated[float, Field(ge=1.0, le=10.0)] = Field(
+        1.0,
+        description="relative applying rate of the unbanked while fees are waived (assumption; "
+        "1: cost does not hold anyone back)",
+    )
+
+
+class DigitalTeams(Dated):
+    """Community digital-technology teams (tổ công nghệ số cộng đồng) in every commune of the
+    districts: each helps a number of people a month, applicants first (so the application
+    succeeds), then dormant accounts (woken), then account holders without a smartphone (kept
+    in use)."""
+
+    teams_per_commune: int = Field(1, ge=1)
+    helps_per_team_per_month: int = Field(
+        20, ge=1, description="people a team helps a month (assumption)"
+    )
+    helped_success_prob: Probability = Field(
+        0.95, description="chance a helped application ends in an open account (assumption)"
+    )
+    helped_dormancy_factor: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
+        0.2, description="dormancy rate of a helped account ÷ the usual rate (assumption)"
+    )
+    helped_reactivation_prob: Probability = Field(
+        0.6, description="chance a helped dormant account is woken that month (assumption)"
+    )
+    cost_per_team_month_vnd: Vnd = Field(
+        1_500_000, description="allowance per team and month, VND (assumption)"
+    )
+
+
+class CashClosure(Dated):
+    """From `start`, account holders are paid only into their accounts: they are put on the
+    account payment list at once, and a failed credit is retried next month, not paid in cash."""
+
+    exempt_home_delivery: bool = Field(
+        True, description="account holders who take home delivery keep it"
+    )
+    cash_after_failed_credit: bool = Field(
+        False, description="True: a failed credit still falls back to cash next month"
+    )
 
 
 class Interventions(Frozen):
     drives: list[Drive] = Field(default_factory=list)
+    atm_points: list[CommuneAtmPoints] = Field(default_factory=list)
+    agents: list[MobileMoneyAgents] = Field(default_factory=list)
+    chip_id_payment: list[ChipIdPayment] = Field(default_factory=list)
+    home_delivery: list[HomeDelivery] = Field(default_factory=list)
+    fee_waivers: list[FeeWaiver] = Field(default_factory=list)
+    digital_teams: list[DigitalTeams] = Field(default_factory=list)
+    cash_closure: list[CashClosure] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Interventions:
+        # names key the random streams, so two strategies of a kind must not share one
+        for kind in STRATEGY_KINDS:
+            names = [s.name for s in getattr(self, kind)]
+            dupes = sorted({n for n in names if names.count(n) > 1})
+            if dupes:
+                raise ValueError(f"{kind}: names must be unique; repeated: {', '.join(dupes)}")
+        return self
+
+    def district_references(self) -> list[tuple[str, list[str] | None]]:
+        """(key path, districts named) of every strategy, for the scenario's cross-check."""
+        return [
+            (f"interventions.{kind}[{i}].districts", s.districts)
+            for kind in ("drives", *STRATEGY_KINDS)
+            for i, s in enumerate(getattr(self, kind))
+        ]
+
+
+STRATEGY_KINDS = (
+    "atm_points", "agents", "chip_id_payment", "home_delivery", "fee_waivers", "digital_teams",
+    "cash_closure",
+)

@@ -28,19 +28,28 @@ import numpy as np
 from models import accounts as acc_mod
 from models.cashout import (
     ATM,
-    COMMUNE_POINT,
     NO_CASH,
     NOT_REACHED,
     PAID_FULL,
     PAID_PART,
     POST_OFFICE,
     Points,
+    append_points,
     build_points,
     home_points,
     point_status,
     serve_day,
 )
-from models.params import ACCOUNT_TYPES, Assumptions, Geography, PaymentRun, Population, month_label
+from models.interventions import STRATEGY_COUNTS, Strategies
+from models.params import (
+    ACCOUNT_TYPES,
+    Assumptions,
+    Geography,
+    Interventions,
+    PaymentRun,
+    Population,
+    month_label,
+)
 from models.population import (
     Beneficiaries,
     Communes,
@@ -76,6 +85,7 @@ class MonthRecord:
     points: dict[str, np.ndarray]
     visits: dict[str, np.ndarray]
     funnel: dict[str, int]
+    strategies: dict[str, int] = field(default_factory=dict)  # STRATEGY_COUNTS: counts, costs (VND)
 
 
 @dataclass
@@ -88,6 +98,7 @@ class Province:
     assume: Assumptions
     start: str
     streams: object
+    interventions: Interventions = field(default_factory=Interventions)
     communes: Communes = field(init=False)
     people: Beneficiaries = field(init=False)
     points: Points = field(init=False)
@@ -131,6 +142,46 @@ class Province:
             [_months_between(self.start, d.cashless_start) for d in self.geo.districts]
         )
         self.day_serial = 0
+        self._add_strategies()
+
+    def _add_strategies(self) -> None:
+        """Build the strategies, and append the cash-out points they open (closed until then)."""
+        self.strategies = Strategies(
+            self.interventions, self.start, self.communes, self.people, self.streams
+        )
+        self.campaigns = self.strategies.drives
+        # Both kinds count as cash machines ("atm") in the point and wait tables. Neither gets the
+        # state's escorted cash runs: an agent holds its own till; a commune post office tops its
+        # cash up with its usual deliveries (costed in the strategy's monthly cost).
+        for placement in self.strategies.atm_points:
+            ap = placement.params
+            self.points, placement.first_point = append_points(
+                self.points, ATM, self.communes.district[placement.point_communes()],
+                counters=ap.counters, open_min=ap.open_min, close_min=ap.close_min,
+                open_weekdays=ap.open_weekdays, service_mean_min=ap.service_mean_min,
+                service_cv=ap.service_cv, downtime_prob=ap.downtime_prob,
+                float_cover=ap.float_cover, float_cap_vnd=ap.float_cap_vnd,
+            )
+        for placement in self.strategies.agents:
+            ag = placement.params
+            self.points, placement.first_point = append_points(
+                self.points, ATM, self.communes.district[placement.point_communes()],
+                counters=ag.counters, open_min=ag.open_min, close_min=ag.close_min,
+                open_weekdays=ag.open_weekdays, service_mean_min=ag.service_mean_min,
+                service_cv=ag.service_cv, downtime_prob=ag.downtime_prob,
+                fixed_float_vnd=ag.float_vnd_per_day, travel_factor=ag.travel_factor,
+            )
+        self.point_fee_vnd = np.full(self.points.n, self.assume.costs.withdrawal_fee_vnd, np.int64)
+        for placement in self.strategies.agents:
+            stop = placement.first_point + placement.n_points
+            self.point_fee_vnd[placement.first_point:stop] = placement.params.cashout_fee_vnd
+        self.has_strategy_points = bool(self.strategies.placements)
+
+    def strategy_processes(self, env, month_start) -> list:  # noqa: ANN001
+        """SimPy processes of the dated strategies (drive visits, points opening), to start."""
+        return self.strategies.processes(
+            env, month_start, self.drive_contact_prob, self.points.active
+        )
 
     # ------------------------------------------------------------------ calendar
 
@@ -173,9 +224,15 @@ class Province:
 
         self.rows = np.flatnonzero(self.state != STOPPED)
         active = self.state == ACTIVE
+        self.counts = dict.fromkeys(STRATEGY_COUNTS, 0)
+        self.fee_vnd = np.zeros(n, np.int64)
+        assist = self.strategies.account_help(
+            month, self.accounts.status, active, self.counts,
+            acc_mod.OPEN, acc_mod.APPLIED, acc_mod.DORMANT, acc_mod.NONE,
+        )
         self.funnel = acc_mod.monthly_update(
             self.accounts, people, month, a.opening, a.account_life,
-            self.rollout_month <= month, self.drive_contact_prob, active, s,
+            self.rollout_month <= month, self.drive_contact_prob, active, s, assist,
         )
         self.drive_reached = self.drive_contact_prob > 0
         self.drive_contact_prob[:] = 0.0
@@ -211,6 +268,7 @@ class Province:
 
         payable = active & ~held & (self.owed_vnd > 0)
         acct = self.accounts
+        self._close_cash(month, active)
         on_list = acct.registered & acct.has_account & ~self.fallback_cash
         self.fallback_cash[:] = False
         self.account_channel = np.flatnonzero(payable & on_list)
@@ -228,11 +286,35 @@ class Province:
             window.first_day
             + s["collection.home_day"].integers(window.last_day - window.first_day + 1, ids[self.home], month)
         ).astype(np.int16)
+        extra, extra_day = self.strategies.home_deliveries(
+            month, self.cash_list, window.first_day, window.last_day, self.counts
+        )
+        if extra.size:
+            self.home = np.concatenate([self.home, extra])
+            self.home_day = np.concatenate([self.home_day, extra_day])
+            self.channel[extra] = CH_HOME
+            self.cash_list = self.cash_list[~np.isin(self.cash_list, extra)]
         cl = self.cash_list
         absent = s["collection.absent"].bernoulli(a.collection.monthly_absent_prob, ids[cl], month)
         delay = np.floor(s["collection.first_delay"].exponential(a.collection.mean_first_delay_days, ids[cl], month))
         first = window.first_day + delay
         self.next_day[cl] = np.where(absent, NO_DAY, self._into_windows(cl, first, 0)).astype(np.int16)
+
+    def _close_cash(self, month: int, active: np.ndarray) -> None:
+        """Cash closed to account holders: put every account holder on the account list (where
+        the cashless rollout has started), and let failed credits be retried, not paid in cash."""
+        closure = self.strategies.closure(month)
+        if closure is None:
+            return
+        closed, fallback, exempt = closure
+        district = self.people.district
+        here = closed[district] & (self.rollout_month <= month)[district]
+        acct = self.accounts
+        exempted = exempt[district] & self.home_takeup
+        movers = here & acct.has_account & ~acct.registered & active & ~exempted
+        acct.registered[movers] = True
+        self.counts["cash_closure_listed"] += int(movers.sum())
+        self.fallback_cash[here & ~fallback[district] & ~exempted] = False
 
     def _into_windows(self, idx: np.ndarray, day: np.ndarray, attempt: int) -> np.ndarray:
         """Move planned trip days past the commune window into the counter window, or drop them."""
@@ -275,6 +357,9 @@ class Province:
         cash_point = self.commune_point[cash_today] if in_commune_window else self.post_office[cash_today]
         wd_kind = self.point_kind_by_type[self.accounts.type[wd_all]]
         wd_point = np.where(wd_kind == ATM, self.atm[wd_all], self.post_office[wd_all])
+        if self.has_strategy_points:
+            local = self.strategies.local_points(wd_all, self.accounts.type[wd_all])
+            wd_point = np.where(local >= 0, local, wd_point)
         who = np.concatenate([cash_today, wd_all])
         point = np.concatenate([cash_point, wd_point])
         demand = np.concatenate([self.owed_vnd[cash_today], self.withdraw_due[wd_all]])
@@ -290,10 +375,10 @@ class Province:
         )
 
         travel = np.where(
-            self.points.kind[point] == COMMUNE_POINT,
-            people.travel_commune_min[who],
-            people.travel_town_min[who],
+            self.points.local[point], people.travel_commune_min[who], people.travel_town_min[who]
         )
+        if self.has_strategy_points:
+            travel = travel * self.points.travel_factor[point]
         np.add.at(self.trips, who, 1)
         np.add.at(self.travel_min, who, 2.0 * travel)
         np.add.at(self.wait_min, who, result.wait_min)
@@ -316,6 +401,7 @@ class Province:
         self.status[ci[got & ~done]] = ST_PARTIAL
         self.day_in_hand[ci[done]] = d
         self.next_day[ci[done]] = NO_DAY
+        self._enrol_on_chip_id(ci[done])
         again = ci[~done]
         self._plan_retry(again, d, self.next_day)
 
@@ -327,6 +413,7 @@ class Province:
         self.ledger["withdrawn"] += int(wpaid.sum())
         self.withdraw_due[wi] -= wpaid
         self.withdrawals[wi[wpaid > 0]] += 1
+        self._charge_fees(wi[wpaid > 0], wd_point[wpaid > 0])
         finished = self.withdraw_due[wi] == 0
         first_cash = finished & (self.day_in_hand[wi] == NO_DAY)
         self.day_in_hand[wi[first_cash]] = d
@@ -338,6 +425,37 @@ class Province:
         self.ledger["float_returned"] += int(result.float_left_vnd.sum())
         self._point_days.append((d, result, point, is_cash))
         return {}
+
+    def _charge_fees(self, who: np.ndarray, point: np.ndarray) -> None:
+        """Cash-out fees: the beneficiary pays the point's fee, unless a waiver has the state
+        pay it."""
+        fee = self.point_fee_vnd[point]
+        waived = self.strategies.waived(self.m, who, self.accounts.type[who])
+        self.fee_vnd[who] += np.where(waived, 0, fee)
+        self.counts["fees_waived_vnd"] += int(fee[waived].sum())
+
+    def _enrol_on_chip_id(self, paid: np.ndarray) -> None:
+        """Chip ID as the payment card: enrol the ID holders who agree, where they were paid."""
+        if paid.size == 0:
+            return
+        acct = self.accounts
+        schemes = self.strategies.chip_id_enrolment(
+            self.m, paid, acct.has_account, acct.registered, acct.status == acc_mod.NONE,
+            acct.chip_id,
+        )
+        for scheme, new, linked in schemes:
+            # keyed by the ID number, the account matches the population database by construction
+            acct.status[new] = acc_mod.OPEN
+            acct.type[new] = ACCOUNT_TYPES.index(scheme.account_type)
+            acct.mismatch[new] = False
+            acct.registered[new] = True
+            acct.status[linked] = acc_mod.OPEN  # a dormant account is used again once linked
+            acct.mismatch[linked] = False
+            acct.registered[linked] = True
+            self.counts["chip_id_enrolled"] += int(new.size)
+            self.counts["chip_id_linked"] += int(linked.size)
+            enrolments = int(new.size) + int(linked.size)
+            self.counts["chip_id_vnd"] += enrolments * scheme.cost_per_enrolment_vnd
 
     def _floats(self, d: int, point_open: np.ndarray, cash_today, cash_point, wd_point, wd_demand) -> np.ndarray:  # noqa: ANN001
         """Cash delivered to each point today: fixed, or sized from the demand still expected."""
@@ -360,6 +478,8 @@ class Province:
         # withdrawals: the balances expected over the rest of the month, spread evenly
         expected += np.bincount(wd_point, weights=wd_demand, minlength=pts.n)
         sized = np.ceil(expected * pts.float_cover / 100_000.0).astype(np.int64) * 100_000
+        if self.has_strategy_points:
+            sized = np.where(pts.float_cap_vnd >= 0, np.minimum(sized, pts.float_cap_vnd), sized)
         out = np.where(fixed >= 0, fixed, sized)
         return np.where(point_open, out, 0)
 
@@ -456,10 +576,14 @@ class Province:
             "registered": acct.registered[rows].copy(),
             "balance_vnd": acct.balance_vnd[rows].copy(),
             "drive_reached": self.drive_reached[rows],
+            "fee_vnd": self.fee_vnd[rows],  # cash-out fees the beneficiary paid (waived ones not)
         }
         points = self._summarise_points()
         visits = self._visits()
-        return MonthRecord(month, rows, columns, dict(led), points, visits, dict(self.funnel))
+        self.strategies.month_costs(month, self.counts)
+        return MonthRecord(
+            month, rows, columns, dict(led), points, visits, dict(self.funnel), dict(self.counts)
+        )
 
     def check_ledger(self, led: dict[str, int]) -> None:
         """Conservation of money, to the dong. Raises ConservationError."""

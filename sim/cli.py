@@ -108,10 +108,17 @@ def run(
     set_: Annotated[list[str] | None, typer.Option("--set", help="override a value: key.path=value (repeatable)")] = None,
     payments: Annotated[bool, typer.Option(help="write payments.parquet, one row per beneficiary-month")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON instead of a table")] = False,
+    report: Annotated[bool, typer.Option("--report/--no-report", help="also write report.html and report.xlsx in the run folder")] = False,
+    lang: Annotated[str, typer.Option(help="language of the report: en or vi")] = "en",
 ) -> None:
     """Run a scenario and write its run folder."""
     from sim.run import write_run
 
+    if report:
+        from sim.report import check_lang
+
+        if check_lang(lang):
+            fail(check_lang(lang))
     overrides = list(set_ or [])
     try:
         sc = load_scenario(scenario, overrides)
@@ -136,8 +143,18 @@ def run(
         progress.close()
     wall = time.perf_counter() - t0
     summary = {"scenario": sc.name, "seed": seed, **result.summary}
+    report_note = ""
+    if report:
+        from sim.report import ReportError, write_report
+
+        try:
+            report_note = f"wrote {write_report(out_dir, lang)} and report.xlsx"
+        except ReportError as exc:
+            fail(exc.problems)
     if as_json:
         out.print_json(json.dumps(summary, ensure_ascii=False))
+        if report_note:
+            err.print(report_note, highlight=False)
         return
     out.print(summary_table(summary, f"{sc.name} · seed {seed} · {summary['period'][0]} to {summary['period'][1]}"))
     out.print(
@@ -145,6 +162,8 @@ def run(
         f"summary.json, manifest.json, scenario.resolved.yaml) in {wall:.1f} s",
         highlight=False,
     )
+    if report_note:
+        out.print(report_note, highlight=False)
 
 
 @app.command()

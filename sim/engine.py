@@ -1,9 +1,10 @@
 """Compose and run a scenario: SimPy drives the calendar, the domain model does each step.
 
 Simulation time is in days from the first day of the start month. Each month has, in order:
-the drives' visits (at the month's start), the month's opening (account funnel, entitlement,
-verification, channel split; a quarter-day later), one event per day (credits, home deliveries,
-trips to points, at noon), and the month-end reconciliation (at the end of the last day).
+the strategies' dated steps (drive visits, points opening; at the month's start), the month's
+opening (account funnel, entitlement, verification, channel split; a quarter-day later), one
+event per day (credits, home deliveries, trips to points, at noon), and the month-end
+reconciliation (at the end of the last day).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 
-from models.interventions import DriveCampaign
 from models.payment_run import MonthRecord, Province
 from sim.scenario import Scenario
 from sim.streams import Streams
@@ -26,7 +26,8 @@ MORNING, NOON = 0.25, 0.5
 @dataclass
 class RunTimings:
     build_s: float = 0.0
-    simulate_s: float = 0.0
+    simulate_s: float = 0.0  # includes record_s
+    record_s: float = 0.0
 
 
 def build_province(scenario: Scenario, seed: int) -> Province:
@@ -37,6 +38,7 @@ def build_province(scenario: Scenario, seed: int) -> Province:
         assume=scenario.assumptions,
         start=scenario.start,
         streams=Streams(seed),
+        interventions=scenario.interventions,
     )
 
 
@@ -60,15 +62,8 @@ def simulate(
     def month_start(month: int) -> float | None:
         return float(month_start_day[month]) if month < months else None
 
-    campaigns = [
-        DriveCampaign(drive, province.communes, scenario.start, province.streams)
-        for drive in scenario.interventions.drives
-    ]
-    province.campaigns = campaigns
-    for campaign in campaigns:
-        env.process(
-            campaign.process(env, month_start, province.drive_contact_prob, province.people.commune)
-        )
+    for process in province.strategy_processes(env, month_start):  # drives, points opening
+        env.process(process)
     env.process(_calendar(env, province, months, month_start_day, on_month))
     env.run()
     if timings is not None:

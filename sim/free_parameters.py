@@ -29,7 +29,16 @@ class FreeParameter(Frozen):
         "linear",
         description="search scale; log suits rates spanning orders of magnitude (needs lower > 0)",
     )
+    tied_paths: list[str] = Field(
+        default_factory=list,
+        description="other key paths that always take the same value (e.g. the reach of two "
+        "drives run by the same teams)",
+    )
     note: str = Field("", description="why this value is free, and where its bounds come from")
+
+    @property
+    def paths(self) -> list[str]:
+        return [self.path, *self.tied_paths]
 
     @model_validator(mode="after")
     def _bounds(self) -> FreeParameter:
@@ -56,7 +65,7 @@ class CalibrationBlock(Frozen):
 
     @model_validator(mode="after")
     def _unique(self) -> CalibrationBlock:
-        paths = [p.path for p in self.free_parameters]
+        paths = [path for p in self.free_parameters for path in p.paths]
         dupes = sorted({p for p in paths if paths.count(p) > 1})
         if dupes:
             raise ValueError(f"free_parameters lists a path more than once: {', '.join(dupes)}")
@@ -92,26 +101,23 @@ def check_free_parameters(block: CalibrationBlock, scenario_data: dict[str, Any]
     """Problems with the free parameters against the scenario's own values (one line each)."""
     problems = []
     for i, par in enumerate(block.free_parameters):
-        where = f"calibration.free_parameters[{i}].path"
-        if par.path.split(".")[0] in (
-            "calibration",
-            "seed",
-            "months",
-            "start",
-            "name",
-            "description",
-        ):
-            problems.append(
-                f"{where}: {par.path!r} cannot be calibrated; free a value of the model instead"
-            )
-            continue
-        try:
-            value = lookup_path(scenario_data, par.path)
-        except KeyError as exc:
-            problems.append(f"{where}: {par.path!r} is not in the scenario: {exc.args[0]}")
-            continue
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            problems.append(
-                f"{where}: {par.path!r} holds {value!r}, not a number; free a numeric value"
-            )
+        problems += _check_path(f"calibration.free_parameters[{i}].path", par.path, scenario_data)
+        for j, path in enumerate(par.tied_paths):
+            where = f"calibration.free_parameters[{i}].tied_paths[{j}]"
+            problems += _check_path(where, path, scenario_data)
     return problems
+
+
+_NOT_FREE = ("calibration", "seed", "months", "start", "name", "description")
+
+
+def _check_path(where: str, path: str, scenario_data: dict[str, Any]) -> list[str]:
+    if path.split(".")[0] in _NOT_FREE:
+        return [f"{where}: {path!r} cannot be calibrated; free a value of the model instead"]
+    try:
+        value = lookup_path(scenario_data, path)
+    except KeyError as exc:
+        return [f"{where}: {path!r} is not in the scenario: {exc.args[0]}"]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return [f"{where}: {path!r} holds {value!r}, not a number; free a numeric value"]
+    return []

@@ -50,9 +50,12 @@ def run_scenario(
 
     def record(rec: MonthRecord, province: Province) -> None:
         nonlocal recorder
+        t0 = time.perf_counter()
         if recorder is None:
             recorder = Recorder(province, payments_dir)
         recorder(rec, province)
+        if timings is not None:
+            timings.record_s += time.perf_counter() - t0
         if on_month is not None:
             on_month(rec.month)
 
@@ -140,6 +143,7 @@ def write_run(
     overrides: list[str] | None = None,
     payments: bool = True,
     on_month: Callable[[int], None] | None = None,
+    timings: RunTimings | None = None,
 ) -> tuple[RunResult, dict[str, float]]:
     """Run and write the run folder `out_dir` (replaced as a whole if it exists)."""
     seed = scenario.seed if seed is None else seed
@@ -147,7 +151,7 @@ def write_run(
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.", suffix=".partial"))
-    timings = RunTimings()
+    timings = timings or RunTimings()
     try:
         parts_dir = staging / ".payment-parts" if payments else None
         if parts_dir is not None:
@@ -175,6 +179,7 @@ def write_run(
         timings_out = {
             "build_s": timings.build_s,
             "simulate_s": timings.simulate_s,
+            "record_s": timings.record_s,
             "write_s": time.perf_counter() - t0,
         }
         os.chmod(staging, _DIR_MODE)

@@ -55,11 +55,11 @@ class Scenario(Frozen):
     @model_validator(mode="after")
     def _cross_references(self) -> Scenario:
         districts = {d.name for d in self.geography.districts}
-        for i, drive in enumerate(self.interventions.drives):
-            unknown = sorted(set(drive.districts or ()) - districts)
+        for where, named in self.interventions.district_references():
+            unknown = sorted(set(named or ()) - districts)
             if unknown:
                 raise ValueError(
-                    f"interventions.drives[{i}].districts names unknown district(s) "
+                    f"{where} names unknown district(s) "
                     f"{', '.join(unknown)}; known: {', '.join(sorted(districts))}"
                 )
         first = min(month_index(a.start) for a in self.population.base_level)
@@ -102,11 +102,19 @@ def read_yaml(path: Path) -> dict[str, Any]:
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    """Deep-merge `over` onto `base`: mappings merge key by key, anything else replaces."""
+    """Deep-merge `over` onto `base`: mappings merge key by key, anything else replaces, except
+    that a key written `NAME+` with a list appends that list to the base's list NAME (so a
+    strategy file can add a drive to the base's drives: `drives+: [...]`)."""
     out = copy.deepcopy(base)
     for key, value in over.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
+        if isinstance(key, str) and key.endswith("+") and isinstance(value, list):
+            current = out.get(key[:-1])
+            if current is None or isinstance(current, list):
+                out[key[:-1]] = [*(current or []), *copy.deepcopy(value)]
+                continue
+        if isinstance(value, dict):
+            prior = out.get(key)
+            out[key] = _merge(prior if isinstance(prior, dict) else {}, value)
         else:
             out[key] = copy.deepcopy(value)
     return out
@@ -116,7 +124,7 @@ def resolve_extends(path: Path, data: dict[str, Any], seen: tuple[Path, ...] = (
     """`extends: base.yaml` (relative to the file) plus the keys this file overrides."""
     parent = data.pop("extends", None)
     if parent is None:
-        return data
+        return _merge({}, data)  # `NAME+: [...]` appends to nothing
     if not isinstance(parent, str):
         raise ScenarioError([f"{path} › extends: must be a file name (got {parent!r})"])
     parent_path = (path.parent / parent).resolve()

@@ -1,0 +1,138 @@
+"""Benchmark: the national run, one process, beside the reference toy in the same session.
+
+    python benchmarks/national.py                       # vietnam.yaml, 24 months, full population
+    python benchmarks/national.py --sample 0.2          # a 20% sample (same people as the full run)
+    python benchmarks/national.py --scaling             # 10k, 100k, 1M and 5M beneficiaries
+    python benchmarks/national.py --payments            # also write payments.parquet (streamed)
+
+Each measurement runs in a fresh child process, so peak RSS is that run's alone. Printed:
+wall time, beneficiary-payments per second, peak RSS, and a breakdown by phase (population
+build, monthly runs, per-month recording, output writing). The toy designs from
+`benchmarks/reference_toy/` (one SimPy process per payment; one per cash-out point; numpy
+Lindley) run in the same session, and welfare-sim's throughput is given as a ratio to each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+TOY = HERE / "reference_toy"
+
+
+def child(args: argparse.Namespace) -> None:
+    t0 = time.perf_counter()
+    from sim.engine import RunTimings
+    from sim.run import write_run
+    from sim.scenario import load_scenario
+
+    import_s = time.perf_counter() - t0
+    overrides = [f"geography.sample_fraction={args.sample}"] if args.sample < 1 else []
+    scenario = load_scenario(args.scenario, overrides)
+    with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
+        t = time.perf_counter()
+        result, timings = write_run(
+            scenario, Path(tmp) / "run", months=args.months, payments=args.payments, timings=RunTimings()
+        )
+        wall = time.perf_counter() - t
+        size_mb = sum(p.stat().st_size for p in (Path(tmp) / "run").iterdir()) / 2**20
+    payments = int(result.monthly["beneficiaries"].sum())
+    print(json.dumps({
+        "beneficiaries": int(result.summary["beneficiaries"]["first_month"]),
+        "months": args.months or scenario.months,
+        "beneficiary_payments": payments,
+        "import_s": round(import_s, 3),
+        "wall_s": round(wall, 3),
+        "build_s": round(timings["build_s"], 3),
+        "monthly_runs_s": round(timings["simulate_s"] - timings["record_s"], 3),
+        "recording_s": round(timings["record_s"], 3),
+        "writing_s": round(timings["write_s"], 3),
+        "payments_per_s": round(payments / wall),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "output_mb": round(size_mb, 1),
+    }))
+
+
+def run_child(argv: list[str]) -> dict:
+    out = subprocess.run([sys.executable, *argv], capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        sys.stderr.write(out.stderr)
+        raise SystemExit(f"benchmark child failed: {' '.join(argv)}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def toy(design: str, n: int, months: int) -> dict:
+    out = subprocess.run(
+        [sys.executable, "run_one.py", design, str(n), str(months)], capture_output=True, text=True, cwd=TOY, check=True
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def model(args: argparse.Namespace, sample: float) -> dict:
+    argv = [__file__, "--child", "--scenario", args.scenario, "--sample", str(sample)]
+    if args.months:
+        argv += ["--months", str(args.months)]
+    if args.payments:
+        argv.append("--payments")
+    return run_child(argv)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scenario", default=str(ROOT / "scenarios" / "vietnam.yaml"))
+    parser.add_argument("--months", type=int, default=None)
+    parser.add_argument("--sample", type=float, default=1.0)
+    parser.add_argument("--payments", action="store_true")
+    parser.add_argument("--scaling", action="store_true", help="10k, 100k, 1M and 5M beneficiaries")
+    parser.add_argument("--no-toy", action="store_true")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--tmp", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args)
+        return
+
+    runs = []
+    if args.scaling:
+        from sim.scenario import load_scenario
+
+        total = load_scenario(args.scenario).geography.n_beneficiaries
+        for target in (10_000, 100_000, 1_000_000, total):
+            runs.append(model(args, min(1.0, target / total)))
+            print(json.dumps(runs[-1]), file=sys.stderr)
+    else:
+        runs.append(model(args, args.sample))
+    print(f"{'beneficiaries':>13} {'months':>6} {'wall s':>8} {'build':>7} {'months s':>9} {'record':>7} "
+          f"{'write':>7} {'payments/s':>12} {'peak RSS MB':>12}")
+    for r in runs:
+        print(f"{r['beneficiaries']:>13,} {r['months']:>6} {r['wall_s']:>8.2f} {r['build_s']:>7.2f} "
+              f"{r['monthly_runs_s']:>9.2f} {r['recording_s']:>7.2f} {r['writing_s']:>7.2f} "
+              f"{r['payments_per_s']:>12,} {r['peak_rss_mb']:>12,.0f}")
+    if len(runs) > 1:
+        base = runs[0]
+        print("cost per beneficiary-payment relative to the smallest run: " + ", ".join(
+            f"{r['beneficiaries']:,}: {base['payments_per_s'] / r['payments_per_s']:.2f}×" for r in runs))
+    if args.no_toy:
+        return
+    # the toy, same machine, same session: 1M × 3 months for the fast designs, 50k × 1 for naive
+    toys = {
+        "naive (one SimPy process per payment)": toy("a_simpy_naive", 50_000, 1),
+        "server per point (one SimPy process per point)": toy("b2_simpy_server", 1_000_000, 3),
+        "numpy Lindley bound": toy("e2_numpy_vec", 1_000_000, 3),
+    }
+    rate = runs[-1]["payments_per_s"]
+    print(f"\nwelfare-sim: {rate:,} beneficiary-payments/s ({runs[-1]['beneficiaries']:,} beneficiaries)")
+    for name, r in toys.items():
+        print(f"  toy {name}: {r['payments_per_s']:,}/s  → welfare-sim is {rate / r['payments_per_s']:.2f}× it")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,699 @@
+"""`welfare-sim compare`: rollout strategies side by side, over the same seeds.
+
+Every scenario runs over the same list of seeds. The random streams are keyed by stable ids
+(beneficiary, point, month, day) under the run seed, so two scenarios run with one seed share their
+draws wherever they do the same thing: common random numbers. A difference between two scenarios
+for one seed then comes from the strategy, not the noise, and the paired differences over seeds
+give a 95 % t-interval. A difference whose interval contains 0 is marked: the seeds cannot tell it
+from zero.
+
+The comparison folder (the contract that `sim.report` reads):
+
+* `comparison.json`: base, scenarios (base first), files, seeds, figures (figure, label, unit);
+* `table.parquet`: per scenario and figure: mean, diff_mean, diff_lo, diff_hi, distinguishable,
+  n_seeds (the difference is paired, scenario minus base, seed by seed);
+* `runs.parquet`: per scenario and seed, the figures as columns;
+* `timeseries.parquet`: per scenario, seed and month: account_coverage, cashless_share;
+* `strategies.parquet`: per scenario and seed, the strategies' counts and costs (VND) over the run;
+* `compare.png`: coverage and cashless share by month, a line per scenario with its band.
+
+Shares (unit "%") are stored as fractions from 0 to 1 and printed as percentages; a difference of
+shares is printed in percentage points.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import multiprocessing
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import numpy as np
+import polars as pl
+import typer
+
+if TYPE_CHECKING:
+    from sim.results import RunResult
+    from sim.scenario import Scenario
+
+
+@dataclass(frozen=True)
+class Figure:
+    key: str
+    label: str
+    unit: str  # "%" (stored as a fraction), "days", "min", "VND"
+
+
+SUBGROUPS = {
+    "all": "all beneficiaries",
+    "elderly_60_plus": "aged 60+",
+    "aged_80_plus": "aged 80+",
+    "disabled": "disabled",
+    "ethnic_minority": "ethnic minority",
+    "mountain_communes": "in mountain communes",
+}
+
+FIGURES: tuple[Figure, ...] = (
+    Figure("account_coverage_last", "account coverage, last month", "%"),
+    Figure("cashless_share_run", "cashless share of payments, whole run", "%"),
+    Figure("cashless_share_last", "cashless share of payments, last month", "%"),
+    Figure("days_to_money_mean", "days from run start to money in hand, mean", "days"),
+    Figure("days_to_money_p95", "days from run start to money in hand, p95", "days"),
+    Figure("wait_p95_min", "queue wait at any point, p95 of visits", "min"),
+    Figure("travel_min_per_payment", "travel time per payment (all trips, both ways)", "min"),
+    *(
+        Figure(f"unpaid_{key}", f"unpaid in a month: {label}", "%")
+        for key, label in SUBGROUPS.items()
+    ),
+    Figure("state_cost_per_payment_vnd", "cost per payment to the state", "VND"),
+    Figure(
+        "beneficiary_cost_per_payment_vnd",
+        "cost per payment to beneficiaries (travel, time, fees)",
+        "VND",
+    ),
+    Figure(
+        "strategy_cost_vnd",
+        "spent on strategies (teams, points, agents, enrolment, waived fees)",
+        "VND",
+    ),
+    Figure("state_cost_total_vnd", "total cost to the state, strategies included", "VND"),
+    Figure("beneficiary_cost_total_vnd", "total cost to beneficiaries", "VND"),
+    Figure("total_cost_vnd", "total cost, state and beneficiaries", "VND"),
+)
+FIGURE_KEYS = tuple(f.key for f in FIGURES)
+
+
+# --------------------------------------------------------------------------- one run
+
+
+def _num(value: float | None) -> float:
+    return math.nan if value is None else float(value)
+
+
+def headline_figures(
+    result: RunResult, strategy: dict[str, int], fees_paid_vnd: int
+) -> dict[str, float]:
+    """The comparison's figures for one run: the run's headline plus what the strategies cost.
+
+    `strategy` holds the run's strategy counts and costs (models.interventions.STRATEGY_COUNTS);
+    `fees_paid_vnd` the cash-out fees beneficiaries actually paid (a waiver moves them to the
+    state).
+    """
+    from models.interventions import STRATEGY_COST_KEYS
+    from sim.recorder import WAIT_BIN_MIN
+    from sim.results import hist_quantile
+
+    s = result.summary
+    payments = s["payments"]["total"]
+    cost = s["cost_vnd"]
+    strategy_cost = sum(int(strategy.get(k, 0)) for k in STRATEGY_COST_KEYS)
+    state_total = cost["state_total"] + strategy_cost
+    beneficiary_total = cost["beneficiary_travel"] + cost["beneficiary_time"] + fees_paid_vnd
+    travel_min = float(result.monthly["travel_min_total"].sum())
+    waits = result.wait_hist.sum(axis=(0, 1))
+    figures = {
+        "account_coverage_last": _num(s["account_coverage"]["last_month"]),
+        "cashless_share_run": _num(s["cashless_share"]["run_payments"]),
+        "cashless_share_last": _num(s["cashless_share"]["last_month_payments"]),
+        "days_to_money_mean": _num(s["days_to_money"]["mean_days"]),
+        "days_to_money_p95": _num(s["days_to_money"]["p95_days"]),
+        "wait_p95_min": _num(hist_quantile(waits, 0.95, WAIT_BIN_MIN)),
+        "travel_min_per_payment": travel_min / payments if payments else math.nan,
+        **{
+            f"unpaid_{key}": _num(s["unpaid_by_subgroup"].get(key, {}).get("unpaid_share"))
+            for key in SUBGROUPS
+        },
+        "state_cost_per_payment_vnd": state_total / payments if payments else math.nan,
+        "beneficiary_cost_per_payment_vnd": beneficiary_total / payments if payments else math.nan,
+        "strategy_cost_vnd": float(strategy_cost),
+        "state_cost_total_vnd": float(state_total),
+        "beneficiary_cost_total_vnd": float(beneficiary_total),
+        "total_cost_vnd": float(state_total + beneficiary_total),
+    }
+    assert tuple(figures) == FIGURE_KEYS
+    return figures
+
+
+def run_one(payload: dict[str, Any]) -> dict[str, Any]:
+    """Run one scenario with one seed. Plain data in, plain data out, so it runs the same in a
+    worker process (spawned) as in this one: the scenario comes as a dict and is validated here."""
+    from models.interventions import STRATEGY_COUNTS
+    from sim.engine import simulate
+    from sim.recorder import Recorder
+    from sim.results import collect, coverage_by_month, headline
+    from sim.scenario import validate_scenario
+
+    scenario = validate_scenario(payload["scenario"], payload["source"])
+    recorder: Recorder | None = None
+    strategy = dict.fromkeys(STRATEGY_COUNTS, 0)
+    fees = 0
+
+    def record(rec, province) -> None:  # noqa: ANN001
+        nonlocal recorder, fees
+        if recorder is None:
+            recorder = Recorder(province)
+        recorder(rec, province)
+        fees += int(rec.columns["fee_vnd"].sum())
+        for key, value in rec.strategies.items():
+            strategy[key] += int(value)
+
+    simulate(scenario, seed=payload["seed"], months=payload["months"], on_month=record)
+    assert recorder is not None
+    result = collect(recorder)
+    result.summary = headline(result)
+    series = coverage_by_month(result).select(
+        "month", "period", "account_coverage", "cashless_share"
+    )
+    return {
+        "index": payload["index"],
+        "seed": payload["seed"],
+        "figures": headline_figures(result, strategy, fees),
+        "strategies": strategy,
+        "timeseries": series.to_dict(as_series=False),
+    }
+
+
+def run_all(
+    scenarios: list[Scenario],
+    sources: list[str],
+    seeds: list[int],
+    months: int | None = None,
+    workers: int = 1,
+    on_done: Callable[[], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Every scenario over every seed, serial or in `workers` spawned processes; the results come
+    back in (scenario, seed) order either way, and are identical either way."""
+    payloads = [
+        {
+            "index": i,
+            "scenario": sc.model_dump(mode="json"),
+            "source": src,
+            "seed": seed,
+            "months": months,
+        }
+        for i, (sc, src) in enumerate(zip(scenarios, sources, strict=True))
+        for seed in seeds
+    ]
+    results: list[dict[str, Any]] = []
+    if workers <= 1:
+        for payload in payloads:
+            results.append(run_one(payload))
+            if on_done is not None:
+                on_done()
+    else:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            futures = [pool.submit(run_one, payload) for payload in payloads]
+            for future in as_completed(futures):
+                results.append(future.result())
+                if on_done is not None:
+                    on_done()
+    order = {(p["index"], p["seed"]): k for k, p in enumerate(payloads)}
+    return sorted(results, key=lambda r: order[(r["index"], r["seed"])])
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def paired_interval(diffs: np.ndarray) -> tuple[float, float, float]:
+    """(mean, low, high): the 95 % t-interval of the mean of paired differences over seeds.
+    With one seed there is no interval (NaN bounds)."""
+    from scipy import stats
+
+    diffs = np.asarray(diffs, np.float64)
+    n = diffs.size
+    mean = float(diffs.mean()) if n else math.nan
+    if n < 2 or not np.isfinite(diffs).all():
+        return mean, math.nan, math.nan
+    half = float(stats.t.ppf(0.975, n - 1) * diffs.std(ddof=1) / math.sqrt(n))
+    return mean, mean - half, mean + half
+
+
+def runs_frame(names: list[str], results: list[dict[str, Any]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "scenario": [names[r["index"]] for r in results],
+            "seed": pl.Series([r["seed"] for r in results], dtype=pl.Int64),
+            **{
+                key: pl.Series([r["figures"][key] for r in results], dtype=pl.Float64)
+                for key in FIGURE_KEYS
+            },
+        }
+    )
+
+
+def strategies_frame(names: list[str], results: list[dict[str, Any]]) -> pl.DataFrame:
+    keys = list(results[0]["strategies"]) if results else []
+    return pl.DataFrame(
+        {
+            "scenario": [names[r["index"]] for r in results],
+            "seed": pl.Series([r["seed"] for r in results], dtype=pl.Int64),
+            **{k: pl.Series([r["strategies"][k] for r in results], dtype=pl.Int64) for k in keys},
+        }
+    )
+
+
+def timeseries_frame(names: list[str], results: list[dict[str, Any]]) -> pl.DataFrame:
+    parts = [
+        pl.DataFrame(r["timeseries"]).select(
+            pl.lit(names[r["index"]]).alias("scenario"),
+            pl.lit(r["seed"], pl.Int64).alias("seed"),
+            pl.col("month").cast(pl.Int64),
+            pl.col("period"),
+            pl.col("account_coverage").cast(pl.Float64),
+            pl.col("cashless_share").cast(pl.Float64),
+        )
+        for r in results
+    ]
+    return pl.concat(parts)
+
+
+def comparison_table(runs: pl.DataFrame, names: list[str], seeds: list[int]) -> pl.DataFrame:
+    """Per scenario and figure: the mean over seeds and the paired difference from the base
+    (the first name) with its 95 % interval, and whether the interval excludes zero."""
+    base = names[0]
+    by = {name: runs.filter(pl.col("scenario") == name).sort("seed") for name in names}
+    rows = []
+    for name in names:
+        frame = by[name]
+        if frame["seed"].to_list() != by[base]["seed"].to_list():
+            raise ValueError(f"{name} was not run over the same seeds as {base}")
+        for fig in FIGURES:
+            values = frame[fig.key].to_numpy()
+            diffs = values - by[base][fig.key].to_numpy()
+            mean_diff, lo, hi = paired_interval(diffs)
+            rows.append(
+                {
+                    "scenario": name,
+                    "figure": fig.key,
+                    "label": fig.label,
+                    "unit": fig.unit,
+                    "mean": float(values.mean()),
+                    "diff_mean": mean_diff,
+                    "diff_lo": lo,
+                    "diff_hi": hi,
+                    "distinguishable": bool(lo > 0 or hi < 0),  # NaN bounds compare False
+                    "n_seeds": len(seeds),
+                }
+            )
+    return pl.DataFrame(
+        rows,
+        schema={
+            "scenario": pl.String,
+            "figure": pl.String,
+            "label": pl.String,
+            "unit": pl.String,
+            "mean": pl.Float64,
+            "diff_mean": pl.Float64,
+            "diff_lo": pl.Float64,
+            "diff_hi": pl.Float64,
+            "distinguishable": pl.Boolean,
+            "n_seeds": pl.Int64,
+        },
+    )
+
+
+# --------------------------------------------------------------------------- output
+
+
+def plot_timeseries(series: pl.DataFrame, names: list[str], path: Path) -> None:
+    """Coverage and cashless share by month: per scenario the mean over seeds, and a band from
+    the lowest to the highest seed."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from sim.run import atomic_write_bytes
+
+    stats = (
+        series.group_by("scenario", "month", "period")
+        .agg(
+            *(
+                e
+                for col in ("account_coverage", "cashless_share")
+                for e in (
+                    pl.col(col).mean().alias(f"{col}_mean"),
+                    pl.col(col).min().alias(f"{col}_lo"),
+                    pl.col(col).max().alias(f"{col}_hi"),
+                )
+            )
+        )
+        .sort("month")
+    )
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5.2), sharex=True)
+    panels = (
+        ("account_coverage", "Beneficiaries with an account"),
+        ("cashless_share", "Payments made into accounts"),
+    )
+    colors = plt.get_cmap("tab10")
+    for ax, (col, title) in zip(axes, panels, strict=True):
+        for k, name in enumerate(names):
+            sub = stats.filter(pl.col("scenario") == name)
+            x = sub["month"].to_numpy()
+            mean = 100 * sub[f"{col}_mean"].to_numpy().astype(float)
+            ax.plot(
+                x,
+                mean,
+                color=colors(k % 10),
+                lw=2.2 if k == 0 else 1.6,
+                ls="--" if k == 0 else "-",
+                label=name + (" (base)" if k == 0 else ""),
+            )
+            ax.fill_between(
+                x,
+                100 * sub[f"{col}_lo"].to_numpy().astype(float),
+                100 * sub[f"{col}_hi"].to_numpy().astype(float),
+                color=colors(k % 10),
+                alpha=0.18,
+                lw=0,
+            )
+        periods = (
+            stats.filter(pl.col("scenario") == names[0])
+            .select("month", "period")
+            .unique()
+            .sort("month")
+        )
+        step = max(1, periods.height // 8)
+        ax.set_xticks(
+            periods["month"].to_list()[::step],
+            periods["period"].to_list()[::step],
+            rotation=45,
+            ha="right",
+        )
+        ax.set_title(title)
+        ax.set_ylabel("%")
+        ax.set_ylim(0, 100)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8, loc="upper left")
+    n_seeds = series["seed"].n_unique()
+    fig.suptitle(f"Strategies compared: mean over {n_seeds} seed(s); band: lowest to highest seed")
+    fig.tight_layout()
+    tmp = path.with_name(f".{path.name}.render")
+    try:
+        fig.savefig(tmp, format="png", dpi=120)
+        atomic_write_bytes(path, tmp.read_bytes())
+    finally:
+        plt.close(fig)
+        tmp.unlink(missing_ok=True)
+
+
+def unique_names(scenarios: list[Scenario], sources: list[str]) -> list[str]:
+    """Scenario names, made unique (a file compared with itself gets `#2`)."""
+    names: list[str] = []
+    for sc in scenarios:
+        name, k = sc.name, 2
+        while name in names:
+            name, k = f"{sc.name} #{k}", k + 1
+        names.append(name)
+    return names
+
+
+def default_out(scenarios: list[Scenario], seeds: list[int], months: int | None) -> Path:
+    digest = hashlib.sha256(
+        json.dumps([[sc.digest() for sc in scenarios], seeds, months]).encode()
+    ).hexdigest()[:10]
+    return Path("outputs") / f"compare-{scenarios[0].name}-{digest}"
+
+
+def write_comparison(
+    out_dir: Path,
+    names: list[str],
+    sources: list[str],
+    seeds: list[int],
+    results: list[dict[str, Any]],
+    extra: dict[str, Any] | None = None,
+) -> pl.DataFrame:
+    """Write the comparison folder (assembled under a temporary name, then renamed into place)."""
+    from sim.run import atomic_write_parquet, write_json
+
+    runs = runs_frame(names, results)
+    table = comparison_table(runs, names, seeds)
+    series = timeseries_frame(names, results)
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(
+        tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.", suffix=".partial")
+    )
+    try:
+        meta = {
+            "base": names[0],
+            "scenarios": names,
+            "files": sources,
+            "seeds": seeds,
+            "figures": [{"figure": f.key, "label": f.label, "unit": f.unit} for f in FIGURES],
+            "notes": {
+                "shares": "figures with unit % are fractions from 0 to 1; their differences too",
+                "interval": "diff_lo, diff_hi: 95 % t-interval of the paired difference (scenario "
+                "minus base, seed by seed); none with one seed",
+                "timeseries": "account_coverage and cashless_share are fractions from 0 to 1",
+            },
+            **(extra or {}),
+        }
+        write_json(staging / "comparison.json", meta)
+        atomic_write_parquet(staging / "table.parquet", table)
+        atomic_write_parquet(staging / "runs.parquet", runs)
+        atomic_write_parquet(staging / "timeseries.parquet", series)
+        atomic_write_parquet(staging / "strategies.parquet", strategies_frame(names, results))
+        plot_timeseries(series, names, staging / "compare.png")
+        os.chmod(staging, 0o777 & ~_umask())
+        if out_dir.exists():
+            trash = Path(
+                tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.", suffix=".old")
+            )
+            os.replace(out_dir, trash / "old")
+            os.replace(staging, out_dir)
+            shutil.rmtree(trash, ignore_errors=True)
+        else:
+            os.replace(staging, out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return table
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# --------------------------------------------------------------------------- printing
+
+
+def _fmt(value: float, unit: str, diff: bool = False) -> str:
+    if value is None or not math.isfinite(value):
+        return "–"
+    sign = "+" if diff else ""
+    if unit == "%":
+        return f"{100 * value:{sign},.1f}" + (" pp" if diff else " %")
+    if unit == "VND":
+        return f"{value:{sign},.0f} VND"
+    decimals = 2 if unit == "days" else 1
+    return f"{value:{sign},.{decimals}f} {unit}"
+
+
+def _bound(value: float, unit: str) -> str:
+    if not math.isfinite(value):
+        return "–"
+    if unit == "%":
+        return f"{100 * value:,.1f}"
+    if unit == "VND":
+        return f"{value:,.0f}"
+    return f"{value:,.{2 if unit == 'days' else 1}f}"
+
+
+def table_for_console(table: pl.DataFrame, names: list[str], n_seeds: int, title: str):  # noqa: ANN201
+    from rich.table import Table
+
+    t = Table(title=title, show_header=True, header_style="bold", show_lines=True)
+    t.add_column("figure")
+    t.add_column(f"{names[0]}\n(base)", justify="right")
+    for name in names[1:]:
+        t.add_column(f"{name}\nvalue · Δ vs base [95 % interval]", justify="right")
+    for fig in FIGURES:
+        rows = {
+            r["scenario"]: r
+            for r in table.filter(pl.col("figure") == fig.key).iter_rows(named=True)
+        }
+        cells = [fig.label, _fmt(rows[names[0]]["mean"], fig.unit)]
+        for name in names[1:]:
+            r = rows[name]
+            value = _fmt(r["mean"], fig.unit)
+            delta = _fmt(r["diff_mean"], fig.unit, diff=True)
+            if n_seeds < 2:
+                cells.append(f"{value}\nΔ {delta}")
+                continue
+            interval = f"[{_bound(r['diff_lo'], fig.unit)}, {_bound(r['diff_hi'], fig.unit)}]"
+            if r["distinguishable"]:
+                cells.append(f"{value}\n[bold]Δ {delta}[/] {interval}")
+            else:
+                cells.append(f"{value}\n[dim]Δ {delta} {interval} ≈0[/]")
+        t.add_row(*cells)
+    return t
+
+
+# --------------------------------------------------------------------------- command
+
+
+def compare(
+    base: Annotated[
+        Path, typer.Argument(help="the base scenario (the plan the others are compared with)")
+    ],
+    others: Annotated[
+        list[Path], typer.Argument(help="the strategy scenarios to compare with the base")
+    ],
+    seeds: Annotated[
+        int, typer.Option(min=1, max=1000, help="seeds per scenario (the same seeds for all)")
+    ] = 5,
+    first_seed: Annotated[
+        int | None, typer.Option(help="first seed (default: the base scenario's seed)")
+    ] = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="worker processes")] = 1,
+    months: Annotated[
+        int | None,
+        typer.Option(min=1, max=240, help="months to simulate (default: the scenarios')"),
+    ] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="comparison folder (default: outputs/compare-BASE-HASH)"),
+    ] = None,
+    report: Annotated[
+        bool, typer.Option("--report", help="also write the report of the comparison (sim.report)")
+    ] = False,
+    lang: Annotated[str, typer.Option(help="language of the report: en or vi")] = "en",
+) -> None:
+    """Compare strategies: run every scenario over the same seeds (common random numbers), print
+    each headline figure with its difference from the base and a 95 % interval, and write the
+    comparison folder (tables as parquet, a PNG of coverage and cashless share over time)."""
+    from sim.cli import DelayedProgress, err, fail, out
+    from sim.scenario import ScenarioError, load_scenario
+
+    if lang not in ("en", "vi"):
+        fail([f"--lang {lang!r}: must be en or vi"])
+    paths = [base, *others]
+    scenarios, problems = [], []
+    for path in paths:
+        try:
+            scenarios.append(load_scenario(path))
+        except ScenarioError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        fail(problems)
+    ref = scenarios[0]
+    for path, sc in zip(paths[1:], scenarios[1:], strict=True):
+        if sc.start != ref.start or (months is None and sc.months != ref.months):
+            problems.append(
+                f"{path}: covers {sc.start} for {sc.months} months but the base {base} covers "
+                f"{ref.start} for {ref.months}; give them the same start and months "
+                "(or pass --months)"
+            )
+    if problems:
+        fail(problems)
+    start_seed = ref.seed if first_seed is None else first_seed
+    if not 0 <= start_seed <= 2**63 - 1 - seeds:
+        fail(
+            [f"--first-seed {start_seed}: must be ≥ 0 and leave room for {seeds} seeds below 2**63"]
+        )
+    seed_list = [start_seed + k for k in range(seeds)]
+    sources = [str(p) for p in paths]
+    names = unique_names(scenarios, sources)
+    out_dir = out_dir or default_out(scenarios, seed_list, months)
+
+    n_runs = len(scenarios) * len(seed_list)
+    progress = DelayedProgress(
+        n_runs, f"compare: {len(scenarios)} scenarios × {len(seed_list)} seeds"
+    )
+    t0 = time.perf_counter()
+    try:
+        results = run_all(scenarios, sources, seed_list, months, workers, progress.advance)
+    finally:
+        progress.close()
+    run_s = time.perf_counter() - t0
+    try:
+        table = write_comparison(
+            out_dir,
+            names,
+            sources,
+            seed_list,
+            results,
+            {"months": months or ref.months, "start": ref.start},
+        )
+    except OSError as exc:
+        err.print(
+            f"[bold red]error:[/] cannot write the comparison folder {out_dir}: "
+            f"{exc.strerror or exc}; "
+            "choose another --out",
+            highlight=False,
+        )
+        raise typer.Exit(1) from None
+    wall = time.perf_counter() - t0
+    title = (
+        f"{len(scenarios)} scenarios · {len(seed_list)} seed(s) {seed_list[0]}…{seed_list[-1]} · "
+        f"{ref.start}, {months or ref.months} months"
+    )
+    out.print(table_for_console(table, names, len(seed_list), title))
+    if len(seed_list) < 2:
+        out.print(
+            "With one seed there is no interval: every difference is one draw. "
+            "Use --seeds 5 or more.",
+            highlight=False,
+        )
+    else:
+        out.print(
+            "Δ: scenario minus base, paired seed by seed, with its 95 % t-interval over "
+            f"{len(seed_list)} seeds; ≈0 (dim): the seeds cannot tell this difference from zero. "
+            "pp: percentage points.",
+            highlight=False,
+        )
+    out.print(
+        f"wrote {out_dir}/ (comparison.json, table, runs, timeseries, strategies .parquet; "
+        "compare.png): "
+        f"{n_runs} runs in {run_s:.1f} s, {wall:.1f} s in all, {workers} worker(s)",
+        highlight=False,
+    )
+    if report:
+        _write_report(out_dir, lang)
+
+
+def _write_report(folder: Path, lang: str) -> None:
+    from sim.cli import err, out
+
+    try:
+        import sim.report as report_module
+    except ImportError:
+        report_module = None
+    write_report = getattr(report_module, "write_report", None)
+    if write_report is None:
+        err.print(
+            "[bold red]error:[/] --report needs the report module (sim.report), which this "
+            "install "
+            f"does not have; the comparison itself is written to {folder}",
+            highlight=False,
+        )
+        raise typer.Exit(1)
+    try:
+        path = write_report(folder, lang)
+    except Exception as exc:  # the report's own input errors carry their problems, one per line
+        problems = getattr(exc, "problems", None)
+        if not problems:
+            raise
+        err.print(
+            f"[bold red]error:[/] the report could not be written: {'; '.join(problems)}",
+            highlight=False,
+        )
+        raise typer.Exit(1) from None
+    out.print(f"wrote the report {path}", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command(name="compare")(compare)

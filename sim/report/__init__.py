@@ -1,0 +1,920 @@
+"""A report a planner can read: report.html (charts) and report.xlsx (tables, assumptions).
+
+    welfare-sim report RUN_OR_COMPARISON_DIR [--lang en|vi]
+
+`write_report(folder, lang)` reads a run folder (summary.json, monthly.parquet, manifest.json, ...)
+or a comparison folder (comparison.json, table.parquet, ...) and writes both files into it,
+atomically. Nothing is re-simulated: every number comes from the folder's tables.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import polars as pl
+import typer
+
+from sim.report import data as d
+from sim.report.data import ReportError
+from sim.report.i18n import (
+    LANGS,
+    Lang,
+    check_lang,
+    figure_label,
+    fmt_diff,
+    fmt_value,
+    lookup,
+    unit_kind,
+    unit_text,
+)
+from sim.report.sources import (
+    ScenarioSources,
+    find_scenario_file,
+    flatten,
+    model_description,
+    override_map,
+    value_text,
+)
+
+__all__ = ["LANGS", "ReportError", "check_lang", "register", "write_report"]
+
+HTML_NAME = "report.html"
+XLSX_NAME = "report.xlsx"
+
+
+def write_report(folder: Path, lang: str = "en") -> Path:
+    """Write report.html and report.xlsx into a run or comparison folder; return the HTML path.
+
+    Raises ReportError (with one line per problem) for bad input.
+    """
+    problems = check_lang(lang)
+    if problems:
+        raise ReportError(problems)
+    folder = Path(folder)
+    kind = d.kind_of_folder(folder)
+    words = Lang(lang)
+    if kind == "run":
+        run = d.load_run(folder)
+        html_text = _run_html(run, words)
+        xlsx = _run_workbook(run, words)
+    else:
+        comparison = d.load_comparison(folder)
+        html_text = _comparison_html(comparison, words)
+        xlsx = _comparison_workbook(comparison, words)
+    from sim.run import atomic_write_bytes
+
+    atomic_write_bytes(folder / XLSX_NAME, xlsx)
+    atomic_write_bytes(folder / HTML_NAME, html_text.encode("utf-8"))
+    return folder / HTML_NAME
+
+
+# --------------------------------------------------------------------------- headline figures
+
+# (label, value, kind of number, unit)
+Headline = tuple[str, Any, str, str]
+
+
+def run_headline(summary: dict[str, Any], words: Lang) -> list[Headline]:
+    t = words.t
+    s = summary
+    rows: list[Headline] = [
+        (
+            t("h.beneficiaries_first"),
+            lookup(s, "beneficiaries", "first_month"),
+            "int",
+            t("unit.people"),
+        ),
+        (
+            t("h.beneficiaries_last"),
+            lookup(s, "beneficiaries", "last_month"),
+            "int",
+            t("unit.people"),
+        ),
+        (
+            t("h.coverage_first"),
+            lookup(s, "account_coverage", "first_month"),
+            "pct",
+            t("unit.share"),
+        ),
+        (t("h.coverage_last"), lookup(s, "account_coverage", "last_month"), "pct", t("unit.share")),
+        (
+            t("h.cashless_run"),
+            lookup(s, "cashless_share", "run_payments"),
+            "pct",
+            t("unit.share_payments"),
+        ),
+        (
+            t("h.cashless_last"),
+            lookup(s, "cashless_share", "last_month_payments"),
+            "pct",
+            t("unit.share_payments"),
+        ),
+        (
+            t("h.cashless_amount"),
+            lookup(s, "cashless_share", "run_amount"),
+            "pct",
+            t("unit.share_money"),
+        ),
+        (t("h.days_mean"), lookup(s, "days_to_money", "mean_days"), "dec1", t("unit.days")),
+        (t("h.days_p95"), lookup(s, "days_to_money", "p95_days"), "dec1", t("unit.days")),
+    ]
+    for kind, w in (s.get("queue_wait") or {}).items():
+        name = words.name("kind", kind)
+        rows.append((t("h.wait_p50", kind=name), w.get("p50_min"), "dec1", t("unit.min")))
+        rows.append((t("h.wait_p95", kind=name), w.get("p95_min"), "dec1", t("unit.min")))
+    for group, u in (s.get("unpaid_by_subgroup") or {}).items():
+        rows.append(
+            (
+                t("h.unpaid_share", group=words.name("group", group)),
+                u.get("unpaid_share"),
+                "pct",
+                t("unit.share_group"),
+            )
+        )
+    for group, u in (s.get("unpaid_by_subgroup") or {}).items():
+        rows.append(
+            (
+                t("h.suspended_last", group=words.name("group", group)),
+                u.get("suspended_last_month"),
+                "int",
+                t("unit.people"),
+            )
+        )
+    rows += [
+        (t("h.failed_credits"), lookup(s, "failed_credits", "count"), "int", t("unit.count")),
+        (t("h.failed_credit_vnd"), lookup(s, "failed_credits", "vnd"), "vnd", "VND"),
+        (t("h.payments_total"), lookup(s, "payments", "total"), "int", t("unit.count")),
+        (t("h.state_per_payment"), lookup(s, "cost_vnd", "state_per_payment"), "vnd", "VND"),
+        (
+            t("h.beneficiary_per_payment"),
+            lookup(s, "cost_vnd", "beneficiary_per_payment"),
+            "vnd",
+            "VND",
+        ),
+        (t("h.state_total"), lookup(s, "cost_vnd", "state_total"), "vnd", "VND"),
+        (t("h.beneficiary_total"), lookup(s, "cost_vnd", "beneficiary_total"), "vnd", "VND"),
+        (t("h.entitled"), lookup(s, "money_vnd", "entitled"), "vnd", "VND"),
+        (t("h.forfeited"), lookup(s, "money_vnd", "forfeited"), "vnd", "VND"),
+        (t("h.owed_end"), lookup(s, "money_vnd", "owed_at_end"), "vnd", "VND"),
+    ]
+    return rows
+
+
+def _show(words: Lang, value: Any, kind: str) -> str:
+    if value is None:
+        return "–"
+    if kind == "pct":
+        return words.pct(value, 1)
+    if kind == "vnd":
+        return words.vnd(value)
+    if kind == "int":
+        return words.count(value)
+    return words.num(value, {"dec1": 1, "dec2": 2, "dec3": 3}.get(kind, 1))
+
+
+# --------------------------------------------------------------------------- a run: html
+
+
+def _run_html(run: d.RunData, words: Lang) -> str:
+    from sim.report import page
+    from sim.report.charts import run_charts
+
+    s = run.summary
+    t = words.t
+    period = s.get("period") or [run.monthly["period"].min(), run.monthly["period"].max()]
+    subtitle = t(
+        "subtitle_run",
+        province=run.province,
+        scenario=s.get("scenario", run.scenario.get("name", "")),
+        start=words.period(period[0]),
+        end=words.period(period[1]),
+        months=s.get("months", "?"),
+        seed=s.get("seed", run.manifest.get("seed", "?")),
+    )
+    description = run.scenario.get("description") or ""
+    headline = run_headline(s, words)
+    card_items = [
+        (words.pct(lookup(s, "account_coverage", "last_month"), 0), t("card.coverage")),
+        (words.pct(lookup(s, "cashless_share", "last_month_payments"), 0), t("card.cashless")),
+        (words.num(lookup(s, "days_to_money", "mean_days"), 1), t("card.days")),
+        (words.pct(lookup(s, "unpaid_by_subgroup", "all", "unpaid_share"), 1), t("card.unpaid")),
+        (words.vnd(lookup(s, "cost_vnd", "state_per_payment")), t("card.state")),
+        (words.vnd(lookup(s, "cost_vnd", "beneficiary_per_payment")), t("card.beneficiary")),
+    ]
+    head_table = page.table(
+        [(t("figure"), False), (t("value"), True), (t("unit"), False)],
+        # the unit column says VND, so the value does not repeat it
+        [
+            [
+                (label, False),
+                (_show(words, value, "int" if kind == "vnd" else kind), True),
+                (unit, False),
+            ]
+            for label, value, kind, unit in headline
+        ],
+    )
+    sections = [
+        f'<section id="headline"><h2>{page.esc(t("headline"))}</h2>'
+        + (f"<p>{page.esc(description)}</p>" if description else "")
+        + page.cards(card_items)
+        + head_table
+        + "</section>"
+    ]
+    charts = run_charts(run, words)
+    sections.append(
+        f'<section id="charts"><h2>{page.esc(t("charts"))}</h2>'
+        + "".join(page.figure(c, words) for c in charts)
+        + "</section>"
+    )
+    districts = d.by_district(run)
+    cols = [
+        ("district_name", "text"),
+        ("beneficiaries_last", "int"),
+        ("coverage_last", "pct"),
+        ("cashless_last", "pct"),
+        ("unpaid_share_run", "pct"),
+        ("days_to_money_mean", "dec1"),
+        ("state_per_payment", "vnd"),
+        ("beneficiary_per_payment", "vnd"),
+    ]
+    rows = [
+        [(_show(words, r[c], k) if k != "text" else str(r[c]), k != "text") for c, k in cols]
+        for r in districts.iter_rows(named=True)
+    ]
+    sections.append(
+        f'<section id="districts"><h2>{page.esc(t("by_district_title"))}</h2>'
+        + page.table([(words.col(c), k != "text") for c, k in cols], rows)
+        + "</section>"
+    )
+    assumptions = run_assumptions(run, words)
+    counts = assumptions.counts
+    about = [
+        t(
+            "assumption_count",
+            total=sum(counts.values()),
+            sourced=counts.get("sourced", 0) + counts.get("mixed", 0),
+            assumed=counts.get("assumption", 0),
+            other=sum(v for k, v in counts.items() if k not in {"sourced", "mixed", "assumption"}),
+        ),
+        *assumptions.notes,
+        t("tables_in_xlsx"),
+    ]
+    fraction = lookup(run.scenario, "geography", "sample_fraction")
+    if isinstance(fraction, int | float) and fraction < 1:
+        about.insert(0, t("sample_note", pct=words.pct(float(fraction), 0)))
+    manifest = run.manifest
+    facts = [
+        (t("about.scenario_file"), str(manifest.get("scenario_file") or "–")),
+        (t("about.overrides"), ", ".join(manifest.get("overrides") or []) or t("none")),
+        (t("about.git"), str(manifest.get("git_commit") or "–")),
+    ]
+    sections.append(
+        f'<section id="about"><h2>{page.esc(t("about"))}</h2>'
+        + "".join(f"<p>{page.esc(p)}</p>" for p in about)
+        + page.table(
+            [(t("about.item"), False), (t("value"), False)],
+            [[(k, False), (v, False)] for k, v in facts],
+        )
+        + "</section>"
+    )
+    title = f"{t('report')}: {run.province}" if run.province else t("report")
+    return page.page(words, title, subtitle, sections, page.esc(t("made_by", version=_version())))
+
+
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("welfare-sim")
+    except metadata.PackageNotFoundError:
+        return "(unknown version)"
+
+
+# --------------------------------------------------------------------------- assumptions
+
+
+class Assumptions:
+    def __init__(self) -> None:
+        self.rows: list[list[tuple[Any, str]]] = []
+        self.notes: list[str] = []
+        self.counts: dict[str, int] = {}
+
+
+def _meaning(parts: tuple[str, ...], scenario: dict[str, Any]) -> str:
+    meaning = model_description(parts)
+    if len(parts) > 2 and parts[:2] == ("geography", "districts") and parts[2].isdigit():
+        districts = scenario.get("geography", {}).get("districts", [])
+        i = int(parts[2])
+        if i < len(districts):
+            meaning = (
+                f"{districts[i].get('name')}: {meaning}"
+                if meaning
+                else str(districts[i].get("name"))
+            )
+    return meaning
+
+
+def _value_cell(value: Any) -> tuple[Any, str]:
+    value = value_text(value)
+    if isinstance(value, bool):
+        return value, "text"
+    if isinstance(value, int):
+        return value, "int" if abs(value) >= 10000 else "general"
+    if isinstance(value, float):
+        return value, "general"
+    return value, "wrap"
+
+
+def run_assumptions(run: d.RunData, words: Lang) -> Assumptions:
+    """Each value the run used, with its status and source from the scenario file's comments."""
+    out = Assumptions()
+    manifest = run.manifest
+    recorded = str(manifest.get("scenario_file") or "")
+    path = find_scenario_file(recorded, run.folder)
+    if path is None:
+        out.notes.append(words.t("scenario_missing", file=recorded or "?"))
+    elif manifest.get("scenario_sha256") and not _same_scenario(path, manifest):
+        out.notes.append(words.t("scenario_changed"))
+    sources = ScenarioSources(path)
+    overrides = override_map(manifest.get("overrides") or [])
+    for parts, value in flatten(run.scenario):
+        src = sources.source(parts, overrides)
+        out.counts[src.status] = out.counts.get(src.status, 0) + 1
+        out.rows.append(
+            [
+                (".".join(parts), "text"),
+                (_meaning(parts, run.scenario), "wrap"),
+                _value_cell(value),
+                (words.t(f"status.{src.status}"), "text"),
+                (src.text, "wrap"),
+                (src.at, "text"),
+                (src.refs, "wrap"),
+            ]
+        )
+    return out
+
+
+def _same_scenario(path: Path, manifest: dict[str, Any]) -> bool:
+    from sim.scenario import ScenarioError, load_scenario
+
+    try:
+        return (
+            load_scenario(path, list(manifest.get("overrides") or [])).digest()
+            == manifest["scenario_sha256"]
+        )
+    except ScenarioError:
+        return False
+
+
+ASSUMPTION_HEADER = ("a.key", "a.meaning", "value", "a.status", "a.source", "a.at", "a.refs")
+ASSUMPTION_WIDTHS = (46, 44, 18, 16, 60, 34, 50)
+
+
+# --------------------------------------------------------------------------- a run: workbook
+
+MONTH_COLUMNS = [
+    ("period", "period", "period"),
+    ("beneficiaries", "beneficiaries", "int"),
+    ("with_account", "with_account", "int"),
+    ("account_coverage", "account_coverage", "pct"),
+    ("on_account_list", "on_account_list", "int"),
+    ("payments", "payments", "int"),
+    ("paid_into_account", "paid_into_account", "int"),
+    ("paid_at_commune_point", "paid_at_commune_point", "int"),
+    ("paid_at_post_office", "paid_at_post_office", "int"),
+    ("paid_at_home", "paid_at_home", "int"),
+    ("cashless_share", "cashless_share", "pct"),
+    ("unpaid", "unpaid", "int"),
+    ("unpaid_share", "unpaid_share", "pct"),
+    ("suspended", "suspended", "int"),
+    ("failed_credits", "failed_credits", "int"),
+    ("days_to_money_mean", "days_to_money_mean", "dec2"),
+    ("entitled_vnd", "entitled_vnd", "vnd"),
+    ("paid_vnd", "paid_vnd", "vnd"),
+    ("paid_into_account_vnd", "paid_into_account_vnd", "vnd"),
+    ("state_fees_vnd", "state_fees_vnd", "vnd"),
+    ("point_cost_vnd", "point_cost_vnd", "vnd"),
+    ("state_cost_vnd", "state_cost_vnd", "vnd"),
+    ("state_per_payment", "state_per_payment", "vnd"),
+    ("travel_cost_vnd", "travel_cost_vnd", "vnd"),
+    ("time_cost_vnd", "time_cost_vnd", "vnd"),
+    ("beneficiary_fees_vnd", "beneficiary_fees_vnd", "vnd"),
+    ("beneficiary_cost_vnd", "beneficiary_cost_vnd", "vnd"),
+    ("beneficiary_per_payment", "beneficiary_per_payment", "vnd"),
+    ("drive_reached", "drive_reached", "int"),
+]
+
+
+def _run_workbook(run: d.RunData, words: Lang) -> bytes:
+    from sim.report.workbook import Book, Sheet
+
+    t = words.t
+    buffer = io.BytesIO()
+    book = Book(buffer, words)
+    headline = run_headline(run.summary, words)
+    book.rows(
+        t("sheet.headline"),
+        [t("figure"), t("value"), t("unit")],
+        [[(label, "text"), (value, kind), (unit, "text")] for label, value, kind, unit in headline],
+        widths=(62, 18, 34),
+    )
+    district_first = [("district_name", "district_name", "text")]
+    book.table(Sheet(t("sheet.by_month"), d.by_month(run), MONTH_COLUMNS))
+    book.table(
+        Sheet(
+            t("sheet.by_district"),
+            d.by_district(run),
+            [
+                ("district", "district", "int"),
+                *district_first,
+                ("communes", "communes", "int"),
+                ("beneficiaries_first", "beneficiaries_first", "int"),
+                ("beneficiaries_last", "beneficiaries_last", "int"),
+                ("coverage_first", "coverage_first", "pct"),
+                ("coverage_last", "coverage_last", "pct"),
+                ("cashless_last", "cashless_last", "pct"),
+                ("cashless_run", "cashless_run", "pct"),
+                ("unpaid_share_run", "unpaid_share_run", "pct"),
+                ("suspended_last", "suspended_last", "int"),
+                ("days_to_money_mean", "days_to_money_mean", "dec2"),
+                ("state_per_payment", "state_per_payment", "vnd"),
+                ("beneficiary_per_payment", "beneficiary_per_payment", "vnd"),
+                ("paid_vnd", "paid_vnd", "vnd"),
+            ],
+        )
+    )
+    book.table(
+        Sheet(
+            t("sheet.district_month"),
+            d.district_month(run).sort("district", "month"),
+            [("district", "district", "int"), *district_first, *MONTH_COLUMNS],
+        )
+    )
+    book.table(
+        Sheet(
+            t("sheet.by_commune"),
+            d.by_commune(run),
+            [
+                ("commune", "commune", "int"),
+                *district_first,
+                ("commune_no", "commune_no", "int"),
+                ("beneficiaries_last", "beneficiaries_last", "int"),
+                ("coverage_last", "coverage_last", "pct"),
+                ("cashless_last", "cashless_last", "pct"),
+                ("cashless_run", "cashless_run", "pct"),
+                ("unpaid_share_run", "unpaid_share_run", "pct"),
+                ("suspended_last", "suspended_last", "int"),
+                ("days_to_money_mean", "days_to_money_mean", "dec2"),
+                ("beneficiary_per_payment", "beneficiary_per_payment", "vnd"),
+                ("drive_reached", "drive_reached", "int"),
+                ("paid_vnd", "paid_vnd", "vnd"),
+            ],
+        )
+    )
+    commune_cols = [
+        c
+        for c in MONTH_COLUMNS
+        if c[0] not in {"point_cost_vnd", "state_cost_vnd", "state_per_payment"}
+    ]
+    book.table(
+        Sheet(
+            t("sheet.commune_month"),
+            d.commune_month(run).sort("commune", "month"),
+            [
+                ("commune", "commune", "int"),
+                *district_first,
+                ("commune_no", "commune_no", "int"),
+                *commune_cols,
+            ],
+        )
+    )
+    points = d._with_district_name(run.points, run).sort("month", "point")
+    book.table(
+        Sheet(
+            t("sheet.points"),
+            points,
+            [
+                ("period", "period", "period"),
+                ("point", "point", "int"),
+                ("kind", "kind", "kind"),
+                ("district_name", "district_name", "text"),
+                ("open_days", "open_days", "int"),
+                ("down_days", "down_days", "int"),
+                ("visits", "visits", "int"),
+                ("served", "served", "int"),
+                ("paid_vnd", "paid_vnd", "vnd"),
+                ("float_vnd", "float_vnd", "vnd"),
+                ("wait_min_mean", "wait_min_mean", "dec1"),
+                ("staff_cost_vnd", "staff_cost_vnd", "vnd"),
+                ("cash_transport_cost_vnd", "cash_transport_cost_vnd", "vnd"),
+            ],
+        )
+    )
+    book.table(
+        Sheet(
+            t("sheet.waits"),
+            run.waits.sort("month", "day", "kind"),
+            [
+                ("period", "period", "period"),
+                ("day", "day", "int"),
+                ("kind", "kind", "kind"),
+                ("visits", "visits", "int"),
+                ("served", "served", "int"),
+                ("turned_away_no_cash", "turned_away_no_cash", "int"),
+                ("not_reached", "not_reached", "int"),
+                ("found_closed", "found_closed", "int"),
+                ("wait_min_mean", "wait_min_mean", "dec1"),
+                ("wait_min_p50", "wait_min_p50", "dec1"),
+                ("wait_min_p95", "wait_min_p95", "dec1"),
+            ],
+        )
+    )
+    book.table(
+        Sheet(
+            t("sheet.subgroups"),
+            d.subgroup_table(run),
+            [
+                ("period", "period", "period"),
+                ("subgroup", "subgroup", "group"),
+                ("beneficiaries", "beneficiaries", "int"),
+                ("with_account", "with_account", "int"),
+                ("account_coverage", "account_coverage", "pct"),
+                ("unpaid", "unpaid", "int"),
+                ("unpaid_share", "unpaid_share", "pct"),
+                ("suspended", "suspended", "int"),
+                ("suspended_share", "suspended_share", "pct"),
+            ],
+        )
+    )
+    if run.ledger is not None:
+        book.table(
+            Sheet(
+                t("sheet.ledger"),
+                run.ledger,
+                [("period", "period", "period")]
+                + [(c, c, "vnd") for c in run.ledger.columns if c not in {"month", "period"}],
+            )
+        )
+    if run.funnel is not None:
+        book.table(
+            Sheet(
+                t("sheet.funnel"),
+                run.funnel,
+                [("period", "period", "period")]
+                + [(c, c, "int") for c in run.funnel.columns if c not in {"month", "period"}],
+            )
+        )
+    assumptions = run_assumptions(run, words)
+    book.rows(
+        t("sheet.assumptions"),
+        [t(k) for k in ASSUMPTION_HEADER],
+        assumptions.rows,
+        widths=ASSUMPTION_WIDTHS,
+        notes=assumptions.notes,
+    )
+    manifest = run.manifest
+    about = [
+        (t("about.folder"), str(run.folder.resolve())),
+        (t("about.scenario_file"), str(manifest.get("scenario_file") or "–")),
+        (t("seed"), manifest.get("seed")),
+        (t("month"), manifest.get("months")),
+        (t("about.overrides"), ", ".join(manifest.get("overrides") or []) or t("none")),
+        (t("about.git"), str(manifest.get("git_commit") or "–")),
+        ("scenario_sha256", str(manifest.get("scenario_sha256") or "–")),
+        (
+            t("about.packages"),
+            ", ".join(f"{k} {v}" for k, v in (manifest.get("packages") or {}).items()),
+        ),
+        (t("made_by", version=_version()), ""),
+    ]
+    book.rows(
+        t("sheet.about"),
+        [t("about.item"), t("value")],
+        [[(k, "text"), (v, "general" if isinstance(v, int) else "wrap")] for k, v in about],
+        widths=(34, 90),
+    )
+    book.close()
+    return buffer.getvalue()
+
+
+# --------------------------------------------------------------------------- a comparison
+
+
+def _comparison_html(data: d.ComparisonData, words: Lang) -> str:
+    from sim.report import page
+    from sim.report.charts import comparison_charts
+
+    t = words.t
+    others = [s for s in data.scenarios if s != data.base]
+    seeds = data.meta.get("seeds") or sorted(set(data.runs["seed"].to_list()))
+    subtitle = t("subtitle_comparison", names=", ".join(others), base=data.base, seeds=len(seeds))
+    header = [(t("figure"), False), (f"{data.base} ({t('base')})", True)] + [
+        (s, True) for s in others
+    ]
+    rows = []
+    for fig_row in d.comparison_figures(data).iter_rows(named=True):
+        sub = data.table.filter(pl.col("figure") == fig_row["figure"])
+        unit = str(fig_row["unit"])
+        base = sub.filter(pl.col("scenario") == data.base)
+        label = figure_label(words, fig_row["figure"], fig_row["label"])
+        cells = [
+            (f"{label} ({unit_text(words, unit)})", False),
+            (fmt_value(words, base["mean"][0] if base.height else None, unit), True),
+        ]
+        for name in others:
+            r = sub.filter(pl.col("scenario") == name)
+            if r.height == 0:
+                cells.append(("–", True))
+                continue
+            row = r.row(0, named=True)
+            mark = " ●" if row["distinguishable"] else ""
+            cells.append(
+                (
+                    f"{fmt_value(words, row['mean'], unit)} · "
+                    f"{fmt_diff(words, row['diff_mean'], unit)} "
+                    f"[{fmt_diff(words, row['diff_lo'], unit)}; "
+                    f"{fmt_diff(words, row['diff_hi'], unit)}]{mark}",
+                    True,
+                )
+            )
+        rows.append(cells)
+    legend = (
+        "● = "
+        + t("c.forest.legend_yes")
+        + ". "
+        + t("t.mean")
+        + " · "
+        + t("t.diff")
+        + " ["
+        + t("t.interval")
+        + "]."
+    )
+    sections = [
+        f'<section id="headline"><h2>{page.esc(t("headline"))}</h2>'
+        + page.table(header, rows)
+        + f'<p class="note">{page.esc(legend)}</p></section>'
+    ]
+    charts = comparison_charts(data, words)
+    sections.append(
+        f'<section id="charts"><h2>{page.esc(t("charts"))}</h2>'
+        + "".join(page.figure(c, words) for c in charts)
+        + "</section>"
+    )
+    files = data.meta.get("files") or []
+    facts = [
+        (t("about.files"), ", ".join(str(f) for f in files) or "–"),
+        (t("about.seeds"), ", ".join(str(s) for s in seeds)),
+    ]
+    if data.meta.get("start") and data.meta.get("months"):
+        facts.append(
+            (t("month"), f"{words.period(str(data.meta['start']))} + {data.meta['months']}")
+        )
+    sections.append(
+        f'<section id="about"><h2>{page.esc(t("about"))}</h2><p>{page.esc(t("tables_in_xlsx"))}</p>'
+        + page.table(
+            [(t("about.item"), False), (t("value"), False)],
+            [[(k, False), (v, False)] for k, v in facts],
+        )
+        + "</section>"
+    )
+    return page.page(
+        words,
+        t("comparison_report"),
+        subtitle,
+        sections,
+        page.esc(t("made_by", version=_version())),
+    )
+
+
+def _comparison_workbook(data: d.ComparisonData, words: Lang) -> bytes:
+    from sim.report.workbook import Book, Sheet
+
+    t = words.t
+    buffer = io.BytesIO()
+    book = Book(buffer, words)
+    # shares as %, money as VND, others plain: the unit column says which
+    header = [
+        t("scenario"),
+        t("t.figure_key"),
+        t("figure"),
+        t("unit"),
+        t("t.mean"),
+        t("t.diff"),
+        t("t.lo"),
+        t("t.hi"),
+        t("t.distinguishable"),
+        t("t.n_seeds"),
+    ]
+    rows = []
+    order = {s: i for i, s in enumerate(data.scenarios)}
+    figures = d.comparison_figures(data)
+    figure_rank = {f: i for i, f in enumerate(figures["figure"].to_list())}
+    table = data.table.sort(
+        pl.col("figure").replace_strict(
+            figure_rank, default=len(figure_rank), return_dtype=pl.Int32
+        ),
+        pl.col("scenario").replace_strict(order, default=len(order), return_dtype=pl.Int32),
+    )
+    for r in table.iter_rows(named=True):
+        kind = {"share": "pct", "vnd": "vnd"}.get(unit_kind(str(r["unit"])), "dec2")
+        rows.append(
+            [
+                (r["scenario"], "text"),
+                (r["figure"], "text"),
+                (figure_label(words, r["figure"], r["label"]), "text"),
+                (unit_text(words, str(r["unit"])), "text"),
+                (r["mean"], kind),
+                (r["diff_mean"], kind),
+                (r["diff_lo"], kind),
+                (r["diff_hi"], kind),
+                (t("yes") if r["distinguishable"] else t("no"), "text"),
+                (r.get("n_seeds"), "int"),
+            ]
+        )
+    book.rows(t("sheet.headline"), header, rows, widths=(22, 26, 48, 10, 16, 16, 16, 16, 14, 10))
+    # one column per figure, titled with its label and unit
+    units = {f["figure"]: str(f["unit"]) for f in figures.iter_rows(named=True)}
+    titles = {
+        f[
+            "figure"
+        ]: f"{figure_label(words, f['figure'], f['label'])} ({unit_text(words, str(f['unit']))})"
+        for f in figures.iter_rows(named=True)
+    }
+    runs = data.runs
+    run_cols = [("scenario", "scenario", "text"), ("seed", "seed", "int")] + [
+        (c, c, _kind_of(runs, c, units.get(c)))
+        for c in runs.columns
+        if c not in {"scenario", "seed"}
+    ]
+    book.table(Sheet(t("sheet.runs"), runs, run_cols, titles=titles))
+    if data.strategies is not None:
+        strategies = data.strategies
+        book.table(
+            Sheet(
+                t("sheet.strategies"),
+                strategies,
+                [("scenario", "scenario", "text"), ("seed", "seed", "int")]
+                + [
+                    (c, c, _kind_of(strategies, c))
+                    for c in strategies.columns
+                    if c not in {"scenario", "seed"}
+                ],
+            )
+        )
+    series = d.scenario_series(data)
+    book.table(
+        Sheet(
+            t("sheet.timeseries"),
+            series,
+            [
+                ("scenario", "scenario", "text"),
+                ("period", "period", "period"),
+                *(
+                    (c, c, "pct")
+                    for c in series.columns
+                    if c.startswith(("account_coverage", "cashless_share"))
+                ),
+            ],
+        )
+    )
+    assumptions = comparison_assumptions(data, words)
+    book.rows(
+        t("sheet.assumptions"),
+        assumptions[0],
+        assumptions[1],
+        widths=(46, 44, *([18] * len(data.scenarios)), 14, 60, 50),
+        notes=assumptions[2],
+    )
+    about = [
+        (t("about.folder"), str(data.folder.resolve())),
+        (t("about.files"), ", ".join(str(f) for f in data.meta.get("files") or []) or "–"),
+        (t("about.seeds"), ", ".join(str(s) for s in data.meta.get("seeds") or [])),
+        (t("made_by", version=_version()), ""),
+    ]
+    book.rows(
+        t("sheet.about"),
+        [t("about.item"), t("value")],
+        [[(k, "text"), (v, "wrap")] for k, v in about],
+        widths=(34, 90),
+    )
+    book.close()
+    return buffer.getvalue()
+
+
+def _kind_of(frame: pl.DataFrame, column: str, unit: str | None = None) -> str:
+    name = column.lower()
+    dtype = frame.schema[column]
+    if not dtype.is_numeric():
+        return "text"
+    if unit is not None:
+        return {"share": "pct", "vnd": "vnd"}.get(unit_kind(unit), "dec2")
+    if "vnd" in name:
+        return "vnd"
+    if any(w in name for w in ("share", "coverage")):
+        return "pct"
+    return "int" if dtype.is_integer() else "dec2"
+
+
+def comparison_assumptions(
+    data: d.ComparisonData, words: Lang
+) -> tuple[list[str], list[list[tuple[Any, str]]], list[str]]:
+    """Values of every strategy's scenario side by side, differences from the base first."""
+    from sim.scenario import ScenarioError, load_scenario
+
+    t = words.t
+    files = [str(f) for f in data.meta.get("files") or []]
+    header = [
+        t("a.key"),
+        t("a.meaning"),
+        *data.scenarios,
+        t("a.differs"),
+        t("a.source"),
+        t("a.refs"),
+    ]
+    notes: list[str] = []
+    if len(files) != len(data.scenarios):
+        notes.append(words.t("scenario_missing", file=", ".join(files) or "?"))
+        return header, [], notes
+    values: list[dict[tuple[str, ...], Any]] = []
+    sources: list[ScenarioSources] = []
+    for name in files:
+        path = find_scenario_file(name, data.folder)
+        if path is None:
+            notes.append(words.t("scenario_missing", file=name))
+            return header, [], notes
+        try:
+            scenario = load_scenario(path).model_dump(mode="json")
+        except ScenarioError as exc:
+            notes.append(f"{name}: {exc.problems[0]}")
+            return header, [], notes
+        values.append(dict(flatten(scenario)))
+        sources.append(ScenarioSources(path))
+    base_i = data.scenarios.index(data.base)
+    keys = list(values[base_i])
+    for v in values:
+        keys += [k for k in v if k not in values[base_i] and k not in keys]
+    rows = []
+    for parts in keys:
+        cells = [v.get(parts) for v in values]
+        differs = any(c != cells[base_i] for c in cells)
+        # the source of a changed value is the comment in the file that changes it
+        src_i = next((i for i, c in enumerate(cells) if differs and c != cells[base_i]), base_i)
+        found = sources[src_i].comment(parts) or sources[base_i].comment(parts)
+        text = found[0] if found else model_description(parts)
+        rows.append(
+            (
+                not differs,
+                [
+                    (".".join(parts), "text"),
+                    (model_description(parts), "wrap"),
+                    *(_value_cell(c) for c in cells),
+                    (t("yes") if differs else t("no"), "text"),
+                    (text, "wrap"),
+                    (sources[src_i].references(text), "wrap"),
+                ],
+            )
+        )
+    rows.sort(key=lambda r: r[0])  # stable: differences first, file order kept
+    return header, [r[1] for r in rows], notes
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def register(app: typer.Typer) -> None:
+    app.command("report")(report)
+
+
+def report(
+    folder: Annotated[
+        Path,
+        typer.Argument(
+            help="a run folder (welfare-sim run) or a comparison folder (welfare-sim compare)"
+        ),
+    ],
+    lang: Annotated[
+        str, typer.Option("--lang", help="language of the report: en (English) or vi (Vietnamese)")
+    ] = "en",
+) -> None:
+    """Write report.html (headline, charts) and report.xlsx (tables, assumptions) in FOLDER."""
+    from sim.cli import err, fail, out
+
+    t0 = time.perf_counter()
+    try:
+        path = write_report(folder, lang)
+    except ReportError as exc:
+        fail(exc.problems)
+    except OSError as exc:
+        err.print(
+            f"[bold red]error:[/] cannot write the report into {folder}: {exc.strerror or exc}; "
+            "check that the folder is writable",
+            highlight=False,
+        )
+        raise typer.Exit(1) from None
+    out.print(
+        f"wrote {path} and {path.with_name(XLSX_NAME)} in {time.perf_counter() - t0:.1f} s",
+        highlight=False,
+    )

@@ -1,0 +1,297 @@
+"""Global sensitivity of the headline figures: Sobol' indices from a Saltelli-design sweep.
+
+The sweep must use ``design: {method: saltelli, samples: N, ranges: ...}``: SALib's Sobol'
+sample (Saltelli's scheme with Sobol' sequences, first-order and total indices only), which
+gives N·(D+2) points for D ranges. Each figure is first averaged over the sweep's seeds at each
+point (common random numbers, so the seed noise is the same at every point and averaging
+lowers it); SALib's ``sobol.analyze`` then estimates, per parameter:
+
+- S1, the first-order index: the share of the figure's variance due to that parameter alone;
+- ST, the total index: its share including every interaction with the others;
+
+each with a bootstrap confidence interval (half-width at the chosen level). A parameter with
+ST near 0 does not matter for that figure over the ranges given.
+
+Writes SWEEP_DIR/sensitivity/indices.parquet and .csv (one row per figure × parameter) and
+sensitivity.png (bar charts of S1 and ST).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import polars as pl
+import typer
+
+from sim.run import atomic_write_bytes, atomic_write_parquet
+from sim.scenario import ScenarioError
+from sim.sweep import read_manifest, read_results
+
+DEFAULT_FIGURES = {
+    "account_coverage.last_month": "account coverage, last month",
+    "cashless_share.run_payments": "cashless share of payments",
+    "unpaid_by_subgroup.all.unpaid_share": "unpaid share (all)",
+    "unpaid_by_subgroup.aged_80_plus.unpaid_share": "unpaid share (aged 80+)",
+    "days_to_money.mean_days": "days to money, mean",
+    "queue_wait.commune_point.p95_min": "p95 wait at commune points (min)",
+    "queue_wait.post_office.p95_min": "p95 wait at post offices (min)",
+    "cost_vnd.state_per_payment": "state cost per payment (VND)",
+    "cost_vnd.beneficiary_per_payment": "beneficiary cost per payment (VND)",
+    "cost_vnd.state_total": "state total cost (VND)",
+}
+
+
+# a parameter with a total index below this explains under a tenth of the variance
+DRIVER_ST = 0.1
+
+
+def _num(x: float) -> str:
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.4g}"
+
+
+def point_means(sweep_dir: Path, figures: list[str]) -> tuple[dict[str, Any], pl.DataFrame]:
+    """The manifest and, in design order, each figure's mean over the sweep's seeds per point."""
+    manifest = read_manifest(sweep_dir)
+    where = f"{sweep_dir}/sweep.json"
+    params = manifest["parameters"]
+    design = params.get("design")
+    if not design or design.get("method") != "saltelli":
+        method = design.get("method") if design else "grid"
+        raise ScenarioError(
+            [
+                f"{where}: the sweep is a {method} design; Sobol' indices need "
+                "parameters.design.method: saltelli (samples: N); run such a sweep first"
+            ]
+        )
+    rows = read_results(sweep_dir)
+    missing = [f for f in figures if f not in rows.columns] if not rows.is_empty() else []
+    if missing:
+        raise ScenarioError(
+            [
+                f"--figure {f}: not a headline figure of this sweep; "
+                f"known: {', '.join(DEFAULT_FIGURES)}"
+                for f in missing
+            ]
+        )
+    order = pl.DataFrame({"point": [d["point"] for d in manifest["design"]]}).with_row_index("row")
+    means = (
+        rows.filter(pl.col("seed").is_in(manifest["seeds"]))
+        .group_by("point")
+        .agg(pl.len().alias("seeds"), *[pl.col(f).cast(pl.Float64).mean() for f in figures])
+        if not rows.is_empty()
+        else pl.DataFrame(
+            schema={"point": pl.String, "seeds": pl.UInt32, **{f: pl.Float64 for f in figures}}
+        )
+    )
+    joined = order.join(means, on="point", how="left").sort("row")
+    absent = joined.filter(pl.col("seeds").is_null())["point"].unique(maintain_order=True).to_list()
+    if absent:
+        raise ScenarioError(
+            [
+                f"{sweep_dir}: {len(absent)} of {joined['point'].n_unique()} points have no "
+                f"finished run (e.g. {', '.join(absent[:3])}); run the sweep again to finish "
+                "them (see failures/)"
+            ]
+        )
+    return manifest, joined
+
+
+def sobol_indices(
+    sweep_dir: Path,
+    figures: list[str] | None = None,
+    resamples: int = 1000,
+    conf_level: float = 0.95,
+    seed: int = 0,
+) -> tuple[pl.DataFrame, list[str]]:
+    """Sobol' indices per figure and parameter; also notes on figures that were left out."""
+    from SALib.analyze import sobol
+
+    figures = list(figures or DEFAULT_FIGURES)
+    manifest, means = point_means(sweep_dir, figures)
+    ranges = manifest["parameters"]["design"]["ranges"]
+    names = list(ranges)
+    problem = {"num_vars": len(names), "names": names, "bounds": [list(ranges[n]) for n in names]}
+    records: list[dict[str, Any]] = []
+    notes: list[str] = []
+    for fig in figures:
+        y = means[fig].to_numpy()
+        if np.isnan(y).any():
+            notes.append(f"{fig}: undefined at some points (no payments of that kind); left out")
+            continue
+        if np.ptp(y) == 0:
+            notes.append(f"{fig}: the same at every point ({y[0]:.6g}); no parameter moves it")
+            continue
+        si = sobol.analyze(
+            problem,
+            y,
+            calc_second_order=False,
+            num_resamples=resamples,
+            conf_level=conf_level,
+            seed=seed,
+        )
+        for j, name in enumerate(names):
+            records.append(
+                {
+                    "figure": fig,
+                    "parameter": name,
+                    "S1": float(si["S1"][j]),
+                    "S1_conf": float(si["S1_conf"][j]),
+                    "ST": float(si["ST"][j]),
+                    "ST_conf": float(si["ST_conf"][j]),
+                    "mean": float(y.mean()),
+                    "std": float(y.std(ddof=1)),
+                }
+            )
+    schema = {
+        "figure": pl.String,
+        "parameter": pl.String,
+        "S1": pl.Float64,
+        "S1_conf": pl.Float64,
+        "ST": pl.Float64,
+        "ST_conf": pl.Float64,
+        "mean": pl.Float64,
+        "std": pl.Float64,
+    }
+    return pl.DataFrame(records, schema=schema, orient="row"), notes
+
+
+def plot_indices(table: pl.DataFrame, path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figures = table["figure"].unique(maintain_order=True).to_list()
+    params = table["parameter"].unique(maintain_order=True).to_list()
+    ncols = 2 if len(figures) > 1 else 1
+    nrows = -(-len(figures) // ncols)
+    fig, axes = plt.subplots(
+        nrows,
+        ncols,
+        figsize=(6.5 * ncols, 0.45 * len(params) * nrows + 1.4 * nrows + 0.6),
+        squeeze=False,
+        sharex=False,
+    )
+    y = np.arange(len(params))
+    for ax, name in zip(axes.flat, figures, strict=False):
+        part = table.filter(pl.col("figure") == name)
+        by = {r["parameter"]: r for r in part.iter_rows(named=True)}
+        s1 = [by[p]["S1"] for p in params]
+        st = [by[p]["ST"] for p in params]
+        ax.barh(
+            y + 0.2,
+            s1,
+            0.4,
+            xerr=[by[p]["S1_conf"] for p in params],
+            label="first order S1",
+            color="#4c72b0",
+        )
+        ax.barh(
+            y - 0.2,
+            st,
+            0.4,
+            xerr=[by[p]["ST_conf"] for p in params],
+            label="total ST",
+            color="#dd8452",
+        )
+        ax.set_yticks(
+            y,
+            [p.removeprefix("assumptions.").removeprefix("interventions.") for p in params],
+            fontsize=8,
+        )
+        ax.invert_yaxis()
+        ax.axvline(0, color="grey", lw=0.6)
+        ax.set_title(DEFAULT_FIGURES.get(name, name), fontsize=10)
+        ax.set_xlim(-0.2, 1.2)
+    for ax in list(axes.flat)[len(figures) :]:
+        ax.set_visible(False)
+    fig.supxlabel("share of the figure's variance (Sobol' index)", fontsize=10)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper right", fontsize=8, ncols=2)
+    fig.suptitle(title, fontsize=11, x=0.02, ha="left")
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.5 / fig.get_figheight()))
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+    tmp.replace(path)
+
+
+def sensitivity_command(
+    sweep_dir: Annotated[
+        Path, typer.Argument(help="output folder of a sweep with design method saltelli")
+    ],
+    figure: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--figure", help="headline figure to analyse, e.g. cost_vnd.state_total (repeatable)"
+        ),
+    ] = None,
+    resamples: Annotated[
+        int, typer.Option(min=10, help="bootstrap resamples for the confidence intervals")
+    ] = 1000,
+    conf_level: Annotated[
+        float, typer.Option(min=0.5, max=0.999, help="confidence level of the intervals")
+    ] = 0.95,
+) -> None:
+    """Which assumptions drive the answer: Sobol' indices from a saltelli-design sweep.
+
+    Averages each headline figure over the seeds at each point, then prints first-order and
+    total indices with confidence intervals, and writes sensitivity/ (PNG, Parquet, CSV).
+    """
+    from rich.table import Table
+
+    from sim.cli import err, fail, out
+
+    try:
+        table, notes = sobol_indices(sweep_dir, figure, resamples, conf_level)
+    except ScenarioError as exc:
+        fail(exc.problems)
+    manifest = read_manifest(sweep_dir)
+    pct = f"{conf_level:.0%}"
+    for fig in table["figure"].unique(maintain_order=True):
+        part = table.filter(pl.col("figure") == fig).sort("ST", descending=True)
+        first = part.row(0, named=True)
+        t = Table(
+            title=f"{DEFAULT_FIGURES.get(fig, fig)} — mean {_num(first['mean'])}, "
+            f"sd {_num(first['std'])} across points",
+            header_style="bold",
+            title_justify="left",
+        )
+        t.add_column("parameter", overflow="fold")
+        t.add_column(f"first order S1 (± {pct})", justify="right")
+        t.add_column(f"total ST (± {pct})", justify="right")
+        for r in part.iter_rows(named=True):
+            t.add_row(
+                r["parameter"],
+                f"{r['S1']:.3f} ± {r['S1_conf']:.3f}",
+                f"{r['ST']:.3f} ± {r['ST_conf']:.3f}",
+            )
+        out.print(t)
+    for note in notes:
+        err.print(f"note: {note}", highlight=False, markup=False)
+    if table.is_empty():
+        fail([f"{sweep_dir}: no figure varies across the sweep's points; nothing to analyse"])
+    target = Path(sweep_dir) / "sensitivity"
+    target.mkdir(exist_ok=True)
+    atomic_write_parquet(target / "indices.parquet", table)
+    atomic_write_bytes(target / "indices.csv", table.write_csv().encode())
+    n = len(manifest["design"])
+    plot_indices(
+        table,
+        target / "sensitivity.png",
+        f"{manifest['name']}: Sobol' indices "
+        f"({n} points × {len(manifest['seeds'])} seeds, mean over seeds)",
+    )
+    out.print("[bold]what drives each figure[/] (total index ST ≥ 0.1, largest first):")
+    for fig in table["figure"].unique(maintain_order=True):
+        part = table.filter(pl.col("figure") == fig, pl.col("ST") >= DRIVER_ST).sort(
+            "ST", descending=True
+        )
+        drivers = ", ".join(f"{r['parameter']} ({r['ST']:.2f})" for r in part.iter_rows(named=True))
+        out.print(
+            f"  {DEFAULT_FIGURES.get(fig, fig)}: {drivers or 'no parameter matters much'}",
+            highlight=False,
+        )
+    out.print(f"wrote {target}/indices.parquet, indices.csv and sensitivity.png", highlight=False)
