@@ -1,7 +1,7 @@
 """Cash-out points: commune payment points, district post-office counters and bank ATMs.
 
-Points are numbered in one index: commune points first (point = commune), then one post office
-per district, then the ATMs. Each point-day is open or closed (weekday, downtime), carries a
+Points are numbered in one index: commune points first (point = commune), then the post offices
+of each district (district by district), then the ATMs. Each point-day is open or closed (weekday, downtime), carries a
 cash float, and serves its arrivals FIFO at its counters (`models.queueing.serve_fifo`).
 """
 
@@ -51,9 +51,10 @@ def build_points(geo: Geography, communes: Communes, params: CashoutPoints) -> P
     district = [communes.district]
     counters = [np.full(communes.n, params.commune_point.counters, np.int64)]
     n_districts = len(geo.districts)
-    kinds.append(np.full(n_districts, POST_OFFICE, np.int8))
-    district.append(np.arange(n_districts, dtype=np.int32))
-    counters.append(np.array([d.post_office_counters for d in geo.districts], np.int64))
+    offices = np.array([d.post_offices for d in geo.districts], np.int64)
+    kinds.append(np.full(int(offices.sum()), POST_OFFICE, np.int8))
+    district.append(np.repeat(np.arange(n_districts, dtype=np.int32), offices))
+    counters.append(np.repeat(np.array([d.post_office_counters for d in geo.districts], np.int64), offices))
     atms = np.array([d.atms for d in geo.districts], np.int64)
     kinds.append(np.full(int(atms.sum()), ATM, np.int8))
     district.append(np.repeat(np.arange(n_districts, dtype=np.int32), atms))
@@ -130,12 +131,20 @@ def home_points(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(commune point, district post office, nearest ATM) of each beneficiary.
 
-    A district without ATMs sends its bank customers to the ATMs of the district that has most.
+    Where a district has several post offices, each beneficiary is assigned one of them (a draw
+    keyed by their id, so it never changes with the rest of the population). A district without
+    ATMs sends its bank customers to the ATMs of the district that has most.
     """
     commune_point = people.commune.astype(np.int64)
-    post_office = communes.n + people.district.astype(np.int64)
+    office_index = np.flatnonzero(points.kind == POST_OFFICE)
+    n_districts = int(points.district.max()) + 1 if points.n else 0
+    offices = np.bincount(points.district[office_index], minlength=n_districts)
+    office_first = office_index[0] + np.concatenate([[0], np.cumsum(offices)[:-1]])
+    district_of = people.district.astype(np.int64)
+    post_office = office_first[district_of]
+    if (offices > 1).any():
+        post_office = post_office + streams["points.post_office"].integers(offices[district_of], people.id)
     atm_index = np.flatnonzero(points.kind == ATM)
-    n_districts = int(points.district[points.kind == POST_OFFICE].size)
     counts = np.bincount(points.district[atm_index], minlength=n_districts)
     first = np.concatenate([[0], np.cumsum(counts)[:-1]])
     if atm_index.size == 0:

@@ -123,7 +123,11 @@ class District(Frozen):
     beneficiaries: int = Field(ge=0, description="monthly-benefit recipients living in the district")
     terrain: TerrainShares = Field(description="share of the district's communes in each terrain class")
     ethnic_minority_share: Share = Field(description="share of beneficiaries of an ethnic minority")
-    post_office_counters: int = Field(2, ge=1, description="counters at the district post office")
+    post_offices: int = Field(
+        1, ge=1, description="post offices with cash counters in the district; each beneficiary "
+        "is assigned to one of them (for a region modelled as one district, its district towns)"
+    )
+    post_office_counters: int = Field(2, ge=1, description="counters at each of the district's post offices")
     atms: int = Field(ge=0, description="bank ATMs in the district")
     cashless_start: Month = Field(
         description="month (YYYY-MM) from which beneficiaries here can be paid into accounts"
@@ -434,7 +438,9 @@ Weekdays = list[Annotated[int, Field(ge=0, le=6)]]
 class Drive(Frozen):
     """An account-opening drive: teams visit communes and open accounts on the spot."""
 
-    name: str = "drive"
+    name: str = Field(
+        "drive", min_length=1, description="unique among the drives; names its random streams"
+    )
     start: Month
     end: Month
     districts: list[str] | None = Field(None, description="None: every district")
@@ -450,7 +456,9 @@ class Drive(Frozen):
         description="the categories the teams are sent for: they meet only these beneficiaries, "
         "and by_category visits first the communes with most of them; None: everyone",
     )
-    reach: Probability = Field(description="share of a visited commune's unbanked that the team meets")
+    reach: Probability = Field(
+        description="share of a visited commune's unbanked that the team meets"
+    )
     apply_prob: Probability = Field(description="chance a beneficiary met by the team applies")
     revisit: bool = Field(False, description="start again once every commune has been visited")
     cost_per_team_month_vnd: Vnd = Field(
@@ -502,12 +510,16 @@ class PointRollout(Dated):
     open_weekdays: Weekdays = Field(description="0 = Monday … 6 = Sunday")
     service_mean_min: PositiveMinutes = Field(description="mean minutes to serve one cash-out")
     service_cv: Annotated[float, Field(gt=0.0, le=5.0)] = 0.5
-    downtime_prob: Probability = Field(description="chance the point is down (power, network) on a day")
+    downtime_prob: Probability = Field(
+        description="chance the point is down (power, network) on a day"
+    )
 
     @model_validator(mode="after")
     def _hours(self) -> PointRollout:
         if self.close_min <= self.open_min:
-            raise ValueError(f"close_min ({self.close_min}) must be after open_min ({self.open_min})")
+            raise ValueError(
+                f"close_min ({self.close_min}) must be after open_min ({self.open_min})"
+            )
         return self
 
 
@@ -676,7 +688,7 @@ class Interventions(Frozen):
     @model_validator(mode="after")
     def _unique_names(self) -> Interventions:
         # names key the random streams, so two strategies of a kind must not share one
-        for kind in STRATEGY_KINDS:
+        for kind in ("drives", *STRATEGY_KINDS):
             names = [s.name for s in getattr(self, kind)]
             dupes = sorted({n for n in names if names.count(n) > 1})
             if dupes:

@@ -295,10 +295,28 @@ class Province:
             self.channel[extra] = CH_HOME
             self.cash_list = self.cash_list[~np.isin(self.cash_list, extra)]
         cl = self.cash_list
+        n_points = self.points.n
+        self._cash_owed_at_commune = np.bincount(self.commune_point[cl], weights=self.owed_vnd[cl], minlength=n_points)
+        self._cash_owed_at_office = np.bincount(self.post_office[cl], weights=self.owed_vnd[cl], minlength=n_points)
         absent = s["collection.absent"].bernoulli(a.collection.monthly_absent_prob, ids[cl], month)
         delay = np.floor(s["collection.first_delay"].exponential(a.collection.mean_first_delay_days, ids[cl], month))
         first = window.first_day + delay
         self.next_day[cl] = np.where(absent, NO_DAY, self._into_windows(cl, first, 0)).astype(np.int16)
+        self._cash_by_day: dict[int, list[np.ndarray]] = {}
+        self._file_cash_trips(cl)
+
+    def _file_cash_trips(self, idx: np.ndarray) -> None:
+        """File cash-list members under the day of their next planned trip, so a day's trips are
+        found without scanning the whole list (a planned day changes only after that day's trip)."""
+        idx = idx[self.next_day[idx] != NO_DAY]
+        if idx.size == 0:
+            return
+        day = self.next_day[idx]
+        order = np.argsort(day, kind="stable")
+        idx, day = idx[order], day[order]
+        cut = np.flatnonzero(day[1:] != day[:-1]) + 1
+        for part, first in zip(np.split(idx, cut), day[np.concatenate([[0], cut])], strict=True):
+            self._cash_by_day.setdefault(int(first), []).append(part)
 
     def _close_cash(self, month: int, active: np.ndarray) -> None:
         """Cash closed to account holders: put every account holder on the account list (where
@@ -349,8 +367,9 @@ class Province:
             self.day_in_hand[due] = d
             self.status[due] = ST_PAID
 
-        cl = self.cash_list
-        cash_today = cl[self.next_day[cl] == d]
+        filed = self._cash_by_day.pop(d, [])
+        cash_today = np.sort(np.concatenate(filed)) if filed else np.empty(0, np.int64)
+        cash_today = cash_today[self.next_day[cash_today] == d]  # ascending, as the list is
         wd_all = np.flatnonzero(self.withdraw_day == d)
         cw = self.run.commune_window
         in_commune_window = cw.first_day <= d <= cw.last_day
@@ -379,31 +398,39 @@ class Province:
         )
         if self.has_strategy_points:
             travel = travel * self.points.travel_factor[point]
-        np.add.at(self.trips, who, 1)
-        np.add.at(self.travel_min, who, 2.0 * travel)
-        np.add.at(self.wait_min, who, result.wait_min)
-        np.add.at(self.service_min, who, result.service_min)
+        # `who` has no repeats: cash-list members and account holders cashing out are disjoint
+        # sets, and each makes at most one trip a day, so plain fancy-index updates are exact
+        self.trips[who] += 1
+        self.travel_min[who] += 2.0 * travel
+        self.wait_min[who] += result.wait_min
+        self.service_min[who] += result.service_min
         paid = result.paid_vnd
 
         # cash recipients
         c = slice(0, cash_today.size)
         ci, cpaid = cash_today, paid[c]
         self.owed_vnd[ci] -= cpaid
+        self._cash_owed_at_commune -= np.bincount(cash_point if in_commune_window else self.commune_point[ci],
+                                                  weights=cpaid, minlength=self.points.n)
+        self._cash_owed_at_office -= np.bincount(self.post_office[ci], weights=cpaid, minlength=self.points.n)
         self.paid_vnd[ci] += cpaid
         got = cpaid > 0
-        self.cash_transactions[ci[got]] += 1
+        ci_got = ci[got]
+        self.cash_transactions[ci_got] += 1
         where = CH_CASH_COMMUNE if in_commune_window else CH_CASH_COUNTER
-        self.channel[ci[got]] = where
+        self.channel[ci_got] = where
         key = "paid_cash_commune" if in_commune_window else "paid_cash_counter"
         self.ledger[key] += int(cpaid.sum())
         done = self.owed_vnd[ci] == 0
-        self.status[ci[done]] = ST_PAID
+        ci_done = ci[done]
+        self.status[ci_done] = ST_PAID
         self.status[ci[got & ~done]] = ST_PARTIAL
-        self.day_in_hand[ci[done]] = d
-        self.next_day[ci[done]] = NO_DAY
-        self._enrol_on_chip_id(ci[done])
+        self.day_in_hand[ci_done] = d
+        self.next_day[ci_done] = NO_DAY
+        self._enrol_on_chip_id(ci_done)
         again = ci[~done]
         self._plan_retry(again, d, self.next_day)
+        self._file_cash_trips(again)
 
         # account holders cashing out
         w = slice(cash_today.size, None)
@@ -462,19 +489,15 @@ class Province:
         pts = self.points
         fixed = pts.fixed_float_vnd
         cw, kw = self.run.commune_window, self.run.counter_window
-        cl = self.cash_list
-        pending = cl[self.owed_vnd[cl] > 0]
+        # cash still owed to the cash list, by point: kept up to date as cash is paid (sums of
+        # integer VND below 2**53, so float64 holds them exactly)
         expected = np.zeros(pts.n)
         if cw.first_day <= d <= cw.last_day:
             remaining_days = cw.last_day - d + 1
-            expected += np.bincount(
-                self.commune_point[pending], weights=self.owed_vnd[pending], minlength=pts.n
-            ) / remaining_days
+            expected += self._cash_owed_at_commune / remaining_days
         elif kw.first_day <= d <= kw.last_day:
             remaining_days = kw.last_day - d + 1
-            expected += np.bincount(
-                self.post_office[pending], weights=self.owed_vnd[pending], minlength=pts.n
-            ) / remaining_days
+            expected += self._cash_owed_at_office / remaining_days
         # withdrawals: the balances expected over the rest of the month, spread evenly
         expected += np.bincount(wd_point, weights=wd_demand, minlength=pts.n)
         sized = np.ceil(expected * pts.float_cover / 100_000.0).astype(np.int64) * 100_000
@@ -556,27 +579,34 @@ class Province:
 
         rows = self.rows
         people, acct = self.people, self.accounts
+        everyone = rows.size == people.n
+
+        def month_only(a: np.ndarray) -> np.ndarray:
+            # arrays made afresh each month can be handed over without a copy when no one is
+            # left out; state that lives on (accounts) is always copied
+            return a if everyone else a[rows]
+
         columns = {
-            "entitled_vnd": self.entitled_vnd[rows],
-            "due_vnd": self.owed_start_vnd[rows],
-            "paid_vnd": self.paid_vnd[rows],
+            "entitled_vnd": month_only(self.entitled_vnd),
+            "due_vnd": month_only(self.owed_start_vnd),
+            "paid_vnd": month_only(self.paid_vnd),
             "owed_end_vnd": self.owed_vnd[rows] + self.suspended_vnd[rows],
-            "channel": self.channel[rows],
-            "status": self.status[rows],
-            "day_in_hand": self.day_in_hand[rows],
-            "trips": self.trips[rows],
-            "travel_min": self.travel_min[rows],
-            "wait_min": self.wait_min[rows],
-            "service_min": self.service_min[rows],
-            "withdrawals": self.withdrawals[rows],
-            "withdrawn_vnd": self.withdrawn_vnd[rows],
-            "cash_transactions": self.cash_transactions[rows],
+            "channel": month_only(self.channel),
+            "status": month_only(self.status),
+            "day_in_hand": month_only(self.day_in_hand),
+            "trips": month_only(self.trips),
+            "travel_min": month_only(self.travel_min),
+            "wait_min": month_only(self.wait_min),
+            "service_min": month_only(self.service_min),
+            "withdrawals": month_only(self.withdrawals),
+            "withdrawn_vnd": month_only(self.withdrawn_vnd),
+            "cash_transactions": month_only(self.cash_transactions),
             "account_status": acct.status[rows].copy(),
             "account_type": acct.type[rows].copy(),
             "registered": acct.registered[rows].copy(),
             "balance_vnd": acct.balance_vnd[rows].copy(),
-            "drive_reached": self.drive_reached[rows],
-            "fee_vnd": self.fee_vnd[rows],  # cash-out fees the beneficiary paid (waived ones not)
+            "drive_reached": month_only(self.drive_reached),
+            "fee_vnd": month_only(self.fee_vnd),  # cash-out fees the beneficiary paid (waived ones not)
         }
         points = self._summarise_points()
         visits = self._visits()

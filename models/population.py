@@ -121,6 +121,11 @@ def build_beneficiaries(geo: Geography, pop: Population, communes: Communes, str
         [pop.categories[c].share if c in pop.categories else 0.0 for c in CATEGORIES]
     )
     category = streams["population.category"].categorical(category_shares, ids).astype(np.int8)
+    # Store people grouped by (commune, category), ids ascending within each group, so per-group
+    # tables are sums over contiguous runs (np.add.reduceat). Every draw is keyed by id, so the
+    # storage order changes no one's values.
+    order = np.argsort(commune.astype(np.int64) * len(CATEGORIES) + category, kind="stable")
+    ids, commune, district, terrain, category = (a[order] for a in (ids, commune, district, terrain, category))
 
     coefficient = np.ones(ids.size)
     social = pop.categories.get("social_assistance")

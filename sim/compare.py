@@ -15,7 +15,8 @@ The comparison folder (the contract that `sim.report` reads):
 * `runs.parquet`: per scenario and seed, the figures as columns;
 * `timeseries.parquet`: per scenario, seed and month: account_coverage, cashless_share;
 * `strategies.parquet`: per scenario and seed, the strategies' counts and costs (VND) over the run;
-* `compare.png`: coverage and cashless share by month, a line per scenario with its band.
+* `compare.png`: coverage and cashless share by month, a line per scenario with its band;
+* `table.md`: the printed table as Markdown (a row per figure, a column per scenario).
 
 Shares (unit "%") are stored as fractions from 0 to 1 and printed as percentages; a difference of
 shares is printed in percentage points.
@@ -64,6 +65,12 @@ SUBGROUPS = {
 
 FIGURES: tuple[Figure, ...] = (
     Figure("account_coverage_last", "account coverage, last month", "%"),
+    # who is left behind: coverage of each subgroup (the "all" row is the line above)
+    *(
+        Figure(f"account_coverage_last_{key}", f"account coverage, last month: {label}", "%")
+        for key, label in SUBGROUPS.items()
+        if key != "all"
+    ),
     Figure("cashless_share_run", "cashless share of payments, whole run", "%"),
     Figure("cashless_share_last", "cashless share of payments, last month", "%"),
     Figure("days_to_money_mean", "days from run start to money in hand, mean", "days"),
@@ -120,8 +127,20 @@ def headline_figures(
     beneficiary_total = cost["beneficiary_travel"] + cost["beneficiary_time"] + fees_paid_vnd
     travel_min = float(result.monthly["travel_min_total"].sum())
     waits = result.wait_hist.sum(axis=(0, 1))
+    groups = result.subgroups
+    last = groups.filter(pl.col("month") == groups["month"].max())
+    coverage = {
+        row["subgroup"]: row["with_account"] / row["beneficiaries"]
+        for row in last.iter_rows(named=True)
+        if row["beneficiaries"]
+    }
     figures = {
         "account_coverage_last": _num(s["account_coverage"]["last_month"]),
+        **{
+            f"account_coverage_last_{key}": _num(coverage.get(key))
+            for key in SUBGROUPS
+            if key != "all"
+        },
         "cashless_share_run": _num(s["cashless_share"]["run_payments"]),
         "cashless_share_last": _num(s["cashless_share"]["last_month_payments"]),
         "days_to_money_mean": _num(s["days_to_money"]["mean_days"]),
@@ -325,6 +344,9 @@ def comparison_table(runs: pl.DataFrame, names: list[str], seeds: list[int]) -> 
 # --------------------------------------------------------------------------- output
 
 
+LINE_STYLES = ("-", "-.", ":")
+
+
 def plot_timeseries(series: pl.DataFrame, names: list[str], path: Path) -> None:
     """Coverage and cashless share by month: per scenario the mean over seeds, and a band from
     the lowest to the highest seed."""
@@ -357,25 +379,42 @@ def plot_timeseries(series: pl.DataFrame, names: list[str], path: Path) -> None:
     )
     colors = plt.get_cmap("tab10")
     for ax, (col, title) in zip(axes, panels, strict=True):
+        drawn: list[tuple[str, np.ndarray]] = []
         for k, name in enumerate(names):
             sub = stats.filter(pl.col("scenario") == name)
             x = sub["month"].to_numpy()
             mean = 100 * sub[f"{col}_mean"].to_numpy().astype(float)
+            # The base is black and dashed, on top of everything. A strategy that leaves a curve
+            # where another one is would hide it: each later line is thinner than the one
+            # before, and the legend says which curve it lies on.
+            same = next(
+                (
+                    other
+                    for other, curve in drawn
+                    if curve.shape == mean.shape and np.allclose(curve, mean, atol=0.05, rtol=0)
+                ),
+                None,
+            )
+            drawn.append((name, mean))
+            label = name + (" (base)" if k == 0 else "") + (f"  = {same}" if same else "")
+            color = "black" if k == 0 else colors((k - 1) % 10)
             ax.plot(
                 x,
                 mean,
-                color=colors(k % 10),
-                lw=2.2 if k == 0 else 1.6,
-                ls="--" if k == 0 else "-",
-                label=name + (" (base)" if k == 0 else ""),
+                color=color,
+                lw=1.8 if k == 0 else max(4.0 - 0.35 * (k - 1), 1.0),
+                ls="--" if k == 0 else LINE_STYLES[(k - 1) // 10 % len(LINE_STYLES)],
+                zorder=10 if k == 0 else 2 + k / 100,
+                label=label,
             )
             ax.fill_between(
                 x,
                 100 * sub[f"{col}_lo"].to_numpy().astype(float),
                 100 * sub[f"{col}_hi"].to_numpy().astype(float),
-                color=colors(k % 10),
-                alpha=0.18,
+                color=color,
+                alpha=0.15,
                 lw=0,
+                zorder=1,
             )
         periods = (
             stats.filter(pl.col("scenario") == names[0])
@@ -394,7 +433,8 @@ def plot_timeseries(series: pl.DataFrame, names: list[str], path: Path) -> None:
         ax.set_ylabel("%")
         ax.set_ylim(0, 100)
         ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=8, loc="upper left")
+    for ax in axes:  # each panel its own legend: which curves coincide differs by panel
+        ax.legend(fontsize=7, loc="upper left")
     n_seeds = series["seed"].n_unique()
     fig.suptitle(f"Strategies compared: mean over {n_seeds} seed(s); band: lowest to highest seed")
     fig.tight_layout()
@@ -434,7 +474,7 @@ def write_comparison(
     extra: dict[str, Any] | None = None,
 ) -> pl.DataFrame:
     """Write the comparison folder (assembled under a temporary name, then renamed into place)."""
-    from sim.run import atomic_write_parquet, write_json
+    from sim.run import atomic_write_bytes, atomic_write_parquet, write_json
 
     runs = runs_frame(names, results)
     table = comparison_table(runs, names, seeds)
@@ -465,6 +505,9 @@ def write_comparison(
         atomic_write_parquet(staging / "timeseries.parquet", series)
         atomic_write_parquet(staging / "strategies.parquet", strategies_frame(names, results))
         plot_timeseries(series, names, staging / "compare.png")
+        atomic_write_bytes(
+            staging / "table.md", markdown_table(table, names, len(seeds)).encode("utf-8")
+        )
         os.chmod(staging, 0o777 & ~_umask())
         if out_dir.exists():
             trash = Path(
@@ -490,56 +533,136 @@ def _umask() -> int:
 # --------------------------------------------------------------------------- printing
 
 
-def _fmt(value: float, unit: str, diff: bool = False) -> str:
+VND_SCALES = ((1e9, "bn VND"), (1e6, "M VND"))
+
+
+def vnd_scale(reference: float) -> tuple[float, str]:
+    """(divisor, unit) for printing VND amounts of the size of `reference`: billions, millions or
+    plain VND, so that a whole row of the table uses one unit."""
+    size = abs(reference) if math.isfinite(reference) else 0.0
+    for divisor, unit in VND_SCALES:
+        if size >= divisor:
+            return divisor, unit
+    return 1.0, "VND"
+
+
+def _fmt(
+    value: float, unit: str, diff: bool = False, scale: tuple[float, str] = (1.0, "VND")
+) -> str:
     if value is None or not math.isfinite(value):
         return "–"
     sign = "+" if diff else ""
     if unit == "%":
         return f"{100 * value:{sign},.1f}" + (" pp" if diff else " %")
     if unit == "VND":
-        return f"{value:{sign},.0f} VND"
+        divisor, name = scale
+        decimals = 0 if divisor == 1.0 else 2
+        return f"{value / divisor:{sign},.{decimals}f} {name}"
     decimals = 2 if unit == "days" else 1
     return f"{value:{sign},.{decimals}f} {unit}"
 
 
-def _bound(value: float, unit: str) -> str:
+def _bound(value: float, unit: str, scale: tuple[float, str] = (1.0, "VND")) -> str:
     if not math.isfinite(value):
         return "–"
     if unit == "%":
         return f"{100 * value:,.1f}"
     if unit == "VND":
-        return f"{value:,.0f}"
+        divisor = scale[0]
+        return f"{value / divisor:,.{0 if divisor == 1.0 else 2}f}"
     return f"{value:,.{2 if unit == 'days' else 1}f}"
 
 
-def table_for_console(table: pl.DataFrame, names: list[str], n_seeds: int, title: str):  # noqa: ANN201
-    from rich.table import Table
-
-    t = Table(title=title, show_header=True, header_style="bold", show_lines=True)
-    t.add_column("figure")
-    t.add_column(f"{names[0]}\n(base)", justify="right")
-    for name in names[1:]:
-        t.add_column(f"{name}\nvalue · Δ vs base [95 % interval]", justify="right")
+def cells(table: pl.DataFrame, names: list[str], n_seeds: int) -> list[tuple[Figure, list[dict]]]:
+    """Per figure: for each of `names` (base first) its value, difference from the base, interval
+    and ≈0 mark, as text. VND figures use one unit per row (VND, M VND or bn VND)."""
+    out = []
     for fig in FIGURES:
         rows = {
             r["scenario"]: r
             for r in table.filter(pl.col("figure") == fig.key).iter_rows(named=True)
         }
-        cells = [fig.label, _fmt(rows[names[0]]["mean"], fig.unit)]
-        for name in names[1:]:
+        scale = vnd_scale(rows[names[0]]["mean"]) if fig.unit == "VND" else (1.0, "VND")
+        row = []
+        for k, name in enumerate(names):
             r = rows[name]
-            value = _fmt(r["mean"], fig.unit)
-            delta = _fmt(r["diff_mean"], fig.unit, diff=True)
+            cell = {"value": _fmt(r["mean"], fig.unit, scale=scale)}
+            if k > 0:
+                cell["delta"] = _fmt(r["diff_mean"], fig.unit, diff=True, scale=scale)
+                cell["interval"] = (
+                    f"[{_bound(r['diff_lo'], fig.unit, scale)}, "
+                    f"{_bound(r['diff_hi'], fig.unit, scale)}]"
+                    if n_seeds >= 2
+                    else ""
+                )
+                cell["zero"] = n_seeds >= 2 and not r["distinguishable"]
+            row.append(cell)
+        out.append((fig, row))
+    return out
+
+
+def table_for_console(table: pl.DataFrame, names: list[str], n_seeds: int, title: str):  # noqa: ANN201
+    """A rich table: a row per figure, the base's column, then a column per scenario of `names`."""
+    from rich.table import Table
+
+    t = Table(title=title, show_header=True, header_style="bold", show_lines=True)
+    t.add_column("figure", max_width=FIGURE_COLUMN)
+    t.add_column(f"{names[0]}\n(base)", justify="right")
+    for name in names[1:]:
+        t.add_column(f"{name}\nvalue · Δ vs base [95 % interval]", justify="right")
+    for fig, row in cells(table, names, n_seeds):
+        out = [fig.label, row[0]["value"]]
+        for cell in row[1:]:
             if n_seeds < 2:
-                cells.append(f"{value}\nΔ {delta}")
-                continue
-            interval = f"[{_bound(r['diff_lo'], fig.unit)}, {_bound(r['diff_hi'], fig.unit)}]"
-            if r["distinguishable"]:
-                cells.append(f"{value}\n[bold]Δ {delta}[/] {interval}")
+                out.append(f"{cell['value']}\nΔ {cell['delta']}")
+            elif cell["zero"]:
+                out.append(f"{cell['value']}\n[dim]Δ {cell['delta']} {cell['interval']} ≈0[/]")
             else:
-                cells.append(f"{value}\n[dim]Δ {delta} {interval} ≈0[/]")
-        t.add_row(*cells)
+                out.append(f"{cell['value']}\n[bold]Δ {cell['delta']}[/] {cell['interval']}")
+        t.add_row(*out)
     return t
+
+
+FIGURE_COLUMN = 30  # characters of the figure column; labels wrap
+SCENARIO_COLUMN = 36  # characters a scenario's column needs: "Δ -10.57 bn VND [-11.38, -9.67] ≈0"
+
+
+def console_groups(names: list[str], width: int) -> list[list[str]]:
+    """The scenarios to print in each table: the base and as many others as the console's width
+    holds (at least one), so that a long comparison is several readable tables, not one
+    unreadable one."""
+    per_table = max(1, (width - FIGURE_COLUMN - 4) // SCENARIO_COLUMN - 1)
+    others = names[1:]
+    if not others:
+        return [names]
+    return [[names[0], *others[i : i + per_table]] for i in range(0, len(others), per_table)]
+
+
+def markdown_table(table: pl.DataFrame, names: list[str], n_seeds: int) -> str:
+    """The comparison as one Markdown table (a row per figure, a column per scenario), for notes
+    and reports. Differences the seeds cannot tell from zero are marked ≈0."""
+    head = ["figure", f"{names[0]} (base)", *names[1:]]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for fig, row in cells(table, names, n_seeds):
+        out = [fig.label, row[0]["value"]]
+        for cell in row[1:]:
+            delta = f"Δ {cell['delta']}"
+            if n_seeds >= 2 and not cell["zero"]:
+                delta = f"**{delta}**"  # the seeds tell it from zero
+            text = f"{cell['value']}<br>{delta}"
+            if cell["interval"]:
+                text += f" {cell['interval']}"
+            if cell["zero"]:
+                text += " ≈0"
+            out.append(text)
+        lines.append("| " + " | ".join(out) + " |")
+    note = (
+        f"Δ: scenario minus base, paired seed by seed; [95 % t-interval over {n_seeds} seeds]; "
+        "≈0: the seeds cannot tell this difference from zero; pp: percentage points."
+        if n_seeds >= 2
+        else "One seed: every difference is one draw, with no interval."
+    )
+    return "\n".join([*lines, "", note, ""])
 
 
 # --------------------------------------------------------------------------- command
@@ -641,7 +764,10 @@ def compare(
         f"{len(scenarios)} scenarios · {len(seed_list)} seed(s) {seed_list[0]}…{seed_list[-1]} · "
         f"{ref.start}, {months or ref.months} months"
     )
-    out.print(table_for_console(table, names, len(seed_list), title))
+    groups = console_groups(names, out.width)
+    for k, group in enumerate(groups):
+        part = f" · part {k + 1} of {len(groups)}" if len(groups) > 1 else ""
+        out.print(table_for_console(table, group, len(seed_list), title + part))
     if len(seed_list) < 2:
         out.print(
             "With one seed there is no interval: every difference is one draw. "
@@ -657,7 +783,7 @@ def compare(
         )
     out.print(
         f"wrote {out_dir}/ (comparison.json, table, runs, timeseries, strategies .parquet; "
-        "compare.png): "
+        "compare.png, table.md): "
         f"{n_runs} runs in {run_s:.1f} s, {wall:.1f} s in all, {workers} worker(s)",
         highlight=False,
     )

@@ -18,7 +18,22 @@ import polars as pl
 from models.accounts import STATUS_NAMES
 from models.cashout import VISIT_OUTCOMES
 from models.params import ACCOUNT_TYPES, AGE_GROUPS, CATEGORIES, POINT_KINDS, TERRAINS, month_label
-from models.payment_run import CHANNELS, STATUSES, MonthRecord, Province
+from models.payment_run import (
+    CH_ACCOUNT,
+    CH_CASH_COMMUNE,
+    CH_CASH_COUNTER,
+    CH_HOME,
+    CHANNELS,
+    ST_HELD,
+    ST_PAID,
+    ST_PARTIAL,
+    ST_RETURNED,
+    ST_SUSPENDED,
+    ST_UNCOLLECTED,
+    STATUSES,
+    MonthRecord,
+    Province,
+)
 
 CATEGORY = pl.Enum(list(CATEGORIES))
 CHANNEL = pl.Enum(list(CHANNELS))
@@ -35,6 +50,8 @@ WAIT_BINS = int(24 * 60 / WAIT_BIN_MIN) + 1
 DAY_BINS = 64
 
 UNPAID = ("held", "returned", "uncollected", "suspended")
+ACCOUNT_OPEN = STATUS_NAMES.index("open")
+ACCOUNT_DORMANT = STATUS_NAMES.index("dormant")
 
 
 def _enum(codes: np.ndarray, dtype: pl.Enum, offset: int = 0) -> pl.Series:
@@ -74,15 +91,18 @@ class Recorder:
         )
 
     def __call__(self, rec: MonthRecord, province: Province) -> None:
-        frame = self._payments_frame(rec)
-        self.rows_recorded += frame.height
+        # The beneficiary-month rows are built as a polars frame only when they are written;
+        # the aggregates are computed from the record's numpy columns directly (one pass of
+        # np.bincount per figure: fast, single-threaded and so deterministic).
+        self.rows_recorded += int(rec.rows.size)
+        derived = self._derived(rec)
         if self.payments_dir is not None:
             part = self.payments_dir / f"part-{rec.month:04d}.parquet"
-            frame.write_parquet(part, statistics=True)
+            self._payments_frame(rec, derived).write_parquet(part, statistics=True)
             self.payment_parts.append(part)
-        self.monthly.append(self._monthly(frame))
-        self.days_hist.append(self._days_hist(frame))
-        self.subgroups.append(self._subgroups(frame))
+        self.monthly.append(self._monthly(rec, derived))
+        self.days_hist.append(self._days_hist(derived))
+        self.subgroups.append(self._subgroups(rec))
         self.ledger.append({"month": rec.month, "period": self.period(rec.month), **rec.ledger})
         self.funnel.append({"month": rec.month, "period": self.period(rec.month), **rec.funnel})
         self.points.append(self._points(rec))
@@ -95,21 +115,13 @@ class Recorder:
 
     # ---------------------------------------------------------------- tables
 
-    def _payments_frame(self, rec: MonthRecord) -> pl.DataFrame:
+    def _payments_frame(self, rec: MonthRecord, derived: dict[str, np.ndarray] | None = None) -> pl.DataFrame:
         c = rec.columns
-        costs = self.costs
-        run_start = self.p.run.run_start_day
+        derived = derived if derived is not None else self._derived(rec)
+        has_day, days_to_money = derived["has_day"], derived["days_to_money"]
         day = c["day_in_hand"].astype(np.int64)
-        has_day = day >= 0
-        days_to_money = np.where(has_day, day - run_start, -1)
         travel = c["travel_min"]
-        time_min = travel + c["wait_min"] + c["service_min"]
         channel = c["channel"]
-        state_fee = (
-            (channel == CHANNELS.index("account")) * costs.fee_per_account_credit_vnd
-            + c["cash_transactions"].astype(np.int64) * costs.fee_per_cash_payment_vnd
-            + (channel == CHANNELS.index("home")) * costs.fee_per_home_delivery_vnd
-        ).astype(np.int64)
         frame = pl.DataFrame(
             {
                 "month": np.full(rec.rows.size, rec.month, np.int16),
@@ -132,10 +144,10 @@ class Recorder:
                 "registered": c["registered"],
                 "balance_vnd": c["balance_vnd"],
                 "drive_reached": c["drive_reached"],
-                "travel_cost_vnd": np.rint(travel * costs.travel_cost_vnd_per_min).astype(np.int64),
-                "time_cost_vnd": np.rint(time_min / 60.0 * costs.value_of_time_vnd_per_hour).astype(np.int64),
-                "fee_vnd": c["withdrawals"].astype(np.int64) * costs.withdrawal_fee_vnd,
-                "state_fee_vnd": state_fee,
+                "travel_cost_vnd": derived["travel_cost_vnd"],
+                "time_cost_vnd": derived["time_cost_vnd"],
+                "fee_vnd": derived["fee_vnd"],
+                "state_fee_vnd": derived["state_fee_vnd"],
             }
         )
         frame = frame.with_columns(
@@ -152,77 +164,163 @@ class Recorder:
             how="horizontal",
         )
 
-    def _monthly(self, frame: pl.DataFrame) -> pl.DataFrame:
-        ch, st = pl.col("channel"), pl.col("status")
-        has_account = pl.col("account_status").is_in(["open", "dormant"])
-        paid_cash = ch.is_in(["cash_commune", "cash_counter"])
-        return (
-            frame.group_by("month", "period", "district", "commune", "category", maintain_order=False)
-            .agg(
-                beneficiaries=pl.len(),
-                with_account=has_account.sum(),
-                without_account=(~has_account).sum(),
-                on_account_list=pl.col("registered").sum(),
-                paid_into_account=((ch == "account") & (st == "paid")).sum(),
-                paid_in_cash=paid_cash.sum(),
-                paid_at_commune_point=(ch == "cash_commune").sum(),
-                paid_at_post_office=(ch == "cash_counter").sum(),
-                paid_at_home=(ch == "home").sum(),
-                paid_partly=(st == "partial").sum(),
-                unpaid=st.is_in(list(UNPAID)).sum(),
-                held=(st == "held").sum(),
-                failed_credits=(st == "returned").sum(),
-                uncollected=(st == "uncollected").sum(),
-                suspended=(st == "suspended").sum(),
-                drive_reached=pl.col("drive_reached").sum(),
-                entitled_vnd=pl.col("entitled_vnd").sum(),
-                paid_vnd=pl.col("paid_vnd").sum(),
-                paid_into_account_vnd=pl.col("paid_vnd").filter(ch == "account").sum(),
-                paid_in_cash_vnd=pl.col("paid_vnd").filter(paid_cash | (st == "partial")).sum(),
-                paid_at_home_vnd=pl.col("paid_vnd").filter(ch == "home").sum(),
-                failed_credit_vnd=pl.col("due_vnd").filter(st == "returned").sum(),
-                owed_end_vnd=pl.col("owed_end_vnd").sum(),
-                withdrawn_vnd=pl.col("withdrawn_vnd").sum(),
-                trips=pl.col("trips").cast(pl.Int64).sum(),
-                days_to_money_mean=pl.col("days_to_money").cast(pl.Float64).mean(),
-                wait_min_total=pl.col("wait_min").sum(),
-                travel_min_total=pl.col("travel_min").sum(),
-                travel_cost_vnd=pl.col("travel_cost_vnd").sum(),
-                time_cost_vnd=pl.col("time_cost_vnd").sum(),
-                beneficiary_fees_vnd=pl.col("fee_vnd").sum(),
-                state_fees_vnd=pl.col("state_fee_vnd").sum(),
-            )
-            .sort("district", "commune", "category")
-        )
-
-    def _subgroups(self, frame: pl.DataFrame) -> pl.DataFrame:
-        unpaid = pl.col("status").is_in(list(UNPAID))
-        masks = {
-            "all": pl.col("beneficiary_id") >= 0,
-            "elderly_60_plus": pl.col("age_group").is_in(["age_60_79", "age_80_plus"]),
-            "aged_80_plus": pl.col("age_group") == "age_80_plus",
-            "disabled": pl.col("disabled"),
-            "ethnic_minority": pl.col("ethnic_minority"),
-            "mountain_communes": pl.col("terrain") == "mountain",
+    def _derived(self, rec: MonthRecord) -> dict[str, np.ndarray]:
+        """Per-row figures shared by the payments table and the aggregates (same formulas)."""
+        c = rec.columns
+        costs = self.costs
+        day = c["day_in_hand"].astype(np.int64)
+        has_day = day >= 0
+        travel = c["travel_min"]
+        time_min = travel + c["wait_min"] + c["service_min"]
+        channel = c["channel"]
+        return {
+            "has_day": has_day,
+            "days_to_money": np.where(has_day, day - self.p.run.run_start_day, -1),
+            "travel_cost_vnd": np.rint(travel * costs.travel_cost_vnd_per_min).astype(np.int64),
+            "time_cost_vnd": np.rint(time_min / 60.0 * costs.value_of_time_vnd_per_hour).astype(np.int64),
+            "fee_vnd": c["withdrawals"].astype(np.int64) * costs.withdrawal_fee_vnd,
+            "state_fee_vnd": (
+                (channel == CH_ACCOUNT) * costs.fee_per_account_credit_vnd
+                + c["cash_transactions"].astype(np.int64) * costs.fee_per_cash_payment_vnd
+                + (channel == CH_HOME) * costs.fee_per_home_delivery_vnd
+            ).astype(np.int64),
         }
-        return frame.select(
-            [
-                pl.struct(
-                    beneficiaries=mask.sum().cast(pl.Int64),
-                    unpaid=(mask & unpaid).sum().cast(pl.Int64),
-                    suspended=(mask & (pl.col("status") == "suspended")).sum().cast(pl.Int64),
-                    with_account=(mask & pl.col("account_status").is_in(["open", "dormant"])).sum().cast(pl.Int64),
-                ).alias(name)
-                for name, mask in masks.items()
-            ]
-        ).unpivot(variable_name="subgroup").unnest("value").select(
-            pl.lit(frame["month"][0] if frame.height else -1, pl.Int16).alias("month"),
-            pl.lit(frame["period"][0] if frame.height else "").alias("period"),
-            pl.all(),
+
+    def _monthly(self, rec: MonthRecord, derived: dict[str, np.ndarray]) -> pl.DataFrame:
+        """Month × commune × category aggregates: a sum over each group's run per figure
+        (integers summed as int64; one bincount for all the channel × status counts)."""
+        c = rec.columns
+        people = self.p.people
+        rows = rec.rows
+        n_cat = len(CATEGORIES)
+        # people are stored by (commune, category) and rows ascend, so each group is one run
+        group = people.commune[rows].astype(np.int64) * n_cat + people.category[rows]
+        starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if group.size else np.empty(0, np.int64)
+        keep = group[starts]
+        n_groups = keep.size
+        channel, status = c["channel"], c["status"]
+
+        def total(weights: np.ndarray, where: np.ndarray | None = None) -> np.ndarray:
+            if n_groups == 0:
+                return np.zeros(0, np.int64)
+            if weights.dtype == bool:
+                weights = weights.view(np.int8)
+            if where is not None:
+                weights = np.where(where, weights, 0)
+            dtype = np.float64 if weights.dtype.kind == "f" else np.int64
+            return np.add.reduceat(weights, starts, dtype=dtype)
+
+        # one pass for every channel × status count
+        n_ch, n_st = len(CHANNELS), len(STATUSES)
+        group_index = np.cumsum(np.r_[False, group[1:] != group[:-1]]) if group.size else group
+        by_cs = np.bincount(
+            group_index * (n_ch * n_st) + channel.astype(np.int64) * n_st + status,
+            minlength=n_groups * n_ch * n_st,
+        ).reshape(n_groups, n_ch, n_st)
+        by_ch = by_cs.sum(axis=2)
+        by_st = by_cs.sum(axis=1)
+        beneficiaries = by_ch.sum(axis=1)
+        acct = c["account_status"]
+        with_account = total((acct == ACCOUNT_OPEN) | (acct == ACCOUNT_DORMANT))
+        paid, due = c["paid_vnd"], c["due_vnd"]
+        cash_channel = (channel == CH_CASH_COMMUNE) | (channel == CH_CASH_COUNTER)
+        has_day = derived["has_day"]
+        n_days = total(has_day)
+        sum_days = total(derived["days_to_money"], where=has_day)
+        unpaid = sum(by_st[:, STATUSES.index(name)] for name in UNPAID)
+        cols: dict[str, np.ndarray] = {
+            "beneficiaries": beneficiaries,
+            "with_account": with_account,
+            "without_account": beneficiaries - with_account,
+            "on_account_list": total(c["registered"]),
+            "paid_into_account": by_cs[:, CH_ACCOUNT, ST_PAID],
+            "paid_in_cash": by_ch[:, CH_CASH_COMMUNE] + by_ch[:, CH_CASH_COUNTER],
+            "paid_at_commune_point": by_ch[:, CH_CASH_COMMUNE],
+            "paid_at_post_office": by_ch[:, CH_CASH_COUNTER],
+            "paid_at_home": by_ch[:, CH_HOME],
+            "paid_partly": by_st[:, ST_PARTIAL],
+            "unpaid": unpaid,
+            "held": by_st[:, ST_HELD],
+            "failed_credits": by_st[:, ST_RETURNED],
+            "uncollected": by_st[:, ST_UNCOLLECTED],
+            "suspended": by_st[:, ST_SUSPENDED],
+            "drive_reached": total(c["drive_reached"]),
+        }
+        money: dict[str, np.ndarray] = {
+            "entitled_vnd": total(c["entitled_vnd"]),
+            "paid_vnd": total(paid),
+            "paid_into_account_vnd": total(paid, where=channel == CH_ACCOUNT),
+            "paid_in_cash_vnd": total(paid, where=cash_channel | (status == ST_PARTIAL)),
+            "paid_at_home_vnd": total(paid, where=channel == CH_HOME),
+            "failed_credit_vnd": total(due, where=status == ST_RETURNED),
+            "owed_end_vnd": total(c["owed_end_vnd"]),
+            "withdrawn_vnd": total(c["withdrawn_vnd"]),
+            "trips": total(c["trips"]),
+        }
+        floats: dict[str, np.ndarray] = {
+            "days_to_money_mean": np.divide(
+                sum_days, n_days, out=np.full(n_groups, np.nan), where=n_days > 0
+            ),
+            "wait_min_total": total(np.round(c["wait_min"], 2)),
+            "travel_min_total": total(np.round(c["travel_min"], 2)),
+        }
+        money_after = {
+            "travel_cost_vnd": total(derived["travel_cost_vnd"]),
+            "time_cost_vnd": total(derived["time_cost_vnd"]),
+            "beneficiary_fees_vnd": total(derived["fee_vnd"]),
+            "state_fees_vnd": total(derived["state_fee_vnd"]),
+        }
+        commune = keep // n_cat
+        district = self.p.communes.district[commune]
+        order = np.lexsort((keep % n_cat, commune, district))  # communes number district by district
+        k = keep.size
+        out = {
+            "month": pl.Series(np.full(k, rec.month, np.int16)),
+            "period": pl.Series([self.period(rec.month)] * k, dtype=pl.String),
+            "district": pl.Series(district[order].astype(np.int32)),
+            "commune": pl.Series(commune[order].astype(np.int32)),
+            "category": _enum(keep[order] % n_cat, CATEGORY),
+        }
+        out |= {name: pl.Series(v[order].astype(np.uint32)) for name, v in cols.items()}
+        out |= {name: pl.Series(v[order].astype(np.int64)) for name, v in money.items()}
+        out |= {name: pl.Series(v[order]) for name, v in floats.items()}
+        out |= {name: pl.Series(v[order].astype(np.int64)) for name, v in money_after.items()}
+        return pl.DataFrame(out)
+
+    def _subgroups(self, rec: MonthRecord) -> pl.DataFrame:
+        c = rec.columns
+        people = self.p.people
+        rows = rec.rows
+        status = c["status"]
+        unpaid = np.isin(status, [STATUSES.index(name) for name in UNPAID])
+        suspended = status == ST_SUSPENDED
+        acct = c["account_status"]
+        with_account = (acct == ACCOUNT_OPEN) | (acct == ACCOUNT_DORMANT)
+        age = people.age_group[rows]
+        masks = {
+            "all": np.ones(rows.size, bool),
+            "elderly_60_plus": (age == AGE_GROUPS.index("age_60_79")) | (age == AGE_GROUPS.index("age_80_plus")),
+            "aged_80_plus": age == AGE_GROUPS.index("age_80_plus"),
+            "disabled": people.disabled[rows],
+            "ethnic_minority": people.ethnic_minority[rows],
+            "mountain_communes": people.terrain[rows] == TERRAINS.index("mountain"),
+        }
+        n = len(masks)
+        return pl.DataFrame(
+            {
+                "month": pl.Series(np.full(n, rec.month, np.int16)),
+                "period": [self.period(rec.month)] * n,
+                "subgroup": list(masks),
+                "beneficiaries": [int(np.count_nonzero(m)) for m in masks.values()],
+                "unpaid": [int(np.count_nonzero(m & unpaid)) for m in masks.values()],
+                "suspended": [int(np.count_nonzero(m & suspended)) for m in masks.values()],
+                "with_account": [int(np.count_nonzero(m & with_account)) for m in masks.values()],
+            },
+            schema_overrides={k: pl.Int64 for k in ("beneficiaries", "unpaid", "suspended", "with_account")},
         )
 
-    def _days_hist(self, frame: pl.DataFrame) -> np.ndarray:
-        days = frame["days_to_money"].drop_nulls().to_numpy().astype(np.int64)
+    def _days_hist(self, derived: dict[str, np.ndarray]) -> np.ndarray:
+        days = derived["days_to_money"][derived["has_day"]]
         return np.bincount(np.clip(days, 0, DAY_BINS - 1), minlength=DAY_BINS)
 
     def _points(self, rec: MonthRecord) -> pl.DataFrame:
@@ -257,34 +355,62 @@ class Recorder:
         return frame.filter(pl.col("visits") > 0)
 
     def _waits(self, rec: MonthRecord) -> tuple[pl.DataFrame, np.ndarray]:
+        """Per day × kind of point: visits, outcomes and waits (mean, p50, p95); and the month's
+        histogram of waits per kind (0.1-minute bins) for exact run-wide quantiles.
+
+        Quantiles are the nearest observation, rank round(q × (n − 1)) of the sorted waits, found
+        with np.partition within each day × kind group (groups found by one radix sort)."""
         v = rec.visits
-        hist = np.zeros((len(POINT_KINDS), WAIT_BINS), np.int64)
-        bins = np.minimum((v["wait_min"] / WAIT_BIN_MIN).astype(np.int64), WAIT_BINS - 1)
-        np.add.at(hist, (v["kind"].astype(np.int64), bins), 1)
-        frame = pl.DataFrame(
+        n_kinds = len(POINT_KINDS)
+        kind = v["kind"].astype(np.int64)
+        wait = v["wait_min"]
+        bins = np.minimum((wait / WAIT_BIN_MIN).astype(np.int64), WAIT_BINS - 1)
+        hist = np.bincount(kind * WAIT_BINS + bins, minlength=n_kinds * WAIT_BINS).reshape(n_kinds, WAIT_BINS)
+        key = (v["day"].astype(np.int64) * n_kinds + kind).astype(np.int16)  # days ≤ 31: fits
+        order = np.argsort(key, kind="stable")
+        key_sorted = key[order]
+        wait_sorted = wait[order]
+        cut = np.flatnonzero(key_sorted[1:] != key_sorted[:-1]) + 1
+        starts = np.concatenate([[0], cut]).astype(np.int64) if key.size else np.empty(0, np.int64)
+        ends = np.concatenate([cut, [key.size]]).astype(np.int64) if key.size else np.empty(0, np.int64)
+        groups = key_sorted[starts].astype(np.int64)
+        n_out = len(VISIT_OUTCOMES)
+        outcomes = np.bincount(
+            np.searchsorted(groups, key.astype(np.int64)) * n_out + v["outcome"], minlength=groups.size * n_out
+        ).reshape(groups.size, n_out)
+        mean = np.empty(groups.size)
+        p50 = np.empty(groups.size)
+        p95 = np.empty(groups.size)
+        for g, (lo, hi) in enumerate(zip(starts, ends, strict=True)):
+            vals = wait_sorted[lo:hi]
+            ranks = [_nearest_rank(0.5, vals.size), _nearest_rank(0.95, vals.size)]
+            part = np.partition(vals, ranks)
+            mean[g] = vals.mean()
+            p50[g], p95[g] = part[ranks[0]], part[ranks[1]]
+        k = groups.size
+        daily = pl.DataFrame(
             {
-                "day": v["day"],
-                "kind": _enum(v["kind"], KIND),
-                "wait_min": v["wait_min"],
-                "outcome": _enum(v["outcome"], OUTCOME),
+                "month": pl.Series(np.full(k, rec.month, np.int16)),
+                "period": pl.Series([self.period(rec.month)] * k, dtype=pl.String),
+                "day": pl.Series((groups // n_kinds).astype(np.int16)),
+                "kind": _enum(groups % n_kinds, KIND),
+                "visits": pl.Series((ends - starts).astype(np.uint32)),
+                "served": pl.Series(
+                    (outcomes[:, VISIT_OUTCOMES.index("paid_full")] + outcomes[:, VISIT_OUTCOMES.index("paid_part")])
+                    .astype(np.uint32)
+                ),
+                "turned_away_no_cash": pl.Series(outcomes[:, VISIT_OUTCOMES.index("no_cash")].astype(np.uint32)),
+                "not_reached": pl.Series(outcomes[:, VISIT_OUTCOMES.index("not_reached")].astype(np.uint32)),
+                "found_closed": pl.Series(outcomes[:, VISIT_OUTCOMES.index("closed")].astype(np.uint32)),
+                "wait_min_mean": pl.Series(mean),
+                "wait_min_p50": pl.Series(p50),
+                "wait_min_p95": pl.Series(p95),
             }
         )
-        daily = (
-            frame.group_by("day", "kind")
-            .agg(
-                visits=pl.len(),
-                served=pl.col("outcome").is_in(["paid_full", "paid_part"]).sum(),
-                turned_away_no_cash=(pl.col("outcome") == "no_cash").sum(),
-                not_reached=(pl.col("outcome") == "not_reached").sum(),
-                found_closed=(pl.col("outcome") == "closed").sum(),
-                wait_min_mean=pl.col("wait_min").mean(),
-                wait_min_p50=pl.col("wait_min").quantile(0.5, interpolation="nearest"),
-                wait_min_p95=pl.col("wait_min").quantile(0.95, interpolation="nearest"),
-            )
-            .sort("day", "kind")
-            .with_columns(
-                pl.lit(rec.month, pl.Int16).alias("month"),
-                pl.lit(self.period(rec.month)).alias("period"),
-            )
-        )
-        return daily.select("month", "period", pl.exclude("month", "period")), hist
+        return daily, hist
+
+
+def _nearest_rank(q: float, n: int) -> int:
+    """0-based rank of the nearest-observation quantile q of n sorted values: q × (n − 1)
+    rounded half away from zero (as polars' "nearest" interpolation)."""
+    return int(np.floor(q * (n - 1) + 0.5))

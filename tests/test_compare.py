@@ -128,8 +128,16 @@ def test_figures_add_the_strategies_costs_to_the_state() -> None:
     assert spent["atm_points_vnd"] > 0 and spent["drives_vnd"] > 0
     cost_keys = [k for k in spent if k.endswith("_vnd")]
     assert fig["strategy_cost_vnd"] == sum(spent[k] for k in cost_keys)
-    plain = run_scenario(sc, seed=7).summary["cost_vnd"]
+    run = run_scenario(sc, seed=7)
+    plain = run.summary["cost_vnd"]
     assert fig["state_cost_total_vnd"] == plain["state_total"] + fig["strategy_cost_vnd"]
+    # who is left behind: each subgroup's coverage in the last month, from the subgroup table
+    last = run.subgroups.filter(pl.col("month") == run.subgroups["month"].max())
+    for row in last.iter_rows(named=True):
+        if row["subgroup"] != "all":
+            want = row["with_account"] / row["beneficiaries"]
+            assert fig[f"account_coverage_last_{row['subgroup']}"] == pytest.approx(want)
+    assert fig["account_coverage_last_mountain_communes"] < fig["account_coverage_last"]
     assert fig["total_cost_vnd"] == fig["state_cost_total_vnd"] + fig["beneficiary_cost_total_vnd"]
 
 
@@ -365,6 +373,11 @@ def test_compare_writes_the_comparison_folder(tmp_path: Path) -> None:
     ]
     assert series.height == 3 * 3 * 3
     assert (out / "compare.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    md = (out / "table.md").read_text(encoding="utf-8").splitlines()
+    assert md[0] == "| figure | small (base) | closed | small #2 |"
+    assert len([line for line in md if line.startswith("| ")]) == 1 + len(compare.FIGURES)
+    cashless = next(line for line in md if line.startswith("| cashless share of payments, whole"))
+    assert "**Δ +" in cashless.split(" | ")[2] and cashless.endswith("≈0 |")  # closed; itself
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging left behind
     # the printed table: units, the zero marks, and the runtime
     assert (
@@ -374,6 +387,35 @@ def test_compare_writes_the_comparison_folder(tmp_path: Path) -> None:
         and "days" in proc.stdout
     )
     assert "9 runs in" in proc.stdout
+
+
+def test_a_long_comparison_prints_as_several_tables_that_fit_the_console() -> None:
+    names = ["base", *(f"s{k}" for k in range(7))]
+    for width in (80, 120, 200):
+        groups = compare.console_groups(names, width)
+        assert all(g[0] == "base" for g in groups)  # every table has the base to compare with
+        assert [n for g in groups for n in g[1:]] == names[1:]  # each scenario once, in order
+        per = len(groups[0]) - 1  # scenarios beside the base in a table
+
+        def needs(k: int) -> int:  # characters a table of the base and k scenarios needs
+            return compare.FIGURE_COLUMN + 4 + compare.SCENARIO_COLUMN * (k + 1)
+
+        assert per == 1 or needs(per) <= width  # it fits (one is the least a table can hold)
+        assert needs(per + 1) > width  # and no more would
+    assert len(compare.console_groups(names, 80)) == 7
+    assert len(compare.console_groups(names, 200)) < len(compare.console_groups(names, 120))
+    assert compare.console_groups(["base"], 80) == [["base"]]
+
+
+def test_vnd_figures_print_in_one_readable_unit_per_row() -> None:
+    assert compare.vnd_scale(70_467.0) == (1.0, "VND")
+    assert compare.vnd_scale(2.58e9) == (1e9, "bn VND")
+    assert compare.vnd_scale(-4.5e7) == (1e6, "M VND")
+    assert compare._fmt(52.31e9, "VND", scale=(1e9, "bn VND")) == "52.31 bn VND"
+    assert compare._fmt(-5.01e9, "VND", diff=True, scale=(1e9, "bn VND")) == "-5.01 bn VND"
+    assert compare._fmt(1738.4, "VND", diff=True) == "+1,738 VND"
+    assert compare._fmt(0.0123, "%", diff=True) == "+1.2 pp"
+    assert compare._bound(1.29e9, "VND", (1e9, "bn VND")) == "1.29"
 
 
 def test_one_seed_says_there_is_no_interval(tmp_path: Path) -> None:

@@ -131,6 +131,34 @@ def test_by_category_drives_go_first_where_that_category_lives_and_meet_only_it(
         )
 
 
+def test_targeting_orders_the_communes_as_named() -> None:
+    from models.interventions import commune_order
+    from models.population import MOUNTAIN, RURAL, URBAN, Communes
+
+    communes = Communes(
+        district=np.zeros(6, np.int32),
+        terrain=np.array([URBAN, MOUNTAIN, RURAL, MOUNTAIN, URBAN, RURAL], np.int8),
+        beneficiaries=np.array([900, 100, 500, 300, 500, 50], np.int64),
+        district_names=["D"],
+    )
+    every = np.arange(6)
+    tiebreak = np.array([0.9, 0.5, 0.7, 0.1, 0.2, 0.3])
+    # largest first; the two communes of 500 are ordered by the keyed draw (0.2 before 0.7)
+    assert commune_order("largest_first", communes, every, tiebreak).tolist() == [0, 4, 2, 3, 1, 5]
+    # mountain communes first (largest of them first), then the others largest first
+    assert commune_order("remote_first", communes, every, tiebreak).tolist() == [3, 1, 0, 4, 2, 5]
+    # random: the keyed draw alone
+    assert commune_order("random", communes, every, tiebreak).tolist() == [3, 4, 5, 1, 2, 0]
+    # by category: most beneficiaries of the category first
+    merit = np.array([0, 40, 10, 40, 5, 60])
+    got = commune_order("by_category", communes, every, tiebreak, merit).tolist()
+    assert got == [5, 3, 1, 2, 4, 0]
+    # only the candidates (the drive's districts) are visited
+    assert commune_order(
+        "largest_first", communes, np.array([1, 5, 2]), tiebreak[[1, 5, 2]]
+    ).tolist() == [2, 1, 5]
+
+
 # --------------------------------------------------------------------------- cash-out points
 
 
@@ -495,6 +523,18 @@ def test_unknown_districts_and_repeated_names_are_refused() -> None:
         "cash_closure": [{"name": "x", "start": "2023-01"}, {"name": "x", "start": "2023-05"}]
     }
     with pytest.raises(ScenarioError, match="names must be unique"):
+        validate_scenario(data, "test")
+    # drives too: two unnamed drives would share their random streams
+    drive = {
+        "start": "2023-01",
+        "end": "2023-02",
+        "teams": 1,
+        "communes_per_team_per_month": 1,
+        "reach": 0.5,
+        "apply_prob": 0.5,
+    }
+    data["interventions"] = {"drives": [drive, drive]}
+    with pytest.raises(ScenarioError, match="drives: names must be unique; repeated: drive"):
         validate_scenario(data, "test")
 
 
