@@ -48,6 +48,10 @@ OUTCOME_NOT_SERVED = 3
 # Up to this many counters per segment the earliest-free server is found with a short
 # Python loop over columns (fast, contiguous); above it, ``np.argmin`` over the columns.
 _COLUMN_LOOP_MAX = 8
+# When this few segments still have customers, each rank step costs more in numpy call overhead
+# than it does work; the rest of those queues is served customer by customer in plain Python
+# (same IEEE double and integer operations, so the same results).
+_SMALL_TAIL = 32
 
 
 @dataclass(frozen=True)
@@ -144,6 +148,83 @@ def _stable_order(
     pos = key & low
     key >>= bits
     return by_arrival[pos], key
+
+
+def _close_out(
+    r: int, max_rank: int, rank_off: np.ndarray, k_of_rank: np.ndarray, arrival_rm: np.ndarray,
+    close_s: np.ndarray, start_rm: np.ndarray, wait_rm: np.ndarray, paid_rm: np.ndarray,
+    outcome_rm: np.ndarray, server_rm: np.ndarray,
+) -> None:
+    """Outcome "not served" for every customer of rank >= r (rank-major positions onward)."""
+    lo = int(rank_off[r])
+    slot = np.arange(lo, arrival_rm.shape[0], dtype=np.int64) - np.repeat(rank_off[r:max_rank], k_of_rank[r:])
+    wait_rm[lo:] = np.maximum(close_s[slot] - arrival_rm[lo:], 0.0)
+    start_rm[lo:] = np.nan
+    paid_rm[lo:] = 0
+    outcome_rm[lo:] = OUTCOME_NOT_SERVED
+    server_rm[lo:] = -1
+
+
+def _serve_tail(
+    r0: int, max_rank: int, rank_off: np.ndarray, k_of_rank: np.ndarray, free: np.ndarray,
+    arrival_rm: np.ndarray, service_rm: np.ndarray, demand_rm: np.ndarray, close_s: np.ndarray,
+    cash: np.ndarray, partial_payout: bool, start_rm: np.ndarray, wait_rm: np.ndarray,
+    paid_rm: np.ndarray, outcome_rm: np.ndarray, server_rm: np.ndarray,
+) -> None:
+    """Serve every customer of rank >= r0, slot by slot, in plain Python: the same rules and the
+    same floating-point operations as the vectorised rank step, for the few queues left."""
+    nan = float("nan")
+    neg_k = -k_of_rank[r0:max_rank]
+    for i in range(int(k_of_rank[r0])):
+        # ranks r0 .. r0+m-1 have a customer in slot i (k_of_rank never increases)
+        m = int(np.searchsorted(neg_k, -i, side="left"))
+        pos = rank_off[r0:r0 + m] + i
+        arrivals = arrival_rm[pos].tolist()
+        services = service_rm[pos].tolist()
+        demands = demand_rm[pos].tolist()
+        cols = free[:, i].tolist()
+        left = int(cash[i])
+        close = float(close_s[i])
+        start, wait, paid, outcome, server = [], [], [], [], []
+        for a, svc, d in zip(arrivals, services, demands, strict=True):
+            fmin = min(cols)
+            st = a if a > fmin else fmin
+            if not st < close:
+                start.append(nan)
+                wait.append(max(close - a, 0.0))
+                paid.append(0)
+                outcome.append(OUTCOME_NOT_SERVED)
+                server.append(-1)
+                continue
+            if partial_payout:
+                pay = min(left, d)
+                full = pay == d
+                served = full or pay > 0
+            else:
+                full = left >= d
+                pay = d
+                served = full
+            wait.append(st - a)
+            if served:
+                j = cols.index(fmin)  # the first of the earliest-free counters
+                cols[j] = st + svc
+                left -= pay
+                start.append(st)
+                paid.append(pay)
+                outcome.append(OUTCOME_PAID_FULL if full else OUTCOME_PAID_PARTIAL)
+                server.append(j)
+            else:
+                start.append(nan)
+                paid.append(0)
+                outcome.append(OUTCOME_TURNED_AWAY)
+                server.append(-1)
+        start_rm[pos] = start
+        wait_rm[pos] = wait
+        paid_rm[pos] = paid
+        outcome_rm[pos] = outcome
+        server_rm[pos] = server
+        free[:, i] = cols
+        cash[i] = left
 
 
 def serve_fifo(
@@ -293,6 +374,10 @@ def serve_fifo(
         lo = int(rank_off[r])
         hi = int(rank_off[r + 1])
         k = hi - lo
+        if k <= _SMALL_TAIL:
+            _serve_tail(r, max_rank, rank_off, k_of_rank, free, arrival_rm, service_rm, demand_rm,
+                        close_s, cash, partial_payout, start_rm, wait_rm, paid_rm, outcome_rm, server_rm)
+            break
         # Earliest-free counter of each active slot (strict < keeps the lowest index).
         if n_col == 1:
             j = None
@@ -314,6 +399,13 @@ def serve_fifo(
         st = np.maximum(a, fmin)
         cl = close_s[:k]
         opened = st < cl
+        if not opened.any():
+            # Every active segment has closed on its customer of this rank. A segment that
+            # turns one customer away at closing turns away all later ones (they arrive later
+            # and no counter frees up), so every customer left is "not served": finish in bulk.
+            _close_out(r, max_rank, rank_off, k_of_rank, arrival_rm, close_s, start_rm, wait_rm,
+                       paid_rm, outcome_rm, server_rm)
+            break
         d = demand_rm[lo:hi]
         fl = cash[:k]
         if partial_payout:

@@ -358,53 +358,53 @@ class Recorder:
         """Per day × kind of point: visits, outcomes and waits (mean, p50, p95); and the month's
         histogram of waits per kind (0.1-minute bins) for exact run-wide quantiles.
 
-        Quantiles are the nearest observation, rank round(q × (n − 1)) of the sorted waits, found
-        with np.partition within each day × kind group (groups found by one radix sort)."""
+        Visits come day by day (the day column never decreases). Quantiles are the nearest
+        observation, rank round(q × (n − 1)) of the sorted waits, found with np.partition."""
         v = rec.visits
-        n_kinds = len(POINT_KINDS)
+        n_kinds, n_out = len(POINT_KINDS), len(VISIT_OUTCOMES)
         kind = v["kind"].astype(np.int64)
         wait = v["wait_min"]
+        outcome = v["outcome"].astype(np.int64)
         bins = np.minimum((wait / WAIT_BIN_MIN).astype(np.int64), WAIT_BINS - 1)
         hist = np.bincount(kind * WAIT_BINS + bins, minlength=n_kinds * WAIT_BINS).reshape(n_kinds, WAIT_BINS)
-        key = (v["day"].astype(np.int64) * n_kinds + kind).astype(np.int16)  # days ≤ 31: fits
-        order = np.argsort(key, kind="stable")
-        key_sorted = key[order]
-        wait_sorted = wait[order]
-        cut = np.flatnonzero(key_sorted[1:] != key_sorted[:-1]) + 1
-        starts = np.concatenate([[0], cut]).astype(np.int64) if key.size else np.empty(0, np.int64)
-        ends = np.concatenate([cut, [key.size]]).astype(np.int64) if key.size else np.empty(0, np.int64)
-        groups = key_sorted[starts].astype(np.int64)
-        n_out = len(VISIT_OUTCOMES)
-        outcomes = np.bincount(
-            np.searchsorted(groups, key.astype(np.int64)) * n_out + v["outcome"], minlength=groups.size * n_out
-        ).reshape(groups.size, n_out)
-        mean = np.empty(groups.size)
-        p50 = np.empty(groups.size)
-        p95 = np.empty(groups.size)
-        for g, (lo, hi) in enumerate(zip(starts, ends, strict=True)):
-            vals = wait_sorted[lo:hi]
-            ranks = [_nearest_rank(0.5, vals.size), _nearest_rank(0.95, vals.size)]
-            part = np.partition(vals, ranks)
-            mean[g] = vals.mean()
-            p50[g], p95[g] = part[ranks[0]], part[ranks[1]]
-        k = groups.size
+        day = v["day"]
+        cut = np.flatnonzero(day[1:] != day[:-1]) + 1
+        bounds = np.concatenate([[0], cut, [day.size]]) if day.size else np.zeros(1, np.int64)
+        out: dict[str, list] = {name: [] for name in (
+            "day", "kind", "visits", "served", "turned_away_no_cash", "not_reached", "found_closed",
+            "wait_min_mean", "wait_min_p50", "wait_min_p95")}
+        paid_full, paid_part = VISIT_OUTCOMES.index("paid_full"), VISIT_OUTCOMES.index("paid_part")
+        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+            kinds_today, waits_today = kind[lo:hi], wait[lo:hi]
+            counts = np.bincount(kinds_today * n_out + outcome[lo:hi], minlength=n_kinds * n_out)
+            for k in range(n_kinds):
+                vals = waits_today[kinds_today == k]
+                if vals.size == 0:
+                    continue
+                c = counts[k * n_out:(k + 1) * n_out]
+                ranks = [_nearest_rank(0.5, vals.size), _nearest_rank(0.95, vals.size)]
+                part = np.partition(vals, ranks)
+                out["day"].append(int(day[lo]))
+                out["kind"].append(k)
+                out["visits"].append(vals.size)
+                out["served"].append(int(c[paid_full] + c[paid_part]))
+                out["turned_away_no_cash"].append(int(c[VISIT_OUTCOMES.index("no_cash")]))
+                out["not_reached"].append(int(c[VISIT_OUTCOMES.index("not_reached")]))
+                out["found_closed"].append(int(c[VISIT_OUTCOMES.index("closed")]))
+                out["wait_min_mean"].append(float(vals.mean()))
+                out["wait_min_p50"].append(float(part[ranks[0]]))
+                out["wait_min_p95"].append(float(part[ranks[1]]))
+        k = len(out["day"])
+        counts_cols = ("visits", "served", "turned_away_no_cash", "not_reached", "found_closed")
         daily = pl.DataFrame(
             {
                 "month": pl.Series(np.full(k, rec.month, np.int16)),
                 "period": pl.Series([self.period(rec.month)] * k, dtype=pl.String),
-                "day": pl.Series((groups // n_kinds).astype(np.int16)),
-                "kind": _enum(groups % n_kinds, KIND),
-                "visits": pl.Series((ends - starts).astype(np.uint32)),
-                "served": pl.Series(
-                    (outcomes[:, VISIT_OUTCOMES.index("paid_full")] + outcomes[:, VISIT_OUTCOMES.index("paid_part")])
-                    .astype(np.uint32)
-                ),
-                "turned_away_no_cash": pl.Series(outcomes[:, VISIT_OUTCOMES.index("no_cash")].astype(np.uint32)),
-                "not_reached": pl.Series(outcomes[:, VISIT_OUTCOMES.index("not_reached")].astype(np.uint32)),
-                "found_closed": pl.Series(outcomes[:, VISIT_OUTCOMES.index("closed")].astype(np.uint32)),
-                "wait_min_mean": pl.Series(mean),
-                "wait_min_p50": pl.Series(p50),
-                "wait_min_p95": pl.Series(p95),
+                "day": pl.Series(np.array(out["day"], np.int16)),
+                "kind": _enum(np.array(out["kind"], np.int64), KIND),
+                **{name: pl.Series(np.array(out[name], np.uint32)) for name in counts_cols},
+                **{name: pl.Series(np.array(out[name], np.float64))
+                   for name in ("wait_min_mean", "wait_min_p50", "wait_min_p95")},
             }
         )
         return daily, hist

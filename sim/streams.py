@@ -52,10 +52,22 @@ class Stream:
 
     def bits(self, *keys: np.ndarray | int) -> np.ndarray:
         with np.errstate(over="ignore"):
-            z = np.full(np.broadcast_shapes(*(np.shape(k) for k in keys)), self._key, np.uint64)
-            for k in keys:
+            shape = np.broadcast_shapes(*(np.shape(k) for k in keys))
+            first = keys[0] if keys else None
+            if isinstance(first, np.ndarray) and first.shape == shape and first.dtype.kind in "iu" and first.itemsize == 8:
+                # fast path, same bits: (key + golden + k) mod 2**64 in one pass, no copy of k
+                z = first.view(np.uint64) + (self._key + _GOLDEN)
+                _mix(z)
+                rest = keys[1:]
+            else:
+                z = np.full(shape, self._key, np.uint64)
+                rest = keys
+            for k in rest:
                 z += _GOLDEN
-                z += np.asarray(k).astype(np.uint64, copy=False)
+                if isinstance(k, np.ndarray) and k.dtype.kind in "iu" and k.itemsize == 8:
+                    z += k.view(np.uint64)
+                else:
+                    z += np.asarray(k).astype(np.uint64, copy=False)
                 _mix(z)
             return z
 

@@ -23,6 +23,15 @@ from models.queueing import (
 # ----------------------------------------------------------------------------------------
 
 
+@pytest.fixture(autouse=True, params=["vectorised", "mixed", "python"])
+def tail_mode(request, monkeypatch):
+    """Every test runs with the rank steps all vectorised, the kernel's own mix (small tails in
+    plain Python), and everything in the plain-Python tail: the three must agree with SimPy."""
+    threshold = {"vectorised": 0, "mixed": qmod._SMALL_TAIL, "python": 10**9}[request.param]
+    monkeypatch.setattr(qmod, "_SMALL_TAIL", threshold)
+    return request.param
+
+
 def run(inst: dict, partial: bool | None = None) -> tuple[QueueResult, np.ndarray]:
     """Run the kernel on an instance dict; return (result, remaining float)."""
     fl = np.array(inst["float_vnd"], dtype=np.int64)
@@ -603,3 +612,21 @@ def test_single_server_matches_lindley_recursion(seed, n, load):
     w[perm] = res.wait_min
     np.testing.assert_allclose(w, lindley_waits(arrival, service), rtol=0, atol=1e-9)
     assert np.all(res.outcome == 0)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_overloaded_day_matches_simpy_including_the_bulk_close_out(seed):
+    # Far more customers than the counters can serve before closing, as on the first day of the
+    # commune window: the kernel finishes the queues that have closed in bulk (every later
+    # customer "not served"); the result must still equal the event-by-event SimPy run.
+    rng = np.random.default_rng(seed)
+    n_seg, n_cust = 6, 900
+    inst = random_instance(seed, n_seg, n_cust, max_counters=3, partial=bool(seed % 2))
+    inst["seg"] = np.minimum(rng.geometric(0.35, n_cust) - 1, n_seg - 1)  # very unequal queues
+    inst["service"] = rng.exponential(12.0, n_cust) + 0.5
+    inst["close"] = inst["open"] + 240.0
+    # everyone arrives well before closing: those left when it closes waited in vain
+    inst["arrival"] = inst["open"][inst["seg"]] + rng.uniform(-60.0, 120.0, n_cust)
+    res, _ = run(inst)
+    assert (res.outcome == 3).sum() > n_cust // 3, "the instance must overload the points"
+    assert_matches_simpy(inst)
