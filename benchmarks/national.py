@@ -4,6 +4,7 @@
     python benchmarks/national.py --sample 0.2          # a 20% sample (same people as the full run)
     python benchmarks/national.py --scaling             # 10k, 100k, 1M and 5M beneficiaries
     python benchmarks/national.py --payments            # also write payments.parquet (streamed)
+    python benchmarks/national.py --profile --sample 0.2 --months 6   # where the time goes
 
 Each measurement runs in a fresh child process, so peak RSS is that run's alone. Printed:
 wall time, beneficiary-payments per second, peak RSS, and a breakdown by phase (population
@@ -85,6 +86,23 @@ def model(args: argparse.Namespace, sample: float) -> dict:
     return run_child(argv)
 
 
+def profile(args: argparse.Namespace) -> None:
+    """The hot path, by internal and by cumulative time (simulation only, no output writing)."""
+    import cProfile
+    import pstats
+
+    from sim.run import run_scenario
+    from sim.scenario import load_scenario
+
+    overrides = [f"geography.sample_fraction={args.sample}"] if args.sample < 1 else []
+    scenario = load_scenario(args.scenario, overrides)
+    profiler = cProfile.Profile()
+    profiler.runcall(run_scenario, scenario, months=args.months)
+    stats = pstats.Stats(profiler)
+    stats.sort_stats("tottime").print_stats(25)
+    stats.sort_stats("cumtime").print_stats(r"/(models|sim)/", 25)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scenario", default=str(ROOT / "scenarios" / "vietnam.yaml"))
@@ -93,11 +111,15 @@ def main() -> None:
     parser.add_argument("--payments", action="store_true")
     parser.add_argument("--scaling", action="store_true", help="10k, 100k, 1M and 5M beneficiaries")
     parser.add_argument("--no-toy", action="store_true")
+    parser.add_argument("--profile", action="store_true", help="cProfile one run; print the top functions")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--tmp", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args)
+        return
+    if args.profile:
+        profile(args)
         return
 
     runs = []

@@ -13,7 +13,7 @@ import numpy as np
 
 from models.params import POINT_KINDS, CashoutPoints, Geography
 from models.population import Beneficiaries, Communes
-from models.queueing import serve_fifo
+from models.queueing import serve_fifo, serve_fifo_simpy
 
 COMMUNE_POINT, POST_OFFICE, ATM = 0, 1, 2
 
@@ -189,8 +189,12 @@ def serve_day(
     day_key: int,
     partial_payout: bool,
     streams,  # noqa: ANN001
+    fine_grained: bool = False,
 ) -> DayService:
-    """Serve one day's visits. `visit_key` is the visitor's id, keying their draws."""
+    """Serve one day's visits. `visit_key` is the visitor's id, keying their draws.
+
+    `fine_grained` serves the queues with one SimPy process per visit (`serve_fifo_simpy`)
+    instead of the vectorised kernel: the same results, far slower; for checking small runs."""
     n = visit_point.size
     opening = points.open_min[visit_point]
     span = points.close_min[visit_point] - opening + points.early_min[visit_point]
@@ -207,7 +211,8 @@ def serve_day(
     at_open = point_open[visit_point]
     if at_open.any():
         sel = np.flatnonzero(at_open)
-        result = serve_fifo(
+        serve = serve_fifo_simpy if fine_grained else serve_fifo
+        result = serve(
             visit_point[sel],
             arrival[sel],
             service[sel],

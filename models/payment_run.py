@@ -99,6 +99,7 @@ class Province:
     start: str
     streams: object
     interventions: Interventions = field(default_factory=Interventions)
+    fine_grained: bool = False  # queues served by one SimPy process per visit (slow; checks)
     communes: Communes = field(init=False)
     people: Beneficiaries = field(init=False)
     points: Points = field(init=False)
@@ -390,7 +391,7 @@ class Province:
         float_vnd = self._floats(d, point_open, cash_today, cash_point, wd_point, demand[cash_today.size:])
         result = serve_day(
             self.points, point_open, point_down, float_vnd, point, people.id[who], demand, day_key,
-            a.points.partial_payout, s,
+            a.points.partial_payout, s, fine_grained=self.fine_grained,
         )
 
         travel = np.where(

@@ -99,6 +99,9 @@ def summary_table(summary: dict, title: str) -> Table:
     return t
 
 
+PAYMENTS_AUTO_MAX = 1_000_000  # simulated beneficiaries
+
+
 @app.command()
 def run(
     scenario: Annotated[Path, typer.Argument(help="scenario YAML file")],
@@ -106,8 +109,16 @@ def run(
     months: Annotated[int | None, typer.Option(min=1, max=240, help="months to simulate (default: the scenario's)")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="run folder (default: outputs/NAME-seedSEED)")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="override a value: key.path=value (repeatable)")] = None,
-    payments: Annotated[bool, typer.Option(help="write payments.parquet, one row per beneficiary-month")] = True,
+    payments: Annotated[bool | None, typer.Option(
+        "--payments/--no-payments",
+        help="write payments.parquet, one row per beneficiary-month (default: yes up to "
+        f"{PAYMENTS_AUTO_MAX:,} simulated beneficiaries, no above, e.g. the whole country)",
+        show_default=False,
+    )] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON instead of a table")] = False,
+    fine_grained: Annotated[bool, typer.Option(
+        "--fine-grained", help="serve the queues with one SimPy process per visit: the same "
+        "results, ~50x slower; to check a small run")] = False,
     report: Annotated[bool, typer.Option("--report/--no-report", help="also write report.html and report.xlsx in the run folder")] = False,
     lang: Annotated[str, typer.Option(help="language of the report: en or vi")] = "en",
 ) -> None:
@@ -127,12 +138,18 @@ def run(
     seed = sc.seed if seed is None else seed
     months = sc.months if months is None else months
     out_dir = out_dir or Path("outputs") / f"{sc.name}-seed{seed}"
+    if payments is None:
+        # per-payment rows for millions of people run to gigabytes: opt in with --payments
+        payments = sc.geography.n_beneficiaries * sc.geography.sample_fraction <= PAYMENTS_AUTO_MAX
+        if not payments:
+            err.print("note: payments.parquet not written for this many beneficiaries; "
+                      "add --payments to write it (streamed month by month)", highlight=False)
     progress = DelayedProgress(months, f"{sc.name}: months")
     t0 = time.perf_counter()
     try:
         result, _timings = write_run(
             sc, out_dir, source=str(scenario), seed=seed, months=months, overrides=overrides,
-            payments=payments, on_month=progress.advance,
+            payments=payments, on_month=progress.advance, fine_grained=fine_grained,
         )
     except OSError as exc:
         progress.close()
@@ -157,8 +174,9 @@ def run(
             err.print(report_note, highlight=False)
         return
     out.print(summary_table(summary, f"{sc.name} · seed {seed} · {summary['period'][0]} to {summary['period'][1]}"))
+    tables = "monthly, payments, points" if payments else "monthly, points"
     out.print(
-        f"wrote {out_dir}/ (monthly, payments, points, waits, subgroups, ledger, funnel .parquet; "
+        f"wrote {out_dir}/ ({tables}, waits, subgroups, ledger, funnel .parquet; "
         f"summary.json, manifest.json, scenario.resolved.yaml) in {wall:.1f} s",
         highlight=False,
     )

@@ -44,6 +44,7 @@ def run_scenario(
     payments_dir: Path | None = None,
     on_month: Callable[[int], None] | None = None,
     timings: RunTimings | None = None,
+    fine_grained: bool = False,
 ) -> RunResult:
     """Simulate and collect the tables; per-beneficiary rows go to `payments_dir` if given."""
     recorder: Recorder | None = None
@@ -59,7 +60,9 @@ def run_scenario(
         if on_month is not None:
             on_month(rec.month)
 
-    simulate(scenario, seed=seed, months=months, on_month=record, timings=timings)
+    simulate(
+        scenario, seed=seed, months=months, on_month=record, timings=timings, fine_grained=fine_grained
+    )
     assert recorder is not None
     result = collect(recorder)
     result.summary = headline(result)
@@ -114,7 +117,9 @@ def git_commit() -> str | None:
     return out.stdout.strip() + ("-dirty" if dirty else "")
 
 
-def manifest(scenario: Scenario, source: str, seed: int, months: int, overrides: list[str]) -> dict[str, Any]:
+def manifest(
+    scenario: Scenario, source: str, seed: int, months: int, overrides: list[str], fine_grained: bool = False
+) -> dict[str, Any]:
     versions = {}
     for name in PACKAGES:
         try:
@@ -128,6 +133,7 @@ def manifest(scenario: Scenario, source: str, seed: int, months: int, overrides:
         "overrides": overrides,
         "seed": seed,
         "months": months,
+        "queues": "fine-grained (one SimPy process per visit)" if fine_grained else "vectorised kernel",
         "python": platform.python_version(),
         "packages": versions,
         "git_commit": git_commit(),
@@ -144,6 +150,7 @@ def write_run(
     payments: bool = True,
     on_month: Callable[[int], None] | None = None,
     timings: RunTimings | None = None,
+    fine_grained: bool = False,
 ) -> tuple[RunResult, dict[str, float]]:
     """Run and write the run folder `out_dir` (replaced as a whole if it exists)."""
     seed = scenario.seed if seed is None else seed
@@ -156,7 +163,7 @@ def write_run(
         parts_dir = staging / ".payment-parts" if payments else None
         if parts_dir is not None:
             parts_dir.mkdir()
-        result = run_scenario(scenario, seed, months, parts_dir, on_month, timings)
+        result = run_scenario(scenario, seed, months, parts_dir, on_month, timings, fine_grained)
         t0 = time.perf_counter()
         if parts_dir is not None:
             tmp = staging / ".payments.parquet.tmp"
@@ -175,7 +182,7 @@ def write_run(
         summary = {"scenario": scenario.name, "seed": seed, **result.summary}
         write_json(staging / "summary.json", summary)
         atomic_write_bytes(staging / "scenario.resolved.yaml", dump_scenario(scenario).encode())
-        write_json(staging / "manifest.json", manifest(scenario, source, seed, months, overrides or []))
+        write_json(staging / "manifest.json", manifest(scenario, source, seed, months, overrides or [], fine_grained))
         timings_out = {
             "build_s": timings.build_s,
             "simulate_s": timings.simulate_s,

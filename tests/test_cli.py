@@ -161,3 +161,30 @@ def test_schema_is_exported_and_current() -> None:
 def test_every_declared_command_is_available(command: str) -> None:
     proc = cli(command, "--help")
     assert proc.returncode == 0, proc.stderr
+
+
+def test_payments_table_is_opt_in_above_the_size_limit(tmp_path: Path, monkeypatch) -> None:
+    # The whole country would write ~121 million payment rows: above PAYMENTS_AUTO_MAX simulated
+    # beneficiaries the table is left out unless asked for. The limit is lowered to the small
+    # scenario's size here (run in-process), instead of simulating millions.
+    from typer.testing import CliRunner
+
+    import sim.cli as cli_mod
+
+    path = write(tmp_path, small())
+    n = sum(d["beneficiaries"] for d in small()["geography"]["districts"])
+    monkeypatch.setattr(cli_mod, "PAYMENTS_AUTO_MAX", n - 1)
+    runner = CliRunner()
+    auto = runner.invoke(cli_mod.app, ["run", str(path), "--months", "2", "--out", str(tmp_path / "auto")])
+    assert auto.exit_code == 0, auto.output
+    assert not (tmp_path / "auto" / "payments.parquet").exists()
+    assert (tmp_path / "auto" / "monthly.parquet").exists()
+    asked = runner.invoke(
+        cli_mod.app, ["run", str(path), "--months", "2", "--payments", "--out", str(tmp_path / "asked")]
+    )
+    assert asked.exit_code == 0, asked.output
+    assert pl.read_parquet(tmp_path / "asked" / "payments.parquet").height > 0
+    monkeypatch.setattr(cli_mod, "PAYMENTS_AUTO_MAX", n)
+    small_run = runner.invoke(cli_mod.app, ["run", str(path), "--months", "2", "--out", str(tmp_path / "small")])
+    assert small_run.exit_code == 0, small_run.output
+    assert (tmp_path / "small" / "payments.parquet").exists()
