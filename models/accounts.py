@@ -78,20 +78,38 @@ def initial_accounts(
     return acc
 
 
+_APPLY_SUBGROUPS = ("age_80_plus", "disabled", "ethnic_minority", "smartphone", "mountain")
+
+
+def _subgroup_code(people: Beneficiaries) -> np.ndarray:
+    """Per beneficiary, a 5-bit code of the subgroups the apply multipliers name (computed once:
+    these attributes do not change during a run)."""
+    code = people.__dict__.get("_apply_subgroup_code")
+    if code is None or code.size != people.n:
+        flags = (
+            people.age_group == AGE_80_PLUS, people.disabled, people.ethnic_minority,
+            people.smartphone, people.terrain == MOUNTAIN,
+        )
+        code = np.zeros(people.n, np.int8)
+        for bit, flag in enumerate(flags):
+            code |= flag.astype(np.int8) << bit
+        people.__dict__["_apply_subgroup_code"] = code
+    return code
+
+
 def apply_probability(people: Beneficiaries, opening: AccountOpening, idx: np.ndarray) -> np.ndarray:
-    """Monthly chance of applying for an account, by subgroup."""
-    p = np.full(idx.size, opening.monthly_apply_prob)
+    """Monthly chance of applying for an account, by subgroup: the base chance times the
+    multiplier of each subgroup a beneficiary belongs to, multiplied in the order of
+    `_APPLY_SUBGROUPS` (a 32-entry table, one entry per combination)."""
     mult = opening.multipliers
-    for name, mask in (
-        ("age_80_plus", people.age_group[idx] == AGE_80_PLUS),
-        ("disabled", people.disabled[idx]),
-        ("ethnic_minority", people.ethnic_minority[idx]),
-        ("smartphone", people.smartphone[idx]),
-        ("mountain", people.terrain[idx] == MOUNTAIN),
-    ):
-        if name in mult:
-            p = np.where(mask, p * mult[name], p)
-    return np.clip(p, 0.0, 1.0)
+    table = np.empty(1 << len(_APPLY_SUBGROUPS))
+    for code in range(table.size):
+        p = float(opening.monthly_apply_prob)
+        for bit, name in enumerate(_APPLY_SUBGROUPS):
+            if name in mult and code >> bit & 1:
+                p = p * mult[name]
+        table[code] = p
+    return np.clip(table[_subgroup_code(people)[idx]], 0.0, 1.0)
 
 
 def monthly_update(

@@ -338,14 +338,16 @@ class Province:
     def _into_windows(self, idx: np.ndarray, day: np.ndarray, attempt: int) -> np.ndarray:
         """Move planned trip days past the commune window into the counter window, or drop them."""
         cw, kw = self.run.commune_window, self.run.counter_window
-        day = np.asarray(day, np.float64)
-        late = day > cw.last_day
-        if late.any():
+        day = np.array(day, np.float64)
+        late = np.flatnonzero(day > cw.last_day)
+        if late.size:
+            # drawn for the late ones only: each draw is keyed by id, so it is the same draw
+            who = idx[late]
             goes = self.streams["collection.counter_visit"].bernoulli(
-                self.assume.collection.counter_visit_prob.array()[self.people.terrain[idx]],
-                self.people.id[idx], self.m, attempt,
+                self.assume.collection.counter_visit_prob.array()[self.people.terrain[who]],
+                self.people.id[who], self.m, attempt,
             )
-            day = np.where(late, np.where(goes, np.maximum(day, kw.first_day), NO_DAY), day)
+            day[late] = np.where(goes, np.maximum(day[late], kw.first_day), NO_DAY)
         day = np.where(day > kw.last_day, NO_DAY, day)
         return day
 
