@@ -129,6 +129,12 @@ class District(Frozen):
     )
     post_office_counters: int = Field(2, ge=1, description="counters at each of the district's post offices")
     atms: int = Field(ge=0, description="bank ATMs in the district")
+    chip_id_share: Share | None = Field(
+        None, description="share holding a chip ID card at the start, here; default: population.chip_id_share"
+    )
+    smartphone_share: ProbByTerrain | None = Field(
+        None, description="share owning a smartphone here, by terrain; default: population.smartphone_share"
+    )
     cashless_start: Month = Field(
         description="month (YYYY-MM) from which beneficiaries here can be paid into accounts"
     )

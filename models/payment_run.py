@@ -115,7 +115,7 @@ class Province:
         )
         a = self.assume
         self.accounts = acc_mod.initial_accounts(
-            self.people, a.initial_accounts, a.opening, a.account_life, self.pop.chip_id_share, s
+            self.people, a.initial_accounts, a.opening, a.account_life, self._chip_id_share(), s
         )
         n = self.people.n
         ids = self.people.id
@@ -144,6 +144,14 @@ class Province:
         )
         self.day_serial = 0
         self._add_strategies()
+
+    def _chip_id_share(self) -> float | np.ndarray:
+        """Chance of holding a chip ID at the start: the district's figure where it gives one."""
+        shares = [d.chip_id_share for d in self.geo.districts]
+        if all(x is None for x in shares):
+            return self.pop.chip_id_share
+        by_district = np.array([self.pop.chip_id_share if x is None else x for x in shares])
+        return by_district[self.people.district]
 
     def _add_strategies(self) -> None:
         """Build the strategies, and append the cash-out points they open (closed until then)."""

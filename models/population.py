@@ -141,7 +141,10 @@ def build_beneficiaries(geo: Geography, pop: Population, communes: Communes, str
     immobile = streams["population.immobile"].bernoulli(pop.immobile_share, ids)
     ethnic_share = np.array([d.ethnic_minority_share for d in geo.districts])[district]
     ethnic = streams["population.ethnic_minority"].bernoulli(ethnic_share, ids)
-    smartphone = streams["population.smartphone"].bernoulli(pop.smartphone_share.array()[terrain], ids)
+    phone_share = np.array([
+        (pop.smartphone_share if d.smartphone_share is None else d.smartphone_share).array() for d in geo.districts
+    ])  # district × terrain
+    smartphone = streams["population.smartphone"].bernoulli(phone_share[district, terrain], ids)
 
     to_point = geo.travel_to_commune_point
     to_town = geo.travel_to_town
