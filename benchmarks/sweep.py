@@ -10,6 +10,11 @@ pool of `--workers` processes, and with `--dask` on a LocalCluster of that many 
 worker processes. Wall times include starting the workers, and the serial and parallel result
 rows are checked to be identical. Speedup = serial time ÷ parallel time; parallel efficiency
 = speedup ÷ workers.
+
+To tell overheads from a busy machine it also prints, per mode: the mean time of one run inside
+its worker (above the serial one: the cores were shared), the workers' busy share of the wall
+time (below 100 %: start-up, dispatch, waiting), the load average before, and for the pool the
+extra CPU seconds it spent beyond the serial sweep (spawning, imports, passing data).
 """
 
 from __future__ import annotations
@@ -27,10 +32,37 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+def cpu_seconds() -> float:
+    """User + system CPU seconds of this process and of its children that have ended."""
+    import resource
+
+    own, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
     )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def same_rows(tmp: str, label: str) -> bool:
+    """Whether a parallel sweep's rows equal the serial ones; names the columns that differ."""
+    from sim.sweep import read_results
+
+    a, b = read_results(Path(tmp) / "serial"), read_results(Path(tmp) / label)
+    if a.equals(b):
+        return True
+    if a.columns != b.columns or a.height != b.height:
+        print(f"{label}: columns or row count differ from serial", file=sys.stderr)
+        return False
+    differ = [c for c in a.columns if a[c].to_list() != b[c].to_list()]
+    print(
+        f"{label}: rows differ from serial in {', '.join(differ)} (was the model's code edited during the benchmark?)",
+        file=sys.stderr,
+    )
+    return False
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scenario", default=str(ROOT / "scenarios" / "hoa_binh.yaml"))
     parser.add_argument("--runs", type=int, default=200, help="runs in all (points × seeds)")
     parser.add_argument("--seeds", type=int, default=5)
@@ -40,7 +72,7 @@ def main() -> None:
     parser.add_argument("--skip-serial", action="store_true", help="time only the parallel run(s)")
     args = parser.parse_args()
 
-    from sim.sweep import load_sweep, read_results, run_sweep
+    from sim.sweep import load_sweep, run_sweep
 
     seeds = min(args.seeds, args.runs)
     points = max(1, args.runs // seeds)
@@ -59,9 +91,7 @@ def main() -> None:
             yaml.safe_dump(
                 {
                     "base": str(Path(args.scenario).resolve()),
-                    "parameters": {
-                        "grid": {"interventions.drives.0.teams": list(range(1, points + 1))}
-                    },
+                    "parameters": {"grid": {"interventions.drives.0.teams": list(range(1, points + 1))}},
                     "seeds": seeds,
                     "months": args.months,
                 }
@@ -71,26 +101,47 @@ def main() -> None:
 
         def timed(label: str, **how: object) -> float:
             sweep = load_sweep(sweep_file, Path(tmp) / label)
+            load = os.getloadavg()[0]
+            cpu0 = cpu_seconds()
             t = time.perf_counter()
             outcome = run_sweep(sweep, **how)  # type: ignore[arg-type]
             wall = time.perf_counter() - t
+            cpu = cpu_seconds() - cpu0
             if outcome.failures or outcome.ran != runs:
                 sys.exit(f"{label}: {len(outcome.failures)} failed, {outcome.ran} of {runs} ran")
+            n = int(how.get("workers") or args.workers)  # type: ignore[call-overload]
+            # utilisation: share of the workers' wall time spent inside model runs; the rest is
+            # start-up, dispatch and waiting for the writer. Mean run time rising above the
+            # serial one means the cores were shared (other processes, memory bandwidth).
             print(
-                f"{label}: {runs} runs in {wall:.1f} s = {60 * runs / wall:.1f} runs/min",
+                f"{label}: {runs} runs in {wall:.1f} s = {60 * runs / wall:.1f} runs/min; "
+                f"mean run {outcome.busy_s / runs:.2f} s; workers busy "
+                f"{outcome.busy_s / (n * wall):.1%}; load average before {load:.1f}",
                 file=sys.stderr,
             )
             figures[f"{label}_s"] = round(wall, 2)
             figures[f"{label}_runs_per_min"] = round(60 * runs / wall, 1)
+            figures[f"{label}_mean_run_s"] = round(outcome.busy_s / runs, 3)
+            figures[f"{label}_worker_utilisation"] = round(outcome.busy_s / (n * wall), 3)
+            figures[f"{label}_load_average_before"] = round(load, 2)
+            if label != "dask":  # Dask's workers are not this process's children
+                figures[f"{label}_cpu_s"] = round(cpu, 2)
             return wall
 
+        serial = None if args.skip_serial else timed("serial", workers=1)
         parallel = timed("pool", workers=args.workers)
-        if not args.skip_serial:
-            serial = timed("serial", workers=1)
-            same = read_results(Path(tmp) / "serial").equals(read_results(Path(tmp) / "pool"))
-            figures["pool_rows_identical_to_serial"] = same
+        if serial is not None:
+            figures["pool_rows_identical_to_serial"] = same_rows(tmp, "pool")
             figures["pool_speedup"] = round(serial / parallel, 3)
             figures["pool_parallel_efficiency"] = round(serial / parallel / args.workers, 3)
+            # CPU seconds of this process and its (joined) workers: what the pool costs beyond
+            # the runs themselves (spawning, imports, passing data), whatever else the machine
+            # is doing. serial CPU ÷ pool CPU is the efficiency the pool would reach on cores
+            # it had to itself, if the runs were spread evenly.
+            figures["pool_cpu_overhead"] = round(
+                figures["pool_cpu_s"] / figures["serial_cpu_s"] - 1,
+                3,  # type: ignore[operator]
+            )
         if args.dask:
             from distributed import LocalCluster
 
@@ -98,10 +149,8 @@ def main() -> None:
                 n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=None
             ) as cluster:
                 dask_s = timed("dask", scheduler=cluster.scheduler_address)
-            if not args.skip_serial:
-                figures["dask_rows_identical_to_serial"] = read_results(
-                    Path(tmp) / "serial"
-                ).equals(read_results(Path(tmp) / "dask"))
+            if serial is not None:
+                figures["dask_rows_identical_to_serial"] = same_rows(tmp, "dask")
                 figures["dask_speedup"] = round(serial / dask_s, 3)
                 figures["dask_parallel_efficiency"] = round(serial / dask_s / args.workers, 3)
     figures["workers"] = args.workers

@@ -12,7 +12,8 @@
   interval spans most of its bounds, whose residuals barely move across its range, or which
   trades off almost perfectly against another is flagged as not pinned down by the targets.
 * Leave-one-out: each fitted target in turn is dropped, the rest refitted from the same start,
-  and the model's prediction of the dropped figure reported.
+  and the model's prediction of the dropped figure reported. A check (a target not fitted) is
+  out of sample already: its leave-one-out prediction is the fit's own value.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ WIDE_SD_UNIT = (
     0.6 * PRIOR_SD_UNIT
 )  # the targets shrink the spread by less than 40 %: not pinned down
 HIGH_CORRELATION = 0.95
+AT_BOUND_UNIT = 0.005  # within 0.5 % of the range from a bound: the bound binds
 
 
 class FitError(Exception):
@@ -411,6 +413,13 @@ def laplace(
                 f"trades off against {free[partner].path} (correlation {corr[partner, j]:+.2f}): "
                 "the targets fix a combination more than each value"
             )
+        for edge, name in ((0.0, "lower"), (1.0, "upper")):
+            if abs(u[j] - edge) <= AT_BOUND_UNIT:
+                warnings.append(
+                    f"at its {name} bound ({getattr(par, name):g}): the targets push it to the edge "
+                    "of the declared range, so the bound, not the figures, sets it; widen the "
+                    "bound if a wider range is plausible, or suspect the model's structure"
+                )
         value = to_value(par, u[j], integers[j])
         lo = to_value(par, u[j] - 1.96 * sd_u[j])
         hi = to_value(par, u[j] + 1.96 * sd_u[j])
@@ -581,6 +590,13 @@ def calibrate(
                 tf.loo_model = predicted
                 tf.loo_rel_error = relative_error(predicted, tf.observed)
                 tf.loo_converged = opt.converged
+            for i, t in enumerate(targets):
+                if not t.fitted:
+                    # a check is never fitted, so the fit itself already predicts it out of sample
+                    tf = target_fits[i]
+                    tf.loo_model = tf.model
+                    tf.loo_rel_error = tf.rel_error
+                    tf.loo_converged = best.converged
         series = ev.series(best.u)
         total = ev.evaluations
     result = FitResult(

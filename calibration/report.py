@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
+import textwrap
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +66,8 @@ def markdown(result: FitResult, command: str, targets_file: str) -> str:
         "",
         "Model value = mean over seeds (min–max over seeds in brackets). Relative error = "
         "(model − target) / target. Leave-one-out (LOO): the target is dropped, the others refitted, "
-        "and the dropped figure predicted.",
+        "and the dropped figure predicted. A check is never fitted, so its LOO prediction is the "
+        "fit's own value.",
         "",
         "| target | month | scope | quantity | target | model | rel. error | LOO prediction | LOO error |",
         "|---|---|---|---|---|---|---|---|---|",
@@ -87,8 +90,8 @@ def markdown(result: FitResult, command: str, targets_file: str) -> str:
         "Uncertainty: an approximate posterior (Laplace / Gauss-Newton: a central-difference "
         "Jacobian of the standardised residuals, with the bounds as a uniform prior approximated "
         "by a normal of the same sd), clipped to the bounds. A parameter is flagged when its "
-        "residuals barely move across its range (flat) or its sd stays above 60 % of the "
-        "prior's (not pinned down).",
+        "residuals barely move across its range (flat), its sd stays above 60 % of the "
+        "prior's (not pinned down), or it ends at a bound (the bound, not the figures, sets it).",
         "",
         "| parameter | start | fitted | ± sd | approx. 95 % interval | bounds | warnings |",
         "|---|---|---|---|---|---|---|",
@@ -159,6 +162,14 @@ def as_json(result: FitResult, command: str, targets_file: str) -> dict[str, Any
 
 
 def plot_png(result: FitResult, targets: list[Target], start: str) -> bytes:
+    with warnings.catch_warnings():
+        # a drive-visited scope has no people before the first visit: NaN there is expected
+        warnings.filterwarnings("ignore", "All-NaN slice", RuntimeWarning)
+        warnings.filterwarnings("ignore", "Mean of empty slice", RuntimeWarning)
+        return _plot_png(result, targets, start)
+
+
+def _plot_png(result: FitResult, targets: list[Target], start: str) -> bytes:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -202,7 +213,7 @@ def plot_png(result: FitResult, targets: list[Target], start: str) -> bytes:
                 capsize=3,
                 label="target (fitted, ±2 sd)" if t.fitted else f"check ({t.relation})",
             )
-        ax.set_title(f"{quantity}\n{scope}", fontsize=9)
+        ax.set_title(f"{quantity}\n" + textwrap.fill(scope, 55), fontsize=9)
         ax.set_ylabel(unit)
         step = max(1, months // 6)
         ax.set_xticks(x[::step], labels[::step], rotation=30, fontsize=7)

@@ -51,8 +51,14 @@ class DelayedProgress:
         self.done += 1
         if self.progress is None and time.perf_counter() - self.t0 > self.delay_s and self.done < self.total:
             self.progress = Progress(
-                TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), console=err, transient=True,
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TextColumn("{task.completed}/{task.total}"),
+                TimeElapsedColumn(),
+                TextColumn("eta"),
+                TimeRemainingColumn(),
+                console=err,
+                transient=True,
             )
             self.progress.start()
             self.task = self.progress.add_task(self.label, total=self.total, completed=self.done)
@@ -81,7 +87,10 @@ def summary_table(summary: dict, title: str) -> Table:
     t.add_column("figure")
     t.add_column("value", justify="right")
     cov, cl, days = summary["account_coverage"], summary["cashless_share"], summary["days_to_money"]
-    t.add_row("beneficiaries (first → last month)", f"{summary['beneficiaries']['first_month']:,} → {summary['beneficiaries']['last_month']:,}")
+    t.add_row(
+        "beneficiaries (first → last month)",
+        f"{summary['beneficiaries']['first_month']:,} → {summary['beneficiaries']['last_month']:,}",
+    )
     t.add_row("account coverage (first → last month)", f"{_pct(cov['first_month'])} → {_pct(cov['last_month'])}")
     t.add_row("cashless share of payments (whole run)", _pct(cl["run_payments"]))
     t.add_row("cashless share of payments (last month)", _pct(cl["last_month_payments"]))
@@ -89,7 +98,10 @@ def summary_table(summary: dict, title: str) -> Table:
     for kind, w in summary["queue_wait"].items():
         t.add_row(f"queue wait at {kind.replace('_', ' ')} (p50 / p95)", f"{_min(w['p50_min'])} / {_min(w['p95_min'])}")
     for group, u in summary["unpaid_by_subgroup"].items():
-        t.add_row(f"unpaid in a month: {group.replace('_', ' ')}", f"{u['unpaid_per_month']:,.0f} per month ({_pct(u['unpaid_share'])})")
+        t.add_row(
+            f"unpaid in a month: {group.replace('_', ' ')}",
+            f"{u['unpaid_per_month']:,.0f} per month ({_pct(u['unpaid_share'])})",
+        )
     fc = summary["failed_credits"]
     t.add_row("failed credits (returned)", f"{fc['count']:,} ({_vnd(fc['vnd'])})")
     c = summary["cost_vnd"]
@@ -106,20 +118,34 @@ PAYMENTS_AUTO_MAX = 1_000_000  # simulated beneficiaries
 def run(
     scenario: Annotated[Path, typer.Argument(help="scenario YAML file")],
     seed: Annotated[int | None, typer.Option(help="run seed (default: the scenario's)")] = None,
-    months: Annotated[int | None, typer.Option(min=1, max=240, help="months to simulate (default: the scenario's)")] = None,
+    months: Annotated[
+        int | None, typer.Option(min=1, max=240, help="months to simulate (default: the scenario's)")
+    ] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="run folder (default: outputs/NAME-seedSEED)")] = None,
-    set_: Annotated[list[str] | None, typer.Option("--set", help="override a value: key.path=value (repeatable)")] = None,
-    payments: Annotated[bool | None, typer.Option(
-        "--payments/--no-payments",
-        help="write payments.parquet, one row per beneficiary-month (default: yes up to "
-        f"{PAYMENTS_AUTO_MAX:,} simulated beneficiaries, no above, e.g. the whole country)",
-        show_default=False,
-    )] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="override a value: key.path=value (repeatable)")
+    ] = None,
+    payments: Annotated[
+        bool | None,
+        typer.Option(
+            "--payments/--no-payments",
+            help="write payments.parquet, one row per beneficiary-month (default: yes up to "
+            f"{PAYMENTS_AUTO_MAX:,} simulated beneficiaries, no above, e.g. the whole country)",
+            show_default=False,
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON instead of a table")] = False,
-    fine_grained: Annotated[bool, typer.Option(
-        "--fine-grained", help="serve the queues with one SimPy process per visit: the same "
-        "results, ~50x slower; to check a small run")] = False,
-    report: Annotated[bool, typer.Option("--report/--no-report", help="also write report.html and report.xlsx in the run folder")] = False,
+    fine_grained: Annotated[
+        bool,
+        typer.Option(
+            "--fine-grained",
+            help="serve the queues with one SimPy process per visit: the same "
+            "results, ~50x slower; to check a small run",
+        ),
+    ] = False,
+    report: Annotated[
+        bool, typer.Option("--report/--no-report", help="also write report.html and report.xlsx in the run folder")
+    ] = False,
     lang: Annotated[str, typer.Option(help="language of the report: en or vi")] = "en",
 ) -> None:
     """Run a scenario and write its run folder."""
@@ -142,19 +168,31 @@ def run(
         # per-payment rows for millions of people run to gigabytes: opt in with --payments
         payments = sc.geography.n_beneficiaries * sc.geography.sample_fraction <= PAYMENTS_AUTO_MAX
         if not payments:
-            err.print("note: payments.parquet not written for this many beneficiaries; "
-                      "add --payments to write it (streamed month by month)", highlight=False)
+            err.print(
+                "note: payments.parquet not written for this many beneficiaries; "
+                "add --payments to write it (streamed month by month)",
+                highlight=False,
+            )
     progress = DelayedProgress(months, f"{sc.name}: months")
     t0 = time.perf_counter()
     try:
         result, _timings = write_run(
-            sc, out_dir, source=str(scenario), seed=seed, months=months, overrides=overrides,
-            payments=payments, on_month=progress.advance, fine_grained=fine_grained,
+            sc,
+            out_dir,
+            source=str(scenario),
+            seed=seed,
+            months=months,
+            overrides=overrides,
+            payments=payments,
+            on_month=progress.advance,
+            fine_grained=fine_grained,
         )
     except OSError as exc:
         progress.close()
-        err.print(f"[bold red]error:[/] cannot write the run folder {out_dir}: {exc.strerror or exc}; "
-                  "choose another --out", highlight=False)
+        err.print(
+            f"[bold red]error:[/] cannot write the run folder {out_dir}: {exc.strerror or exc}; choose another --out",
+            highlight=False,
+        )
         raise typer.Exit(1) from None
     finally:
         progress.close()

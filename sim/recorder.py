@@ -258,9 +258,7 @@ class Recorder:
             "trips": total(c["trips"]),
         }
         floats: dict[str, np.ndarray] = {
-            "days_to_money_mean": np.divide(
-                sum_days, n_days, out=np.full(n_groups, np.nan), where=n_days > 0
-            ),
+            "days_to_money_mean": np.divide(sum_days, n_days, out=np.full(n_groups, np.nan), where=n_days > 0),
             "wait_min_total": total(np.round(c["wait_min"], 2)),
             "travel_min_total": total(np.round(c["travel_min"], 2)),
         }
@@ -344,7 +342,9 @@ class Recorder:
                 "wait_min_mean": np.divide(
                     pts["wait_min_total"], pts["visits"], out=np.zeros(kind.size), where=pts["visits"] > 0
                 ).round(3),
-                "staff_cost_vnd": np.where(commune_point, pts["float_days"].astype(np.int64) * costs.staff_per_point_day_vnd, 0),
+                "staff_cost_vnd": np.where(
+                    commune_point, pts["float_days"].astype(np.int64) * costs.staff_per_point_day_vnd, 0
+                ),
                 "cash_transport_cost_vnd": np.where(
                     kind != POINT_KINDS.index("atm"),
                     pts["float_days"].astype(np.int64) * costs.cash_transport_per_point_day_vnd,
@@ -370,9 +370,21 @@ class Recorder:
         day = v["day"]
         cut = np.flatnonzero(day[1:] != day[:-1]) + 1
         bounds = np.concatenate([[0], cut, [day.size]]) if day.size else np.zeros(1, np.int64)
-        out: dict[str, list] = {name: [] for name in (
-            "day", "kind", "visits", "served", "turned_away_no_cash", "not_reached", "found_closed",
-            "wait_min_mean", "wait_min_p50", "wait_min_p95")}
+        out: dict[str, list] = {
+            name: []
+            for name in (
+                "day",
+                "kind",
+                "visits",
+                "served",
+                "turned_away_no_cash",
+                "not_reached",
+                "found_closed",
+                "wait_min_mean",
+                "wait_min_p50",
+                "wait_min_p95",
+            )
+        }
         paid_full, paid_part = VISIT_OUTCOMES.index("paid_full"), VISIT_OUTCOMES.index("paid_part")
         for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
             kinds_today, waits_today = kind[lo:hi], wait[lo:hi]
@@ -381,7 +393,7 @@ class Recorder:
                 vals = waits_today[kinds_today == k]
                 if vals.size == 0:
                     continue
-                c = counts[k * n_out:(k + 1) * n_out]
+                c = counts[k * n_out : (k + 1) * n_out]
                 ranks = [_nearest_rank(0.5, vals.size), _nearest_rank(0.95, vals.size)]
                 part = np.partition(vals, ranks)
                 out["day"].append(int(day[lo]))
@@ -403,8 +415,10 @@ class Recorder:
                 "day": pl.Series(np.array(out["day"], np.int16)),
                 "kind": _enum(np.array(out["kind"], np.int64), KIND),
                 **{name: pl.Series(np.array(out[name], np.uint32)) for name in counts_cols},
-                **{name: pl.Series(np.array(out[name], np.float64))
-                   for name in ("wait_min_mean", "wait_min_p50", "wait_min_p95")},
+                **{
+                    name: pl.Series(np.array(out[name], np.float64))
+                    for name in ("wait_min_mean", "wait_min_p50", "wait_min_p95")
+                },
             }
         )
         return daily, hist

@@ -57,7 +57,9 @@ def headline(result: RunResult) -> dict[str, Any]:
     m = result.monthly
     by_month = m.group_by("month", "period").agg(pl.exclude("district", "commune", "category").sum()).sort("month")
     first, last = by_month.row(0, named=True), by_month.row(-1, named=True)
-    totals = m.select(pl.exclude("month", "period", "district", "commune", "category", "days_to_money_mean").sum()).row(0, named=True)
+    totals = m.select(pl.exclude("month", "period", "district", "commune", "category", "days_to_money_mean").sum()).row(
+        0, named=True
+    )
 
     payments = totals["paid_into_account"] + totals["paid_in_cash"] + totals["paid_at_home"]
     state_point_costs = int(result.points["staff_cost_vnd"].sum() + result.points["cash_transport_cost_vnd"].sum())
@@ -75,15 +77,12 @@ def headline(result: RunResult) -> dict[str, Any]:
             "p95_min": hist_quantile(counts, 0.95, WAIT_BIN_MIN),
         }
 
-    sub = (
-        result.subgroups.group_by("subgroup", maintain_order=True)
-        .agg(
-            beneficiary_months=pl.col("beneficiaries").sum(),
-            unpaid_months=pl.col("unpaid").sum(),
-            unpaid_last_month=pl.col("unpaid").last(),
-            beneficiaries_last_month=pl.col("beneficiaries").last(),
-            suspended_last_month=pl.col("suspended").last(),
-        )
+    sub = result.subgroups.group_by("subgroup", maintain_order=True).agg(
+        beneficiary_months=pl.col("beneficiaries").sum(),
+        unpaid_months=pl.col("unpaid").sum(),
+        unpaid_last_month=pl.col("unpaid").last(),
+        beneficiaries_last_month=pl.col("beneficiaries").last(),
+        suspended_last_month=pl.col("suspended").last(),
     )
     months = by_month.height
     unpaid = {

@@ -69,11 +69,7 @@ def point_means(sweep_dir: Path, figures: list[str]) -> tuple[dict[str, Any], pl
     missing = [f for f in figures if f not in rows.columns] if not rows.is_empty() else []
     if missing:
         raise ScenarioError(
-            [
-                f"--figure {f}: not a headline figure of this sweep; "
-                f"known: {', '.join(DEFAULT_FIGURES)}"
-                for f in missing
-            ]
+            [f"--figure {f}: not a headline figure of this sweep; known: {', '.join(DEFAULT_FIGURES)}" for f in missing]
         )
     order = pl.DataFrame({"point": [d["point"] for d in manifest["design"]]}).with_row_index("row")
     means = (
@@ -81,9 +77,7 @@ def point_means(sweep_dir: Path, figures: list[str]) -> tuple[dict[str, Any], pl
         .group_by("point")
         .agg(pl.len().alias("seeds"), *[pl.col(f).cast(pl.Float64).mean() for f in figures])
         if not rows.is_empty()
-        else pl.DataFrame(
-            schema={"point": pl.String, "seeds": pl.UInt32, **{f: pl.Float64 for f in figures}}
-        )
+        else pl.DataFrame(schema={"point": pl.String, "seeds": pl.UInt32, **{f: pl.Float64 for f in figures}})
     )
     joined = order.join(means, on="point", how="left").sort("row")
     absent = joined.filter(pl.col("seeds").is_null())["point"].unique(maintain_order=True).to_list()
@@ -219,21 +213,13 @@ def plot_indices(table: pl.DataFrame, path: Path, title: str) -> None:
 
 
 def sensitivity_command(
-    sweep_dir: Annotated[
-        Path, typer.Argument(help="output folder of a sweep with design method saltelli")
-    ],
+    sweep_dir: Annotated[Path, typer.Argument(help="output folder of a sweep with design method saltelli")],
     figure: Annotated[
         list[str] | None,
-        typer.Option(
-            "--figure", help="headline figure to analyse, e.g. cost_vnd.state_total (repeatable)"
-        ),
+        typer.Option("--figure", help="headline figure to analyse, e.g. cost_vnd.state_total (repeatable)"),
     ] = None,
-    resamples: Annotated[
-        int, typer.Option(min=10, help="bootstrap resamples for the confidence intervals")
-    ] = 1000,
-    conf_level: Annotated[
-        float, typer.Option(min=0.5, max=0.999, help="confidence level of the intervals")
-    ] = 0.95,
+    resamples: Annotated[int, typer.Option(min=10, help="bootstrap resamples for the confidence intervals")] = 1000,
+    conf_level: Annotated[float, typer.Option(min=0.5, max=0.999, help="confidence level of the intervals")] = 0.95,
 ) -> None:
     """Which assumptions drive the answer: Sobol' indices from a saltelli-design sweep.
 
@@ -281,14 +267,11 @@ def sensitivity_command(
     plot_indices(
         table,
         target / "sensitivity.png",
-        f"{manifest['name']}: Sobol' indices "
-        f"({n} points × {len(manifest['seeds'])} seeds, mean over seeds)",
+        f"{manifest['name']}: Sobol' indices ({n} points × {len(manifest['seeds'])} seeds, mean over seeds)",
     )
     out.print("[bold]what drives each figure[/] (total index ST ≥ 0.1, largest first):")
     for fig in table["figure"].unique(maintain_order=True):
-        part = table.filter(pl.col("figure") == fig, pl.col("ST") >= DRIVER_ST).sort(
-            "ST", descending=True
-        )
+        part = table.filter(pl.col("figure") == fig, pl.col("ST") >= DRIVER_ST).sort("ST", descending=True)
         drivers = ", ".join(f"{r['parameter']} ({r['ST']:.2f})" for r in part.iter_rows(named=True))
         out.print(
             f"  {DEFAULT_FIGURES.get(fig, fig)}: {drivers or 'no parameter matters much'}",

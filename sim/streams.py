@@ -54,7 +54,12 @@ class Stream:
         with np.errstate(over="ignore"):
             shape = np.broadcast_shapes(*(np.shape(k) for k in keys))
             first = keys[0] if keys else None
-            if isinstance(first, np.ndarray) and first.shape == shape and first.dtype.kind in "iu" and first.itemsize == 8:
+            if (
+                isinstance(first, np.ndarray)
+                and first.shape == shape
+                and first.dtype.kind in "iu"
+                and first.itemsize == 8
+            ):
                 # fast path, same bits: (key + golden + k) mod 2**64 in one pass, no copy of k
                 z = first.view(np.uint64) + (self._key + _GOLDEN)
                 _mix(z)

@@ -76,30 +76,28 @@ class Design(Frozen):
         description="saltelli: base samples N (a power of 2); the sweep has N·(D+2) points",
     )
     seed: int = Field(0, ge=0, description="seed of the design itself (not of the runs)")
-    ranges: dict[str, tuple[float, float]] = Field(
-        min_length=1, description="key path: [low, high] of the values to explore"
-    )
-    integer: list[str] = Field(
-        default_factory=list, description="key paths whose values are rounded to whole numbers"
-    )
+    ranges: dict[str, list[float]] = Field(min_length=1, description="key path: [low, high] of the values to explore")
+    integer: list[str] = Field(default_factory=list, description="key paths whose values are rounded to whole numbers")
 
     @field_validator("ranges")
     @classmethod
-    def _bounds(cls, ranges: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
-        for path, (low, high) in ranges.items():
-            if not (math.isfinite(low) and math.isfinite(high)) or not low < high:
+    def _bounds(cls, ranges: dict[str, list[float]]) -> dict[str, list[float]]:
+        for path, bounds in ranges.items():
+            if len(bounds) != 2:
                 raise ValueError(
-                    f"ranges.{path} must be [low, high] with low < high (got [{low}, {high}])"
+                    f"ranges.{path} must be two numbers [low, high] (got {bounds}); "
+                    "list the lowest and the highest value to explore"
                 )
+            low, high = bounds
+            if not (math.isfinite(low) and math.isfinite(high)) or not low < high:
+                raise ValueError(f"ranges.{path} must be [low, high] with low < high (got [{low}, {high}])")
         return ranges
 
     @model_validator(mode="after")
     def _sizes(self) -> Design:
         unknown = sorted(set(self.integer) - set(self.ranges))
         if unknown:
-            raise ValueError(
-                f"integer names {', '.join(unknown)}, which ranges does not; add their ranges"
-            )
+            raise ValueError(f"integer names {', '.join(unknown)}, which ranges does not; add their ranges")
         if self.method == "saltelli":
             if self.samples is None or self.points is not None:
                 raise ValueError(
@@ -107,14 +105,10 @@ class Design(Frozen):
                     "the sweep then has N·(number of ranges + 2) points"
                 )
             if self.samples & (self.samples - 1):
-                raise ValueError(
-                    f"samples must be a power of 2, such as 16, 32 or 64 (got {self.samples})"
-                )
+                raise ValueError(f"samples must be a power of 2, such as 16, 32 or 64 (got {self.samples})")
         else:
             if self.points is None or self.samples is not None:
-                raise ValueError(
-                    f"method {self.method} takes points: N (the number of points), not samples"
-                )
+                raise ValueError(f"method {self.method} takes points: N (the number of points), not samples")
             if self.method == "sobol" and self.points & (self.points - 1):
                 raise ValueError(
                     "a Sobol' sequence keeps its balance only with a power of 2 points, "
@@ -142,10 +136,7 @@ class Parameters(Frozen):
                     raise ValueError(f"grid.{path} has no values; list at least one")
                 canon = [_canonical(v) for v in values]
                 if len(set(canon)) != len(canon):
-                    raise ValueError(
-                        f"grid.{path} lists a value more than once (got {values}); "
-                        "remove the repeat"
-                    )
+                    raise ValueError(f"grid.{path} lists a value more than once (got {values}); remove the repeat")
         return self
 
     @property
@@ -161,13 +152,23 @@ class SweepFile(Frozen):
         description="number of seeds (the base scenario's seed, +1, +2, ...) or a list of seeds; "
         "every point runs with the same seeds"
     )
-    months: int | None = Field(
-        None, ge=1, le=240, description="months per run (default: the base scenario's)"
-    )
-    out: str | None = Field(
-        None, description="output folder, relative to the sweep file (default: outputs/sweep-NAME)"
-    )
+    months: int | None = Field(None, ge=1, le=240, description="months per run (default: the base scenario's)")
+    out: str | None = Field(None, description="output folder, relative to the sweep file (default: outputs/sweep-NAME)")
     monthly: bool = Field(False, description="also keep each run's month-by-month coverage table")
+
+    @field_validator("seeds", mode="before")
+    @classmethod
+    def _seeds_shape(cls, seeds: Any) -> Any:
+        # one message instead of one per member of the union
+        ok = (isinstance(seeds, int) and not isinstance(seeds, bool)) or (
+            isinstance(seeds, list) and all(isinstance(s, int) and not isinstance(s, bool) for s in seeds)
+        )
+        if not ok:
+            raise ValueError(
+                "seeds must be a number of seeds, such as 5, or a list of whole-number seeds, "
+                f"such as [1, 2, 3] (got {seeds!r})"
+            )
+        return seeds
 
     @field_validator("seeds")
     @classmethod
@@ -291,18 +292,12 @@ def _points(params: Parameters) -> list[dict[str, Any]]:
         import itertools
 
         paths = list(params.grid)
-        return [
-            dict(zip(paths, combo, strict=True))
-            for combo in itertools.product(*params.grid.values())
-        ]
+        return [dict(zip(paths, combo, strict=True)) for combo in itertools.product(*params.grid.values())]
     design = params.design
     assert design is not None
     integer = set(design.integer)
     return [
-        {
-            name: int(v) if name in integer else float(v)
-            for name, v in zip(design.ranges, row, strict=True)
-        }
+        {name: int(v) if name in integer else float(v) for name, v in zip(design.ranges, row, strict=True)}
         for row in design_matrix(design)
     ]
 
@@ -310,20 +305,26 @@ def _points(params: Parameters) -> list[dict[str, Any]]:
 def load_sweep(path: str | Path, out: Path | None = None) -> Sweep:
     """Read and check a sweep file and its base scenario. Raises ScenarioError (bad input)."""
     path = Path(path)
-    data = read_yaml(path)
+    try:
+        data = read_yaml(path)
+    except ScenarioError as exc:  # read_yaml speaks of scenarios; this is a sweep file
+        raise ScenarioError(
+            [
+                p.replace("a scenario must be", "a sweep file must be").replace(
+                    "mapping of keys", "mapping of keys (base:, parameters:, seeds:, ...)"
+                )
+                for p in exc.problems
+            ]
+        ) from None
     try:
         spec = SweepFile.model_validate(data)
     except ValidationError as exc:
         lines = format_validation_error(str(path), exc, SweepFile)
-        raise ScenarioError(
-            [ln.replace("see `welfare-sim schema`", "see docs/sweeps.md") for ln in lines]
-        ) from None
+        raise ScenarioError([ln.replace("see `welfare-sim schema`", "see docs/sweeps.md") for ln in lines]) from None
 
     base_file = (path.parent / spec.base).resolve()
     if not base_file.exists():
-        raise ScenarioError(
-            [f"{path} › base: {spec.base}: file not found next to {path.name}; check the path"]
-        )
+        raise ScenarioError([f"{path} › base: {spec.base}: file not found next to {path.name}; check the path"])
     base = resolve_extends(base_file, read_yaml(base_file))
     base_scenario = validate_scenario(base, spec.base)
 
@@ -356,17 +357,9 @@ def load_sweep(path: str | Path, out: Path | None = None) -> Sweep:
         dtypes = {p: "Int64" if p in design.integer else "Float64" for p in design.ranges}
     design_points = [Point(point_id(v), v) for v in values]
 
-    seeds = (
-        [base_scenario.seed + i for i in range(spec.seeds)]
-        if isinstance(spec.seeds, int)
-        else list(spec.seeds)
-    )
+    seeds = [base_scenario.seed + i for i in range(spec.seeds)] if isinstance(spec.seeds, int) else list(spec.seeds)
     if out is None:
-        out = (
-            Path(os.path.normpath(path.parent / spec.out))
-            if spec.out
-            else Path("outputs") / f"sweep-{path.stem}"
-        )
+        out = Path(os.path.normpath(path.parent / spec.out)) if spec.out else Path("outputs") / f"sweep-{path.stem}"
     return Sweep(
         source=path,
         name=path.stem,
@@ -462,6 +455,7 @@ def run_point(
             "error": "; ".join(exc.problems),
             "details": exc.problems,
         }
+    t0 = time.perf_counter()
     try:
         result = run_scenario(scenario, seed=seed, months=months)
     except Exception as exc:  # a model error at one point must not sink the sweep
@@ -474,6 +468,8 @@ def run_point(
     out: dict[str, Any] = {"ok": True, "figures": flatten_summary(result.summary)}
     if monthly:
         out["monthly"] = coverage_by_month(result).to_dict(as_series=False)
+    # time spent in the run itself, for the benchmark's overhead split; never written to a row
+    out["run_s"] = time.perf_counter() - t0
     return out
 
 
@@ -534,7 +530,9 @@ def _dask(base: dict[str, Any], tasks: list[Task], address: str) -> Iterator[tup
     from distributed import Client, as_completed
 
     try:
-        client = Client(address, timeout="20s")
+        # waits up to distributed.comm.timeouts.connect (30 s by default; environment
+        # variable DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT=5s to give up sooner)
+        client = Client(address)
     except (OSError, TimeoutError, ValueError) as exc:
         raise ScenarioError(
             [
@@ -547,9 +545,7 @@ def _dask(base: dict[str, Any], tasks: list[Task], address: str) -> Iterator[tup
     try:
         # the base scenario goes to every worker once; each task then carries only its values
         [base_future] = client.scatter([base], broadcast=True, hash=False)
-        futures = {
-            client.submit(run_point, base_future, pure=False, **task): task for task in tasks
-        }
+        futures = {client.submit(run_point, base_future, pure=False, **task): task for task in tasks}
         for future in as_completed(list(futures)):
             try:
                 outcome = future.result()
@@ -609,9 +605,7 @@ def _write_json(out: Path, target: Path, data: Any) -> None:
 def _remove_empty_dirs(root: Path) -> None:
     if not root.is_dir():
         return
-    for folder in sorted(
-        (p for p in root.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True
-    ):
+    for folder in sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
         try:
             folder.rmdir()
         except OSError:
@@ -629,8 +623,7 @@ def prepare_out(sweep: Sweep) -> None:
             old = None
         if old != sweep.identity():
             changed = (
-                ", ".join(k for k in sweep.identity() if (old or {}).get(k) != sweep.identity()[k])
-                or "sweep.json"
+                ", ".join(k for k in sweep.identity() if (old or {}).get(k) != sweep.identity()[k]) or "sweep.json"
             )
             raise ScenarioError(
                 [
@@ -641,10 +634,7 @@ def prepare_out(sweep: Sweep) -> None:
             )
     elif out.exists() and any(out.iterdir()):
         raise ScenarioError(
-            [
-                f"{sweep.source} › out: {out} exists and is not a sweep folder "
-                "(no sweep.json); choose another out:"
-            ]
+            [f"{sweep.source} › out: {out} exists and is not a sweep folder (no sweep.json); choose another out:"]
         )
     out.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(_staging(out), ignore_errors=True)  # temporary files of an interrupted sweep
@@ -669,9 +659,7 @@ def manifest_data(sweep: Sweep) -> dict[str, Any]:
 def read_manifest(out: Path) -> dict[str, Any]:
     path = Path(out) / "sweep.json"
     if not path.exists():
-        raise ScenarioError(
-            [f"{out}: not a sweep folder (no sweep.json); give the out: folder of a sweep"]
-        )
+        raise ScenarioError([f"{out}: not a sweep folder (no sweep.json); give the out: folder of a sweep"])
     return json.loads(path.read_text(encoding="utf-8"))
 
 
@@ -699,6 +687,7 @@ class SweepOutcome:
     ran: int = 0
     failures: list[dict[str, Any]] = field(default_factory=list)
     wall_s: float = 0.0
+    busy_s: float = 0.0  # sum over the runs done now of the time spent running the model
 
     @property
     def ok(self) -> bool:
@@ -733,6 +722,8 @@ def run_sweep(
         for seed in sweep.seeds:
             if result_path(out, p.id, seed).exists():
                 outcome.skipped += 1
+                # a retried run that succeeded, killed before its old failure record was removed
+                failure_path(out, p.id, seed).unlink(missing_ok=True)
             else:
                 remaining[p.id] += 1
                 todo.append(
@@ -758,12 +749,11 @@ def run_sweep(
         for task, result in runs:
             _record(sweep, task, result, outcome)
             outcome.ran += 1
+            outcome.busy_s += result.get("run_s", 0.0)
             remaining[task["point"]] -= 1
             points_done += remaining[task["point"]] == 0
             if on_run is not None:
-                on_run(
-                    outcome.skipped + outcome.ran, points_done, len(outcome.failures), outcome.runs
-                )
+                on_run(outcome.skipped + outcome.ran, points_done, len(outcome.failures), outcome.runs)
     shutil.rmtree(_staging(out), ignore_errors=True)
     outcome.wall_s = time.perf_counter() - t0
     return outcome
@@ -787,9 +777,7 @@ def _record(sweep: Sweep, task: Task, result: Outcome, outcome: SweepOutcome) ->
     row = {p: _column_value(task["values"][p], t) for p, t in sweep.dtypes.items()} | figures
     frame = pl.DataFrame([row], schema=_schema(sweep, figures), orient="row")
     if sweep.monthly:
-        _write_parquet(
-            out, result_path(out, point, seed, "monthly"), pl.DataFrame(result["monthly"])
-        )
+        _write_parquet(out, result_path(out, point, seed, "monthly"), pl.DataFrame(result["monthly"]))
     # the result file last: its presence marks the run finished
     _write_parquet(out, result_path(out, point, seed), frame)
     failure_path(out, point, seed).unlink(missing_ok=True)  # an earlier failure, now retried
@@ -799,9 +787,7 @@ def _record(sweep: Sweep, task: Task, result: Outcome, outcome: SweepOutcome) ->
 
 
 def _describe(values: dict[str, Any]) -> str:
-    return ", ".join(
-        f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items()
-    )
+    return ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items())
 
 
 def sweep_command(
@@ -830,9 +816,7 @@ def sweep_command(
         f"Dask scheduler {scheduler}"
         if scheduler
         else (
-            "this process"
-            if (workers or os.cpu_count() or 1) == 1
-            else f"{workers or os.cpu_count()} worker processes"
+            "this process" if (workers or os.cpu_count() or 1) == 1 else f"{workers or os.cpu_count()} worker processes"
         )
     )
     err.print(
@@ -843,9 +827,7 @@ def sweep_command(
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
-        TextColumn(
-            "{task.completed}/{task.total} runs · {task.fields[points]}/" + f"{n_points} points ·"
-        ),
+        TextColumn("{task.completed}/{task.total} runs · {task.fields[points]}/" + f"{n_points} points ·"),
         TextColumn("[red]{task.fields[failed]} failed"),
         TimeElapsedColumn(),
         TextColumn("eta"),
@@ -982,9 +964,7 @@ def sweep_cli(
         str | None,
         typer.Option(help="Dask scheduler address, e.g. tcp://host:8786: run the sweep there"),
     ] = None,
-    out_dir: Annotated[
-        Path | None, typer.Option("--out", help="output folder (default: the file's out:)")
-    ] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="output folder (default: the file's out:)")] = None,
 ) -> None:
     """Run a parameter sweep (a grid or a design of values, the same seeds at every point).
 

@@ -94,16 +94,29 @@ BASE: dict[str, Any] = {
         "points": {
             "partial_payout": False,
             "commune_point": {
-                "counters": 1, "open_min": 450, "close_min": 990, "service_mean_min": 4,
-                "early_arrival_min": 60, "downtime_prob": 0.05, "float_cover": 1.2,
+                "counters": 1,
+                "open_min": 450,
+                "close_min": 990,
+                "service_mean_min": 4,
+                "early_arrival_min": 60,
+                "downtime_prob": 0.05,
+                "float_cover": 1.2,
             },
             "post_office": {
-                "counters": 2, "open_min": 420, "close_min": 1020, "open_weekdays": [0, 1, 2, 3, 4, 5],
-                "service_mean_min": 5, "downtime_prob": 0.02,
+                "counters": 2,
+                "open_min": 420,
+                "close_min": 1020,
+                "open_weekdays": [0, 1, 2, 3, 4, 5],
+                "service_mean_min": 5,
+                "downtime_prob": 0.02,
             },
             "atm": {
-                "counters": 1, "open_min": 0, "close_min": 1440, "service_mean_min": 2,
-                "downtime_prob": 0.05, "float_vnd_per_day": 50000000,
+                "counters": 1,
+                "open_min": 0,
+                "close_min": 1440,
+                "service_mean_min": 2,
+                "downtime_prob": 0.05,
+                "float_vnd_per_day": 50000000,
             },
         },
         "costs": {
@@ -120,8 +133,13 @@ BASE: dict[str, Any] = {
     "interventions": {
         "drives": [
             {
-                "name": "push", "start": "2023-02", "end": "2023-03", "teams": 1,
-                "communes_per_team_per_month": 2, "reach": 0.6, "apply_prob": 0.5,
+                "name": "push",
+                "start": "2023-02",
+                "end": "2023-03",
+                "teams": 1,
+                "communes_per_team_per_month": 2,
+                "reach": 0.6,
+                "apply_prob": 0.5,
             }
         ]
     },
@@ -169,8 +187,13 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     a["opening"]["success_prob"] = draw(prob)
     a["opening"]["needs_chip_id"] = draw(st.booleans())
     life = a["account_life"]
-    for key in ("monthly_register_prob", "credit_mismatch_prob", "monthly_mismatch_fix_prob",
-                "monthly_dormancy_prob", "monthly_reactivation_prob"):
+    for key in (
+        "monthly_register_prob",
+        "credit_mismatch_prob",
+        "monthly_mismatch_fix_prob",
+        "monthly_dormancy_prob",
+        "monthly_reactivation_prob",
+    ):
         life[key] = draw(prob)
     a["verification"] = {"db_mismatch_share": draw(prob), "monthly_fix_prob": draw(prob)}
     c = a["collection"]
@@ -189,7 +212,10 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     last = draw(st.integers(first, 14))
     data["payment_run"]["commune_window"] = {"first_day": first, "last_day": last}
     counter_first = draw(st.integers(last + 1, 20))
-    data["payment_run"]["counter_window"] = {"first_day": counter_first, "last_day": draw(st.integers(counter_first, 28))}
+    data["payment_run"]["counter_window"] = {
+        "first_day": counter_first,
+        "last_day": draw(st.integers(counter_first, 28)),
+    }
     data["payment_run"]["suspend_after_months"] = draw(st.integers(1, 3))
     data["payment_run"]["stop_after_suspended_months"] = draw(st.integers(1, 3))
     return validate_scenario(data, "hypothesis")

@@ -11,7 +11,6 @@ from pathlib import Path
 import polars as pl
 import pytest
 import yaml
-
 from factory import small
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -115,10 +114,22 @@ def test_hoa_binh_is_valid_and_sourced() -> None:
 def test_run_writes_the_run_folder(tmp_path: Path) -> None:
     scenario = write(tmp_path, small(months=3))
     out = tmp_path / "run"
-    proc = cli("run", str(scenario), "--out", str(out), "--seed", "11", "--set", "assumptions.costs.withdrawal_fee_vnd=0")
+    proc = cli(
+        "run", str(scenario), "--out", str(out), "--seed", "11", "--set", "assumptions.costs.withdrawal_fee_vnd=0"
+    )
     assert proc.returncode == 0, proc.stderr
-    for name in ("monthly.parquet", "payments.parquet", "points.parquet", "waits.parquet", "subgroups.parquet",
-                 "ledger.parquet", "funnel.parquet", "summary.json", "manifest.json", "scenario.resolved.yaml"):
+    for name in (
+        "monthly.parquet",
+        "payments.parquet",
+        "points.parquet",
+        "waits.parquet",
+        "subgroups.parquet",
+        "ledger.parquet",
+        "funnel.parquet",
+        "summary.json",
+        "manifest.json",
+        "scenario.resolved.yaml",
+    ):
         assert (out / name).is_file(), name
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging left behind
     manifest = json.loads((out / "manifest.json").read_text())

@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
+from factory import scenarios, small_scenario
 from hypothesis import HealthCheck, given, settings
 
-from factory import scenarios, small_scenario
 from sim.run import run_scenario
 from sim.scenario import Scenario
 
@@ -33,21 +33,32 @@ def check_money(result, payments: pl.DataFrame) -> None:  # noqa: ANN001
     # treasury, each month: what was due = what was paid + what is carried or forfeited
     due = ledger["owed_start"] + ledger["suspended_start"] + ledger["entitled"]
     out = (
-        ledger["credited"] + ledger["paid_cash_commune"] + ledger["paid_cash_counter"] + ledger["paid_home"]
-        + ledger["forfeited"] + ledger["owed_end"] + ledger["suspended_end"]
+        ledger["credited"]
+        + ledger["paid_cash_commune"]
+        + ledger["paid_cash_counter"]
+        + ledger["paid_home"]
+        + ledger["forfeited"]
+        + ledger["owed_end"]
+        + ledger["suspended_end"]
     )
     assert (due == out).all()
     # months chain: what one month carries out is what the next carries in
-    assert (ledger["owed_end"][:-1] + ledger["suspended_end"][:-1] - ledger["forfeited"][1:]
-            == ledger["owed_start"][1:] + ledger["suspended_start"][1:] - ledger["forfeited"][1:]).all()
+    assert (
+        ledger["owed_end"][:-1] + ledger["suspended_end"][:-1] - ledger["forfeited"][1:]
+        == ledger["owed_start"][1:] + ledger["suspended_start"][1:] - ledger["forfeited"][1:]
+    ).all()
     # the rows add up to the ledger, to the dong
-    by_month = payments.group_by("month").agg(
-        entitled=pl.col("entitled_vnd").sum(),
-        credited=pl.col("paid_vnd").filter(pl.col("channel") == "account").sum(),
-        home=pl.col("paid_vnd").filter(pl.col("channel") == "home").sum(),
-        cash=pl.col("paid_vnd").filter(pl.col("channel").is_in(["cash_commune", "cash_counter"])).sum(),
-        withdrawn=pl.col("withdrawn_vnd").sum(),
-    ).sort("month")
+    by_month = (
+        payments.group_by("month")
+        .agg(
+            entitled=pl.col("entitled_vnd").sum(),
+            credited=pl.col("paid_vnd").filter(pl.col("channel") == "account").sum(),
+            home=pl.col("paid_vnd").filter(pl.col("channel") == "home").sum(),
+            cash=pl.col("paid_vnd").filter(pl.col("channel").is_in(["cash_commune", "cash_counter"])).sum(),
+            withdrawn=pl.col("withdrawn_vnd").sum(),
+        )
+        .sort("month")
+    )
     assert by_month["entitled"].to_list() == ledger["entitled"].to_list()
     assert by_month["credited"].to_list() == ledger["credited"].to_list()
     assert by_month["home"].to_list() == ledger["paid_home"].to_list()
@@ -76,8 +87,17 @@ def check_once_and_bounds(payments: pl.DataFrame) -> None:
     )
     assert (cumulative["paid"] <= cumulative["entitled"]).all()
     assert payments.select(pl.col("beneficiary_id", "month")).is_duplicated().sum() == 0
-    for column in ("paid_vnd", "due_vnd", "owed_end_vnd", "balance_vnd", "trips", "travel_min",
-                   "wait_min", "withdrawn_vnd", "entitled_vnd"):
+    for column in (
+        "paid_vnd",
+        "due_vnd",
+        "owed_end_vnd",
+        "balance_vnd",
+        "trips",
+        "travel_min",
+        "wait_min",
+        "withdrawn_vnd",
+        "entitled_vnd",
+    ):
         assert payments[column].min() >= 0, column
     days = payments["days_to_money"].drop_nulls()
     assert days.is_empty() or (days.min() >= 0 and days.max() <= 30)
@@ -99,8 +119,10 @@ def check_counts(result) -> None:  # noqa: ANN001
     assert (m["paid_at_commune_point"] + m["paid_at_post_office"] == m["paid_in_cash"]).all()
     waits = result.waits
     if waits.height:
-        assert (waits["served"] + waits["turned_away_no_cash"] + waits["not_reached"] + waits["found_closed"]
-                == waits["visits"]).all()
+        assert (
+            waits["served"] + waits["turned_away_no_cash"] + waits["not_reached"] + waits["found_closed"]
+            == waits["visits"]
+        ).all()
         assert waits["wait_min_p50"].min() >= 0
 
 
@@ -117,11 +139,13 @@ def test_money_is_conserved_and_settled_at_most_once(scenario: Scenario) -> None
 
 
 def test_no_accounts_at_all_means_every_payment_is_cash() -> None:
-    scenario = small_scenario(**{
-        "assumptions.initial_accounts.account_share": {"urban": 0, "rural": 0, "mountain": 0},
-        "assumptions.opening.monthly_apply_prob": 0.0,
-        "interventions.drives": [],
-    })
+    scenario = small_scenario(
+        **{
+            "assumptions.initial_accounts.account_share": {"urban": 0, "rural": 0, "mountain": 0},
+            "assumptions.opening.monthly_apply_prob": 0.0,
+            "interventions.drives": [],
+        }
+    )
     result, payments = run_tables(scenario)
     check_money(result, payments)
     assert (payments["account_status"] == "none").all()
@@ -133,12 +157,17 @@ def test_no_accounts_at_all_means_every_payment_is_cash() -> None:
 
 
 def test_working_accounts_for_all_means_no_cash_channel() -> None:
-    scenario = small_scenario(**{
-        "assumptions.initial_accounts": {"account_share": {"urban": 1, "rural": 1, "mountain": 1}, "registered_share": 1},
-        "assumptions.account_life.credit_mismatch_prob": 0.0,
-        "assumptions.account_life.monthly_dormancy_prob": 0.0,
-        "assumptions.verification.db_mismatch_share": 0.0,
-    })
+    scenario = small_scenario(
+        **{
+            "assumptions.initial_accounts": {
+                "account_share": {"urban": 1, "rural": 1, "mountain": 1},
+                "registered_share": 1,
+            },
+            "assumptions.account_life.credit_mismatch_prob": 0.0,
+            "assumptions.account_life.monthly_dormancy_prob": 0.0,
+            "assumptions.verification.db_mismatch_share": 0.0,
+        }
+    )
     result, payments = run_tables(scenario)
     check_money(result, payments)
     assert (payments["channel"] == "account").all()
@@ -151,21 +180,25 @@ def test_working_accounts_for_all_means_no_cash_channel() -> None:
 
 def test_uncollected_money_is_suspended_after_three_months() -> None:
     """Nobody comes to collect: after 3 months uncollected, everyone in the cash channel is suspended."""
-    scenario = small_scenario(**{
-        "months": 5,
-        "assumptions.initial_accounts.account_share": {"urban": 0, "rural": 0, "mountain": 0},
-        "assumptions.opening.monthly_apply_prob": 0.0,
-        "assumptions.collection.monthly_absent_prob": 1.0,
-        "assumptions.collection.home_delivery_takeup": 0.0,
-        "assumptions.collection.resume_prob": 0.0,
-        "assumptions.verification.db_mismatch_share": 0.0,
-        "interventions.drives": [],
-    })
+    scenario = small_scenario(
+        **{
+            "months": 5,
+            "assumptions.initial_accounts.account_share": {"urban": 0, "rural": 0, "mountain": 0},
+            "assumptions.opening.monthly_apply_prob": 0.0,
+            "assumptions.collection.monthly_absent_prob": 1.0,
+            "assumptions.collection.home_delivery_takeup": 0.0,
+            "assumptions.collection.resume_prob": 0.0,
+            "assumptions.verification.db_mismatch_share": 0.0,
+            "interventions.drives": [],
+        }
+    )
     result, payments = run_tables(scenario)
     check_money(result, payments)
-    status = payments.group_by("month").agg(
-        uncollected=(pl.col("status") == "uncollected").sum(), suspended=(pl.col("status") == "suspended").sum()
-    ).sort("month")
+    status = (
+        payments.group_by("month")
+        .agg(uncollected=(pl.col("status") == "uncollected").sum(), suspended=(pl.col("status") == "suspended").sum())
+        .sort("month")
+    )
     n = scenario.geography.n_beneficiaries
     assert status["uncollected"].to_list()[:3] == [n, n, n]
     assert status["suspended"].to_list()[3:] == [n, n]
@@ -174,12 +207,16 @@ def test_uncollected_money_is_suspended_after_three_months() -> None:
 
 
 def test_base_level_rises_on_its_date() -> None:
-    scenario = small_scenario(**{"population.categories": {
-        "social_assistance": {"share": 1.0, "coefficients": {"1.5": 1.0}}}})
+    scenario = small_scenario(
+        **{"population.categories": {"social_assistance": {"share": 1.0, "coefficients": {"1.5": 1.0}}}}
+    )
     _, payments = run_tables(scenario)
-    per_month = payments.filter(pl.col("status") != "suspended").group_by("period").agg(
-        pl.col("entitled_vnd").unique()
-    ).sort("period")
+    per_month = (
+        payments.filter(pl.col("status") != "suspended")
+        .group_by("period")
+        .agg(pl.col("entitled_vnd").unique())
+        .sort("period")
+    )
     amounts = dict(zip(per_month["period"], per_month["entitled_vnd"].to_list(), strict=True))
     assert amounts["2023-01"] == [540000]  # 1.5 × 360,000 (Decree 20/2021)
     assert amounts["2023-03"] == [750000]  # 1.5 × 500,000 from the dated change

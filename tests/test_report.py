@@ -93,25 +93,33 @@ def reported(run_dir: Path) -> Path:
     return write_report(run_dir, "en")
 
 
-def strategy_files(folder: Path) -> list[Path]:
-    """Two tiny strategies: the base, and one where people open accounts five times as often."""
+def strategy_files(folder: Path, wide: bool = False) -> list[Path]:
+    """Two tiny strategies: the base, and one where people open accounts five times as often.
+    `wide` adds two more with long names, as a planner would name them."""
     folder.mkdir(parents=True, exist_ok=True)
-    base = small(name="base")
-    faster = small(name="faster")
+    base = small(name="base", description="the plan as it stands")
+    faster = small(name="faster", description="people apply for accounts five times as often")
     faster["assumptions"]["opening"]["monthly_apply_prob"] = 0.5
+    strategies = [base, faster]
+    if wide:
+        chip = small(name="chip_id_enrolment_at_every_pay_point", description="more chip IDs")
+        chip["assumptions"]["opening"]["monthly_chip_id_prob"] = 0.6
+        clean = small(name="clean_payment_lists_before_each_run", description="fewer mismatches")
+        clean["assumptions"]["account_life"]["credit_mismatch_prob"] = 0.005
+        strategies += [chip, clean]
     paths = []
-    for data in (base, faster):
+    for data in strategies:
         path = folder / f"{data['name']}.yaml"
         path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
         paths.append(path)
     return paths
 
 
-def build_comparison(folder: Path, seeds: tuple[int, ...] = (1, 2, 3)) -> Path:
+def build_comparison(folder: Path, seeds: tuple[int, ...] = (1, 2, 3), wide: bool = False) -> Path:
     """A comparison folder written by the compare command's own functions (sim.compare)."""
     from sim.compare import run_all, unique_names, write_comparison
 
-    paths = strategy_files(folder.parent / f"{folder.name}-scenarios")
+    paths = strategy_files(folder.parent / f"{folder.name}-scenarios", wide)
     sources = [str(p) for p in paths]
     scenarios = [load_scenario(p) for p in paths]
     results = run_all(scenarios, sources, list(seeds))
@@ -122,6 +130,12 @@ def build_comparison(folder: Path, seeds: tuple[int, ...] = (1, 2, 3)) -> Path:
 @pytest.fixture(scope="module")
 def comparison_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_comparison(tmp_path_factory.mktemp("report") / "comparison")
+
+
+@pytest.fixture(scope="module")
+def wide_comparison(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Four strategies with long names: what a planner's comparison looks like."""
+    return build_comparison(tmp_path_factory.mktemp("report") / "wide", wide=True)
 
 
 # --------------------------------------------------------------------------- html
@@ -176,6 +190,14 @@ def test_headline_and_readings_follow_the_run(reported: Path, run_dir: Path) -> 
             "districts"
         ]
     ]
+    # the mean queue wait at commune points, over all visits, from waits.parquet
+    waits = pl.read_parquet(run_dir / "waits.parquet").filter(
+        pl.col("kind").cast(pl.String) == "commune_point"
+    )
+    mean = (waits["wait_min_mean"] * waits["visits"]).sum() / waits["visits"].sum()
+    assert re.search(
+        rf"Queue wait at commune points, mean of all visits</td><td[^>]*>{mean:.1f}<", html
+    )
     lowest = names[last["district"][0]]
     reading = charts_of(html)[0][1]
     assert f"{lowest} ended lowest at {100 * last['cov'][0]:.0f}%" in reading.replace("&#x27;", "'")
@@ -262,12 +284,28 @@ def test_assumptions_sheet_gives_value_status_and_source(reported: Path, run_dir
     assert {".".join(p) for p, _ in flatten(resolved)} <= set(table)
 
 
-def test_vietnamese_report(run_dir: Path, tmp_path: Path) -> None:
-    import json
-
-    folder = tmp_path / "vi"
+@pytest.fixture(scope="module")
+def vi_run(run_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the run folder with its report in Vietnamese."""
+    folder = tmp_path_factory.mktemp("report") / "vi"
     shutil.copytree(run_dir, folder)
     write_report(folder, "vi")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def vi_wide(wide_comparison: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the four-strategy comparison with its report in Vietnamese."""
+    folder = tmp_path_factory.mktemp("report") / "cmp-vi"
+    shutil.copytree(wide_comparison, folder)
+    write_report(folder, "vi")
+    return folder
+
+
+def test_vietnamese_report(vi_run: Path) -> None:
+    import json
+
+    folder = vi_run
     html = (folder / "report.html").read_text(encoding="utf-8")
     summary = json.loads((folder / "summary.json").read_text())
     assert '<html lang="vi">' in html and "Các chỉ số chính" in html
@@ -381,14 +419,22 @@ def test_bad_language(run_dir: Path, tmp_path: Path) -> None:
         write_report(run_dir, "de")
 
 
+def report_problems(folder: Path) -> list[str]:
+    """The problems write_report raises (the command prints these, one line each, exit 2)."""
+    with pytest.raises(ReportError) as info:
+        write_report(folder)
+    return info.value.problems
+
+
 def test_not_a_run_folder(tmp_path: Path) -> None:
+    # through the command once: exit code 2, one line, no traceback
     assert_clean_failure(cli("report", str(tmp_path / "nowhere")), "nowhere", "folder not found")
     (tmp_path / "empty").mkdir()
-    assert_clean_failure(
-        cli("report", str(tmp_path / "empty")), "not a run folder", "comparison.json"
-    )
+    [problem] = report_problems(tmp_path / "empty")
+    assert "not a run folder" in problem and "comparison.json" in problem
     (tmp_path / "file.txt").write_text("x")
-    assert_clean_failure(cli("report", str(tmp_path / "file.txt")), "is a file, not a folder")
+    [problem] = report_problems(tmp_path / "file.txt")
+    assert "is a file, not a folder" in problem
 
 
 def test_missing_and_damaged_files(run_dir: Path, tmp_path: Path) -> None:
@@ -398,10 +444,12 @@ def test_missing_and_damaged_files(run_dir: Path, tmp_path: Path) -> None:
     assert_clean_failure(cli("report", str(broken)), "missing waits.parquet", "welfare-sim run")
     shutil.copy(run_dir / "waits.parquet", broken / "waits.parquet")
     (broken / "points.parquet").write_bytes(b"not parquet")
-    assert_clean_failure(cli("report", str(broken)), "points.parquet", "cannot be read")
+    [problem] = report_problems(broken)
+    assert "points.parquet" in problem and "cannot be read" in problem
     shutil.copy(run_dir / "points.parquet", broken / "points.parquet")
     (broken / "summary.json").write_text("{ nope")
-    assert_clean_failure(cli("report", str(broken)), "summary.json", "not valid JSON")
+    [problem] = report_problems(broken)
+    assert "summary.json" in problem and "not valid JSON" in problem
     assert not (broken / "report.html").exists()
 
 
@@ -471,3 +519,207 @@ def test_comments_are_read_back_as_sources(tmp_path: Path) -> None:
     assert sources.source(("shares", "1.0"), {}).status == "mixed"
     assert sources.source(("travel", "mean_min", "urban"), {}).status == "assumption"
     assert "Decree 20/2021" in sources.source(("levels", "0", "vnd"), {}).refs
+
+
+# --------------------------------------------------------------------------- numbers in Vietnamese
+
+
+def test_vietnamese_number_format() -> None:
+    """vi: dot between thousands, comma before decimals, months as 01/2023; en: the reverse."""
+    from sim.report.i18n import Lang, fmt_diff, fmt_value, interval_text
+
+    vi, en = Lang("vi"), Lang("en")
+    assert vi.count(1_234_567) == "1.234.567" and en.count(1_234_567) == "1,234,567"
+    assert vi.vnd(66_919) == "66.919 VND" and en.vnd(66_919) == "66,919 VND"
+    assert vi.vnd(49_781_337_000) == "49.781.337.000 VND"
+    assert vi.num(1234.5, 1) == "1.234,5" and en.num(1234.5, 1) == "1,234.5"
+    assert vi.pct(0.378, 1) == "37,8 %" and en.pct(0.378, 1) == "37.8%"
+    assert vi.period("2023-01") == "01/2023" and en.period("2023-01") == "2023-01"
+    # large sums in the comparison: millions (triệu) and billions (tỷ)
+    assert vi.vnd_short(52_310_935_400) == "52,31 tỷ VND"
+    assert en.vnd_short(52_310_935_400) == "52.31 billion VND"
+    assert vi.vnd_short(130_472_000) == "130,5 triệu VND"
+    assert vi.vnd_short(70_447) == "70.447 VND"
+    assert fmt_value(vi, 0.513, "%") == "51,3 %"
+    assert fmt_diff(vi, 0.138, "%") == "+13,8 điểm %" and fmt_diff(en, -0.012, "%") == "-1.2 pp"
+    assert fmt_diff(vi, 1_549.0, "VND") == "+1.549 VND"
+    # a difference that rounds to zero has no sign
+    assert fmt_diff(en, -0.0001, "days") == "0.00 days" and vi.num(-0.0004, 2) == "0,00"
+    assert interval_text(en, 0.136, 0.140, "%") == "+13.6 to +14.0 pp"
+    assert interval_text(vi, 128_599_630, 132_344_370, "VND", short=True) == (
+        "+128,6 đến +132,3 triệu VND"
+    )
+    # workbook cells stay numbers; only the format carries the Vietnamese locale
+    assert vi.xl_format("vnd") == "[$-42A]#,##0" and en.xl_format("vnd") == "#,##0"
+
+
+def test_vietnamese_report_has_no_english_numbers(vi_run: Path, vi_wide: Path) -> None:
+    """Every VND amount and percentage on the vi pages is written the Vietnamese way."""
+    pages = [(f / "report.html").read_text(encoding="utf-8") for f in (vi_run, vi_wide)]
+    for html in pages:
+        text = re.sub(r"<[^>]+>", " ", html)
+        amounts = re.findall(r"([-+]?\d[\d.,]*) (?:VND|triệu VND|tỷ VND)", text)
+        shares = re.findall(r"([-+]?\d[\d.,]*) (?:%|điểm %)", text)
+        assert len(amounts) > 10 and len(shares) > 10
+        for number in amounts + shares:
+            assert re.fullmatch(r"[-+]?\d{1,3}(\.\d{3})*(,\d+)?", number), number
+        # no English figure label or unit left
+        assert " pp" not in text and "billion" not in text and "million" not in text
+
+
+# --------------------------------------------------------------------------- what each chart shows
+
+UNIT_WORDS = ("%", "VND", "day", "min", "month", "percentage points", "visits")
+UNIT_WORDS_VI = ("%", "VND", "ngày", "phút", "tháng", "điểm phần trăm", "lượt")
+
+
+@pytest.mark.parametrize("lang", ["en", "vi"])
+def test_every_chart_has_a_title_and_axis_labels_with_units(
+    run_dir: Path, comparison_dir: Path, lang: str
+) -> None:
+    from sim.report.charts import comparison_charts, run_charts
+    from sim.report.data import load_comparison, load_run
+    from sim.report.i18n import Lang
+
+    words = Lang(lang)
+    units = UNIT_WORDS if lang == "en" else UNIT_WORDS_VI
+    run_set = run_charts(load_run(run_dir), words)
+    cmp_set = comparison_charts(load_comparison(comparison_dir), words)
+    assert [c.key for c in run_set] == [
+        "c.coverage",
+        "c.cashless",
+        "days",
+        "waits",
+        "subgroups",
+        "costs",
+    ]
+    assert [c.key for c in cmp_set] == ["c.scen_coverage", "c.scen_cashless", "forest"]
+    # the charts whose y axis is a list of names (groups, strategies) need no unit there
+    categorical_y = {"subgroups", "forest"}
+    for chart in run_set + cmp_set:
+        assert chart.title and chart.title in chart.drawn_titles, chart.key
+        assert chart.x_labels, chart.key
+        labels = chart.x_labels + chart.y_labels
+        if chart.key not in categorical_y:
+            assert chart.y_labels, chart.key
+        for label in labels:
+            assert any(u in label for u in units), f"{chart.key}: no unit in {label!r}"
+        assert chart.reading.endswith(".") and len(chart.reading) > 40
+
+
+# --------------------------------------------------------------------------- the comparison page
+
+
+def test_comparison_page_shows_each_strategy_with_its_interval(wide_comparison: Path) -> None:
+    import html as html_lib
+    import json
+
+    raw = write_report(wide_comparison, "en").read_text(encoding="utf-8")
+    page = html_lib.unescape(raw)
+    meta = json.loads((wide_comparison / "comparison.json").read_text())
+    table = pl.read_parquet(wide_comparison / "table.parquet")
+    others = [s for s in meta["scenarios"] if s != meta["base"]]
+    assert len(others) == 3
+    # every strategy's description, from its scenario file
+    for path in meta["files"]:
+        description = yaml.safe_load(Path(path).read_text())["description"]
+        assert description in page
+    # coverage in the last month: each strategy's mean, its difference and interval, in pp
+    for name in others:
+        row = table.filter(
+            (pl.col("scenario") == name) & (pl.col("figure") == "account_coverage_last")
+        ).row(0, named=True)
+        assert f"{100 * row['mean']:.1f}%" in page
+        if abs(row["diff_mean"]) >= 0.001:
+            assert f"{100 * row['diff_mean']:+.1f} pp" in page
+        lo, hi = 100 * row["diff_lo"], 100 * row["diff_hi"]
+        if min(abs(lo), abs(hi)) >= 0.05:
+            assert f"({lo:+.1f} to {hi:+.1f} pp)" in page
+    # the reading under the last chart names the strategy that moved the first figure furthest,
+    # computed here from table.parquet
+    first = meta["figures"][0]["figure"]
+    moved = table.filter((pl.col("figure") == first) & (pl.col("scenario") != meta["base"]))
+    furthest = moved.sort(pl.col("diff_mean").abs())["scenario"][-1]
+    reading = charts_of(raw)[2][1]
+    assert f", {furthest} moved furthest from the base" in html_lib.unescape(reading)
+
+
+def test_vietnamese_comparison_names_every_figure_in_vietnamese(vi_wide: Path) -> None:
+    import html as html_lib
+
+    page = (vi_wide / "report.html").read_text(encoding="utf-8")
+    page = html_lib.unescape(page).lower()
+    labels = pl.read_parquet(vi_wide / "table.parquet")["label"].unique().to_list()
+    assert len(labels) > 10
+    for label in labels:
+        assert label.lower() not in page, label
+    assert "tỷ lệ có tài khoản, tháng cuối: người cao tuổi (60+)" in page
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")
+def test_vietnamese_workbook_as_libreoffice_shows_it(vi_run: Path, tmp_path: Path) -> None:
+    """LibreOffice opens report.xlsx and shows VND with dots between thousands, shares with a
+    decimal comma (cells as shown, exported sheet by sheet to CSV)."""
+    import csv
+
+    profile = (tmp_path / "lo-profile").as_uri()
+    proc = subprocess.run(
+        [
+            "soffice",
+            "--headless",
+            "--norestore",
+            f"-env:UserInstallation={profile}",
+            "--convert-to",
+            # comma-separated, UTF-8, cells as shown, every sheet to its own file
+            "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,-1",
+            "--outdir",
+            str(tmp_path),
+            str(vi_run / "report.xlsx"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    sheet = tmp_path / "report-Theo tháng.csv"
+    assert sheet.is_file(), proc.stdout + proc.stderr
+    rows = list(csv.reader(sheet.read_text(encoding="utf-8").splitlines()))
+    col = {name: i for i, name in enumerate(rows[0])}
+    monthly = pl.read_parquet(vi_run / "monthly.parquet")
+    first = monthly.filter(pl.col("month") == monthly["month"].min())
+    paid = f"{first['paid_vnd'].sum():,}".replace(",", ".")
+    assert rows[1][col["Đã chi trả (VND)"]] == paid  # 15.418.080.000
+    share = first["with_account"].sum() / first["beneficiaries"].sum()
+    assert rows[1][col["Tỷ lệ có tài khoản (%)"]] == f"{100 * share:.1f} %".replace(".", ",")
+    assert rows[1][col["Tháng"]] == first["period"][0][5:] + "/" + first["period"][0][:4]
+
+
+def test_many_districts_keep_a_readable_legend(tmp_path: Path) -> None:
+    """With more districts than colours, the lowest three and highest three at the end are named
+    in colour and the rest drawn in grey as 'other districts'."""
+    import copy
+
+    from sim.report.charts import run_charts
+    from sim.report.data import district_month, load_run
+    from sim.report.i18n import Lang
+
+    data = small()
+    two = data["geography"]["districts"]
+    data["geography"]["districts"] = []
+    for i in range(14):
+        district = copy.deepcopy(two[i % 2])
+        district["name"] = f"D{i:02d}"
+        data["geography"]["districts"].append(district)
+    folder = tmp_path / "many"
+    write_run(validate_scenario(data, "many"), folder, months=2, payments=False)
+    run = load_run(folder)
+    charts = run_charts(run, Lang("en"))
+    coverage = charts[0]
+    dm = district_month(run)
+    last = dm.filter(pl.col("month") == dm["month"].max()).sort("account_coverage")
+    ends = last["district_name"].to_list()
+    named = [n for n in coverage.legend if n.startswith("D")]
+    assert sorted(named) == sorted(ends[:3] + ends[-3:])
+    assert "other districts" in coverage.legend and len(coverage.legend) == 8
+    # without payments.parquet, days to money is drawn by district too, the same way
+    assert charts[2].key == "days" and "other districts" in charts[2].legend
+    assert len(charts[2].legend) == 8

@@ -2,7 +2,9 @@
 decoded and drawn, no console error, no request beyond the file itself, and a screenshot saved.
 
 Chromium is driven over the DevTools protocol (package websocket-client). Without Chromium the
-test is skipped, unless CI is set: there a missing browser is a failure.
+test is skipped, unless CI is set: there a missing browser is a failure. Screenshots are saved in
+each test's tmp_path (report-run-en.png, report-run-vi.png, report-comparison-en.png, ...), and
+copied to $REPORT_SCREENSHOTS when that is set.
 """
 
 from __future__ import annotations
@@ -140,6 +142,13 @@ def open_page(port: int, html: Path, screenshot: Path) -> dict:
             "[...document.querySelectorAll('figure.chart figcaption')].map(c => c.innerText)"
         )
         height = page.evaluate("document.documentElement.scrollHeight")
+        # wider than the window = a table or chart the reader has to scroll sideways for
+        overflow = page.evaluate(
+            "[...document.querySelectorAll('main *')]"
+            ".filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)"
+            ".map(e => e.tagName + ' ' + (e.innerText || '').slice(0, 60))"
+        )
+        page_width = page.evaluate("document.documentElement.scrollWidth")
         shot = page.call(
             "Page.captureScreenshot",
             format="png",
@@ -173,6 +182,8 @@ def open_page(port: int, html: Path, screenshot: Path) -> dict:
         "errors": errors,
         "requests": requests,
         "height": height,
+        "overflow": overflow,
+        "page_width": page_width,
     }
 
 
@@ -192,6 +203,11 @@ def check_page(facts: dict, html: Path, charts: int, screenshot: Path) -> None:
     assert outside == []
     assert screenshot.stat().st_size > 50_000
     assert facts["height"] > 2000
+    assert facts["overflow"] == [] and facts["page_width"] <= WIDTH, facts["overflow"][:5]
+    keep = os.environ.get("REPORT_SCREENSHOTS")
+    if keep:  # a folder to collect the screenshots in, e.g. as CI artefacts
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        shutil.copy(screenshot, Path(keep) / screenshot.name)
 
 
 def test_run_report_renders_in_chromium(browser: int, tmp_path: Path) -> None:
@@ -213,10 +229,12 @@ def test_run_report_renders_in_chromium(browser: int, tmp_path: Path) -> None:
 
 
 def test_comparison_report_renders_in_chromium(browser: int, tmp_path: Path) -> None:
+    """Four strategies with long names: the table must still fit the window."""
     from test_report import build_comparison
 
-    folder = build_comparison(tmp_path / "comparison")
-    html = write_report(folder, "en")
-    screenshot = tmp_path / "report-comparison.png"
-    check_page(open_page(browser, html, screenshot), html, 3, screenshot)
-    print(f"screenshot: {screenshot}")
+    folder = build_comparison(tmp_path / "comparison", wide=True)
+    for lang in ("en", "vi"):
+        html = write_report(folder, lang)
+        screenshot = tmp_path / f"report-comparison-{lang}.png"
+        check_page(open_page(browser, html, screenshot), html, 3, screenshot)
+        print(f"screenshot: {screenshot}")

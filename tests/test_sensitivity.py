@@ -3,6 +3,8 @@ indices of exactly zero (common random numbers), one that does gets a large tota
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -26,9 +28,7 @@ def write_sweep(folder: Path, parameters: dict, seeds: int = 2) -> Path:
     (folder / "small.yaml").write_text(yaml.safe_dump(small(months=2)), encoding="utf-8")
     path = folder / "sobol.yaml"
     path.write_text(
-        yaml.safe_dump(
-            {"base": "small.yaml", "parameters": parameters, "seeds": seeds, "out": "out"}
-        ),
+        yaml.safe_dump({"base": "small.yaml", "parameters": parameters, "seeds": seeds, "out": "out"}),
         encoding="utf-8",
     )
     return path
@@ -51,9 +51,7 @@ def saltelli_sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_a_parameter_that_cannot_move_a_figure_gets_zero(saltelli_sweep: Path) -> None:
-    table, _ = sobol_indices(
-        saltelli_sweep, ["account_coverage.last_month", "cost_vnd.state_total"], resamples=100
-    )
+    table, _ = sobol_indices(saltelli_sweep, ["account_coverage.last_month", "cost_vnd.state_total"], resamples=100)
     index = {(r["figure"], r["parameter"]): r for r in table.iter_rows(named=True)}
     assert table.height == 2 * 3
     coverage_staff = index[("account_coverage.last_month", STAFF)]
@@ -72,9 +70,7 @@ def test_figures_are_averaged_over_seeds_in_design_order(saltelli_sweep: Path) -
     assert means["seeds"].to_list() == [2] * len(manifest["design"])
     rows = read_results(saltelli_sweep)
     first = manifest["design"][0]["point"]
-    assert means[figure][0] == pytest.approx(
-        rows.filter(pl.col("point") == first)[figure].mean(), abs=0
-    )
+    assert means[figure][0] == pytest.approx(rows.filter(pl.col("point") == first)[figure].mean(), abs=0)
 
 
 def test_command_prints_and_writes_the_chart_and_table(saltelli_sweep: Path) -> None:
@@ -109,7 +105,20 @@ def test_a_grid_sweep_is_refused_with_the_fix(tmp_path: Path) -> None:
         timeout=600,
     )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    assert (
-        "the sweep is a grid design" in proc.stderr
-        and "parameters.design.method: saltelli" in proc.stderr
+    assert "the sweep is a grid design" in proc.stderr and "parameters.design.method: saltelli" in proc.stderr
+
+
+def test_the_installed_command_offers_sensitivity() -> None:
+    """Registered by sim.sweep:register (entry point `sweep`), so the console script has it."""
+    script = shutil.which("welfare-sim") or str(Path(sys.executable).parent / "welfare-sim")
+    proc = subprocess.run(
+        [script, "sensitivity", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "200"},
     )
+    assert proc.returncode == 0, proc.stderr
+    assert "Sobol' indices from a saltelli-design sweep" in proc.stdout
+    assert "--figure" in proc.stdout and "--resamples" in proc.stdout

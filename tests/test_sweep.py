@@ -5,6 +5,7 @@ all read."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -36,26 +37,24 @@ APPLY = "assumptions.opening.monthly_apply_prob"
 TEAMS = "interventions.drives.0.teams"
 
 
-def write_sweep(
-    folder: Path, spec: dict[str, Any], months: int = 2, name: str = "sweep.yaml"
-) -> Path:
-    (folder / "small.yaml").write_text(
-        yaml.safe_dump(small(months=months), allow_unicode=True), encoding="utf-8"
-    )
+def write_sweep(folder: Path, spec: dict[str, Any], months: int = 2, name: str = "sweep.yaml") -> Path:
+    (folder / "small.yaml").write_text(yaml.safe_dump(small(months=months), allow_unicode=True), encoding="utf-8")
     path = folder / name
-    path.write_text(
-        yaml.safe_dump({"base": "small.yaml", **spec}, allow_unicode=True), encoding="utf-8"
-    )
+    path.write_text(yaml.safe_dump({"base": "small.yaml", **spec}, allow_unicode=True), encoding="utf-8")
     return path
 
 
-def cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def cli(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "sim.cli", *args],
         capture_output=True,
         text=True,
         cwd=cwd,
         timeout=600,
+        env={**os.environ, "COLUMNS": "200", **(env or {})},
     )
 
 
@@ -67,9 +66,7 @@ def part_files(out: Path) -> list[Path]:
 
 
 def test_grid_points_and_seeds(tmp_path: Path) -> None:
-    path = write_sweep(
-        tmp_path, {"parameters": {"grid": {TEAMS: [1, 2, 3], APPLY: [0.05, 0.2]}}, "seeds": 3}
-    )
+    path = write_sweep(tmp_path, {"parameters": {"grid": {TEAMS: [1, 2, 3], APPLY: [0.05, 0.2]}}, "seeds": 3})
     sweep = load_sweep(path)
     assert len(sweep.points) == 6
     got = {(p.values[TEAMS], p.values[APPLY]) for p in sweep.points}
@@ -103,9 +100,7 @@ def test_out_is_relative_to_the_sweep_file(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("method", ["lhs", "sobol"])
-def test_space_filling_designs_stay_in_range_and_are_reproducible(
-    tmp_path: Path, method: str
-) -> None:
+def test_space_filling_designs_stay_in_range_and_are_reproducible(tmp_path: Path, method: str) -> None:
     design = {
         "method": method,
         "points": 16,
@@ -122,9 +117,7 @@ def test_space_filling_designs_stay_in_range_and_are_reproducible(
     assert len({int((v[APPLY] - 0.01) / 0.019) for v in values}) >= 9
     again = load_sweep(write_sweep(tmp_path, {"parameters": {"design": design}, "seeds": 1}))
     assert [p.id for p in again.design] == [p.id for p in sweep.design]
-    other = load_sweep(
-        write_sweep(tmp_path, {"parameters": {"design": {**design, "seed": 4}}, "seeds": 1})
-    )
+    other = load_sweep(write_sweep(tmp_path, {"parameters": {"design": {**design, "seed": 4}}, "seeds": 1}))
     assert [p.id for p in other.design] != [p.id for p in sweep.design]
 
 
@@ -169,18 +162,14 @@ def test_saltelli_design_has_n_times_d_plus_2_points(tmp_path: Path) -> None:
         ),
         (
             {
-                "parameters": {
-                    "design": {"method": "sobol", "points": 10, "ranges": {APPLY: [0, 1]}}
-                },
+                "parameters": {"design": {"method": "sobol", "points": 10, "ranges": {APPLY: [0, 1]}}},
                 "seeds": 1,
             },
             ["power of 2", "got 10"],
         ),
         (
             {
-                "parameters": {
-                    "design": {"method": "lhs", "points": 4, "ranges": {APPLY: [0.3, 0.1]}}
-                },
+                "parameters": {"design": {"method": "lhs", "points": 4, "ranges": {APPLY: [0.3, 0.1]}}},
                 "seeds": 1,
             },
             ["low < high"],
@@ -188,11 +177,31 @@ def test_saltelli_design_has_n_times_d_plus_2_points(tmp_path: Path) -> None:
         ({"parameters": {"grid": {"seed": [1, 2]}}, "seeds": 1}, ["cannot be swept", "seeds:"]),
         ({"parameters": {"grid": {TEAMS: [1, 1]}}, "seeds": 1}, ["more than once"]),
         ({"parameters": {"grid": {TEAMS: [1]}}, "seeds": 0}, ["sweep.yaml › seeds:", "≥ 1"]),
+        (
+            {"parameters": {"grid": {TEAMS: [1]}}, "seeds": "two"},
+            ["sweep.yaml › seeds: seeds must be a number of seeds", "[1, 2, 3] (got 'two')"],
+        ),
+        (
+            {
+                "parameters": {"design": {"method": "lhs", "points": 4, "ranges": {APPLY: [0.1]}}},
+                "seeds": 1,
+            },
+            [f"ranges.{APPLY} must be two numbers [low, high] (got [0.1])"],
+        ),
+        (
+            {
+                "parameters": {"design": {"method": "halton", "points": 4, "ranges": {APPLY: [0, 1]}}},
+                "seeds": 1,
+            },
+            ["parameters.design.method: must be one of 'sobol', 'lhs' or 'saltelli'", "halton"],
+        ),
+        (
+            {"parameters": {"grid": {TEAMS: [1]}}, "seeds": 1, "base": "nowhere.yaml"},
+            ["sweep.yaml › base: nowhere.yaml: file not found"],
+        ),
     ],
 )
-def test_bad_sweep_files_name_the_key_and_the_fix(
-    tmp_path: Path, spec: dict, needles: list[str]
-) -> None:
+def test_bad_sweep_files_name_the_key_and_the_fix(tmp_path: Path, spec: dict, needles: list[str]) -> None:
     with pytest.raises(ScenarioError) as info:
         load_sweep(write_sweep(tmp_path, spec))
     text = "\n".join(info.value.problems)
@@ -200,10 +209,15 @@ def test_bad_sweep_files_name_the_key_and_the_fix(
         assert needle in text, text
 
 
+def test_a_sweep_file_that_is_not_a_mapping_is_named_as_such(tmp_path: Path) -> None:
+    path = tmp_path / "list.yaml"
+    path.write_text("- base\n- seeds\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match="list.yaml: a sweep file must be a YAML mapping"):
+        load_sweep(path)
+
+
 def test_bad_sweep_file_exits_2_without_traceback(tmp_path: Path) -> None:
-    path = write_sweep(
-        tmp_path, {"parameters": {"grid": {"assumptions.opening.nope": [1]}}, "seeds": 1}
-    )
+    path = write_sweep(tmp_path, {"parameters": {"grid": {"assumptions.opening.nope": [1]}}, "seeds": 1})
     proc = cli("sweep", str(path), "--workers", "1")
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
@@ -232,9 +246,7 @@ def test_rows_are_the_runs_headline_with_common_random_numbers(tmp_path: Path) -
 
     # a row holds the parameters and exactly the headline of that run, done directly
     point = sweep.points[3]
-    direct = run_scenario(
-        validate_scenario(scenario_data(sweep.base, point.values)), seed=8, months=2
-    )
+    direct = run_scenario(validate_scenario(scenario_data(sweep.base, point.values)), seed=8, months=2)
     row = rows.filter(pl.col("point") == point.id, pl.col("seed") == 8).row(0, named=True)
     assert {k: row[k] for k in point.values} == point.values
     assert {k: row[k] for k in flatten_summary(direct.summary)} == flatten_summary(direct.summary)
@@ -256,9 +268,7 @@ def test_dataset_reads_in_polars_pandas_and_duckdb(tmp_path: Path) -> None:
     import duckdb
     import pandas as pd
 
-    sweep = load_sweep(
-        write_sweep(tmp_path, {"parameters": {"grid": {TEAMS: [1, 2, 3]}}, "seeds": 2, "out": "o"})
-    )
+    sweep = load_sweep(write_sweep(tmp_path, {"parameters": {"grid": {TEAMS: [1, 2, 3]}}, "seeds": 2, "out": "o"}))
     assert run_sweep(sweep, workers=1).ok
     results = sweep.out / "results"
     lazy = pl.scan_parquet(results, hive_partitioning=True).collect().sort("point", "seed")
@@ -269,11 +279,7 @@ def test_dataset_reads_in_polars_pandas_and_duckdb(tmp_path: Path) -> None:
         "hive_partitioning=true) order by point, seed"
     ).fetchall()
     assert lazy.height == len(frame) == len(duck) == 6
-    assert (
-        lazy["cost_vnd.state_total"].to_list()
-        == frame["cost_vnd.state_total"].tolist()
-        == [c for _, _, c in duck]
-    )
+    assert lazy["cost_vnd.state_total"].to_list() == frame["cost_vnd.state_total"].tolist() == [c for _, _, c in duck]
     assert lazy["point"].to_list() == [str(p) for p in frame["point"]] == [p for p, _, _ in duck]
     assert lazy["seed"].to_list() == [int(s) for s in frame["seed"]] == [s for _, s, _ in duck]
     # every partition file has the same columns and types
@@ -282,18 +288,21 @@ def test_dataset_reads_in_polars_pandas_and_duckdb(tmp_path: Path) -> None:
 
 
 def test_rerun_skips_finished_runs_and_clears_leftovers(tmp_path: Path) -> None:
-    sweep = load_sweep(
-        write_sweep(tmp_path, {"parameters": {"grid": {TEAMS: [1, 2]}}, "seeds": 2, "out": "o"})
-    )
+    sweep = load_sweep(write_sweep(tmp_path, {"parameters": {"grid": {TEAMS: [1, 2]}}, "seeds": 2, "out": "o"}))
     assert run_sweep(sweep, workers=1).ran == 4
     before = read_results(sweep.out)
     gone = result_path(sweep.out, sweep.points[1].id, 8)
     gone.unlink()
     (sweep.out / ".tmp").mkdir()
     (sweep.out / ".tmp" / "part.parquet.abc.tmp").write_bytes(b"half a file")
+    # what a kill between writing a retried run's result and removing its old failure leaves
+    stale = sweep.out / "failures" / f"point={sweep.points[0].id}" / "seed=7.json"
+    stale.parent.mkdir(parents=True)
+    stale.write_text('{"error": "an earlier failure"}', encoding="utf-8")
     again = run_sweep(load_sweep(tmp_path / "sweep.yaml"), workers=1)
     assert (again.ran, again.skipped) == (1, 3)
     assert gone.exists()
+    assert not stale.exists()
     assert not (sweep.out / ".tmp").exists()
     assert read_results(sweep.out).equals(before)
     third = run_sweep(load_sweep(tmp_path / "sweep.yaml"), workers=1)
@@ -301,25 +310,17 @@ def test_rerun_skips_finished_runs_and_clears_leftovers(tmp_path: Path) -> None:
 
 
 def test_a_folder_of_another_sweep_is_refused(tmp_path: Path) -> None:
-    sweep = load_sweep(
-        write_sweep(tmp_path, {"parameters": {"grid": {TEAMS: [1]}}, "seeds": 1, "out": "o"})
-    )
+    sweep = load_sweep(write_sweep(tmp_path, {"parameters": {"grid": {TEAMS: [1]}}, "seeds": 1, "out": "o"}))
     run_sweep(sweep, workers=1)
-    changed = write_sweep(
-        tmp_path, {"parameters": {"grid": {TEAMS: [1]}}, "seeds": 1, "out": "o", "months": 1}
-    )
+    changed = write_sweep(tmp_path, {"parameters": {"grid": {TEAMS: [1]}}, "seeds": 1, "out": "o", "months": 1})
     with pytest.raises(ScenarioError, match="holds results of a different sweep .months changed"):
         run_sweep(load_sweep(changed), workers=1)
 
 
 def test_extending_a_grid_keeps_the_finished_points(tmp_path: Path) -> None:
-    sweep = load_sweep(
-        write_sweep(tmp_path, {"parameters": {"grid": {TEAMS: [1, 2]}}, "seeds": 1, "out": "o"})
-    )
+    sweep = load_sweep(write_sweep(tmp_path, {"parameters": {"grid": {TEAMS: [1, 2]}}, "seeds": 1, "out": "o"}))
     run_sweep(sweep, workers=1)
-    bigger = load_sweep(
-        write_sweep(tmp_path, {"parameters": {"grid": {TEAMS: [1, 2, 3]}}, "seeds": 1, "out": "o"})
-    )
+    bigger = load_sweep(write_sweep(tmp_path, {"parameters": {"grid": {TEAMS: [1, 2, 3]}}, "seeds": 1, "out": "o"}))
     outcome = run_sweep(bigger, workers=1)
     assert (outcome.ran, outcome.skipped) == (1, 2)
 
@@ -336,9 +337,15 @@ def test_a_failing_point_is_recorded_and_the_others_finish(tmp_path: Path) -> No
             "out": "o",
         },
     )
-    proc = cli("sweep", str(path), "--workers", "2")
+    # as on a terminal, so that the progress bar is drawn (to stderr) and can be checked
+    proc = cli("sweep", str(path), "--workers", "2", env={"FORCE_COLOR": "1", "NO_COLOR": "1"})
     assert proc.returncode == 3, proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
+    stderr = ANSI.sub("", proc.stderr)
+    # (text mode turns the bar's carriage returns into newlines: one frame per line)
+    last_frame = [line for line in stderr.splitlines() if " runs · " in line][-1]
+    assert re.search(r"6/6 runs · 3/3 points · 2 failed \d:\d\d:\d\d eta \d:\d\d:\d\d", last_frame), last_frame
+    assert re.search(r"[0-5]/6 runs · [0-3]/3 points · [0-2] failed .* eta ", stderr), stderr
     assert "2 run(s) failed" in proc.stderr
     assert "assumptions.opening.success_prob: must be ≤ 1 (got 1.5)" in proc.stderr
     sweep = load_sweep(path)
@@ -393,7 +400,8 @@ def test_sigkill_at_any_moment_then_rerun_completes(tmp_path: Path) -> None:
     total = len(sweep.points) * len(sweep.seeds)
     cmd = [sys.executable, "-m", "sim.cli", "sweep", str(path), "--workers", "2"]
 
-    for kill_after in (3, 3):
+    # first as soon as the folder is set up (before any run finished), then twice mid-sweep
+    for kill_after in (0, 3, 3):
         start = len(part_files(sweep.out)) if sweep.out.exists() else 0
         proc = subprocess.Popen(
             cmd,
@@ -403,7 +411,7 @@ def test_sigkill_at_any_moment_then_rerun_completes(tmp_path: Path) -> None:
             start_new_session=True,
         )
         deadline = time.monotonic() + 300
-        while (sweep.out.exists() and len(part_files(sweep.out))) < start + kill_after:
+        while not (sweep.out / ".tmp").exists() or len(part_files(sweep.out)) < start + kill_after:
             assert proc.poll() is None, "the sweep ended before it could be killed"
             assert time.monotonic() < deadline
             time.sleep(0.005)
@@ -416,15 +424,11 @@ def test_sigkill_at_any_moment_then_rerun_completes(tmp_path: Path) -> None:
 
     final = cli("sweep", str(path), "--workers", "2")
     assert final.returncode == 0, final.stderr
-    assert f"{total - done} ran now, {done} were already done, 0 failed" in " ".join(
-        final.stdout.split()
-    )
+    assert f"{total - done} ran now, {done} were already done, 0 failed" in " ".join(final.stdout.split())
     rows = read_results(sweep.out)
     assert rows.height == total and rows.select("point", "seed").n_unique() == total
     assert not (sweep.out / ".tmp").exists()
-    assert not [
-        f for f in sweep.out.rglob("*") if f.is_file() and f.suffix not in (".parquet", ".json")
-    ]
+    assert not [f for f in sweep.out.rglob("*") if f.is_file() and f.suffix not in (".parquet", ".json")]
     # and the rows are those of an uninterrupted serial sweep
     clean = run_sweep(load_sweep(path, tmp_path / "clean"), workers=1)
     assert clean.ok and read_results(tmp_path / "clean").equals(rows)

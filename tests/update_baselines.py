@@ -19,7 +19,10 @@ from factory import small_scenario  # noqa: E402
 from sim.run import run_scenario  # noqa: E402
 
 BASELINES = HERE / "baselines"
-CASES = {"small_seed7": {"seed": 7}, "small_seed8_partial_payout": {"seed": 8, "assumptions.points.partial_payout": True}}
+CASES = {
+    "small_seed7": {"seed": 7},
+    "small_seed8_partial_payout": {"seed": 8, "assumptions.points.partial_payout": True},
+}
 
 
 def compute(case: dict) -> dict:
@@ -27,8 +30,11 @@ def compute(case: dict) -> dict:
     monthly = result.monthly.drop("period").sum().row(0, named=True)
     return {
         "summary": result.summary,
-        "monthly_totals": {k: (round(v, 6) if isinstance(v, float) else v) for k, v in monthly.items()
-                           if k not in ("month", "district", "commune", "category")},
+        "monthly_totals": {
+            k: (round(v, 6) if isinstance(v, float) else v)
+            for k, v in monthly.items()
+            if k not in ("month", "district", "commune", "category")
+        },
         "ledger": result.ledger.drop("period").to_dicts(),
     }
 

@@ -10,6 +10,7 @@ atomically. Nothing is re-simulated: every number comes from the folder's tables
 from __future__ import annotations
 
 import io
+import math
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -26,6 +27,7 @@ from sim.report.i18n import (
     figure_label,
     fmt_diff,
     fmt_value,
+    interval_text,
     lookup,
     unit_kind,
     unit_text,
@@ -77,7 +79,11 @@ def write_report(folder: Path, lang: str = "en") -> Path:
 Headline = tuple[str, Any, str, str]
 
 
-def run_headline(summary: dict[str, Any], words: Lang) -> list[Headline]:
+def run_headline(
+    summary: dict[str, Any], words: Lang, wait_means: dict[str, float] | None = None
+) -> list[Headline]:
+    """The headline figures of a run; `wait_means` (mean queue wait by kind of point, from
+    waits.parquet) goes next to the median, which is often 0: most visits meet no queue."""
     t = words.t
     s = summary
     rows: list[Headline] = [
@@ -123,6 +129,8 @@ def run_headline(summary: dict[str, Any], words: Lang) -> list[Headline]:
     ]
     for kind, w in (s.get("queue_wait") or {}).items():
         name = words.name("kind", kind)
+        if wait_means and kind in wait_means:
+            rows.append((t("h.wait_mean", kind=name), wait_means[kind], "dec1", t("unit.min")))
         rows.append((t("h.wait_p50", kind=name), w.get("p50_min"), "dec1", t("unit.min")))
         rows.append((t("h.wait_p95", kind=name), w.get("p95_min"), "dec1", t("unit.min")))
     for group, u in (s.get("unpaid_by_subgroup") or {}).items():
@@ -195,7 +203,7 @@ def _run_html(run: d.RunData, words: Lang) -> str:
         seed=s.get("seed", run.manifest.get("seed", "?")),
     )
     description = run.scenario.get("description") or ""
-    headline = run_headline(s, words)
+    headline = run_headline(s, words, d.wait_means(run))
     card_items = [
         (words.pct(lookup(s, "account_coverage", "last_month"), 0), t("card.coverage")),
         (words.pct(lookup(s, "cashless_share", "last_month_payments"), 0), t("card.cashless")),
@@ -414,7 +422,7 @@ def _run_workbook(run: d.RunData, words: Lang) -> bytes:
     t = words.t
     buffer = io.BytesIO()
     book = Book(buffer, words)
-    headline = run_headline(run.summary, words)
+    headline = run_headline(run.summary, words, d.wait_means(run))
     book.rows(
         t("sheet.headline"),
         [t("figure"), t("value"), t("unit")],
@@ -620,41 +628,31 @@ def _comparison_html(data: d.ComparisonData, words: Lang) -> str:
         unit = str(fig_row["unit"])
         base = sub.filter(pl.col("scenario") == data.base)
         label = figure_label(words, fig_row["figure"], fig_row["label"])
+        base_text = fmt_value(words, base["mean"][0] if base.height else None, unit, short=True)
         cells = [
             (f"{label} ({unit_text(words, unit)})", False),
-            (fmt_value(words, base["mean"][0] if base.height else None, unit), True),
+            (page.Raw(f'<div class="m">{page.esc(base_text)}</div>'), True),
         ]
         for name in others:
             r = sub.filter(pl.col("scenario") == name)
             if r.height == 0:
                 cells.append(("–", True))
                 continue
-            row = r.row(0, named=True)
-            mark = " ●" if row["distinguishable"] else ""
-            cells.append(
-                (
-                    f"{fmt_value(words, row['mean'], unit)} · "
-                    f"{fmt_diff(words, row['diff_mean'], unit)} "
-                    f"[{fmt_diff(words, row['diff_lo'], unit)}; "
-                    f"{fmt_diff(words, row['diff_hi'], unit)}]{mark}",
-                    True,
-                )
-            )
+            cells.append((page.Raw(_comparison_cell(words, r.row(0, named=True), unit)), True))
         rows.append(cells)
-    legend = (
-        "● = "
-        + t("c.forest.legend_yes")
-        + ". "
-        + t("t.mean")
-        + " · "
-        + t("t.diff")
-        + " ["
-        + t("t.interval")
-        + "]."
+    legend = t("t.legend")
+    strategies = strategy_descriptions(data)
+    listing = "".join(
+        f"<li><b>{page.esc(name)}</b>"
+        + (f" ({page.esc(t('base'))})" if name == data.base else "")
+        + (f": {page.esc(strategies[name])}" if strategies.get(name) else "")
+        + "</li>"
+        for name in data.scenarios
     )
     sections = [
         f'<section id="headline"><h2>{page.esc(t("headline"))}</h2>'
-        + page.table(header, rows)
+        + f'<ul class="strategies">{listing}</ul>'
+        + page.table(header, rows, css_class="cmp")
         + f'<p class="note">{page.esc(legend)}</p></section>'
     ]
     charts = comparison_charts(data, words)
@@ -668,9 +666,18 @@ def _comparison_html(data: d.ComparisonData, words: Lang) -> str:
         (t("about.files"), ", ".join(str(f) for f in files) or "–"),
         (t("about.seeds"), ", ".join(str(s) for s in seeds)),
     ]
-    if data.meta.get("start") and data.meta.get("months"):
+    periods = data.timeseries["period"].unique().sort().to_list()
+    if periods:
         facts.append(
-            (t("month"), f"{words.period(str(data.meta['start']))} + {data.meta['months']}")
+            (
+                t("about.period"),
+                t(
+                    "about.period_value",
+                    start=words.period(str(periods[0])),
+                    end=words.period(str(periods[-1])),
+                    months=len(periods),
+                ),
+            )
         )
     sections.append(
         f'<section id="about"><h2>{page.esc(t("about"))}</h2><p>{page.esc(t("tables_in_xlsx"))}</p>'
@@ -687,6 +694,51 @@ def _comparison_html(data: d.ComparisonData, words: Lang) -> str:
         sections,
         page.esc(t("made_by", version=_version())),
     )
+
+
+def _comparison_cell(words: Lang, row: dict[str, Any], unit: str) -> str:
+    """Mean of a strategy (first line); its difference from the base and the interval (second)."""
+    from sim.report import page
+
+    mean = fmt_value(words, row["mean"], unit, short=True)
+    diff = fmt_diff(words, row["diff_mean"], unit, short=True)
+    yes = bool(row["distinguishable"])
+    if _finite(row["diff_lo"]) is None or _finite(row["diff_hi"]) is None:
+        second = diff  # one seed: no interval
+    else:
+        interval = interval_text(words, row["diff_lo"], row["diff_hi"], unit, short=True)
+        second = f"{diff} ({interval})"
+    mark = " ●" if yes else ""
+    return (
+        f'<div class="m">{page.esc(mean)}</div>'
+        f'<div class="d{" yes" if yes else ""}">{page.esc(second + mark)}</div>'
+    )
+
+
+def _finite(value: Any) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def strategy_descriptions(data: d.ComparisonData) -> dict[str, str]:
+    """Each compared scenario's `description`, read from its file (empty when not found)."""
+    from sim.scenario import ScenarioError, load_scenario
+
+    files = [str(f) for f in data.meta.get("files") or []]
+    out: dict[str, str] = {}
+    if len(files) != len(data.scenarios):
+        return out
+    for name, file in zip(data.scenarios, files, strict=True):
+        path = find_scenario_file(file, data.folder)
+        if path is None:
+            continue
+        try:
+            out[name] = load_scenario(path).description
+        except ScenarioError:
+            continue
+    return out
 
 
 def _comparison_workbook(data: d.ComparisonData, words: Lang) -> bytes:

@@ -16,7 +16,14 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from sim.report import data as d
-from sim.report.i18n import Lang, figure_label, fmt_diff, unit_kind, unit_text
+from sim.report.i18n import (
+    Lang,
+    figure_label,
+    fmt_diff,
+    interval_text,
+    unit_kind,
+    unit_text,
+)
 
 DPI = 110
 WIDTH_IN = 9.6
@@ -50,6 +57,34 @@ class Chart:
     title: str
     reading: str
     png: bytes
+    # what the picture carries, read back from the figure (tests check titles and units)
+    drawn_titles: tuple[str, ...] = ()
+    x_labels: tuple[str, ...] = ()
+    y_labels: tuple[str, ...] = ()
+    legend: tuple[str, ...] = ()
+
+
+def _chart(key: str, title: str, reading: str, fig: Figure) -> Chart:
+    """Render a figure and keep the titles and axis labels it shows."""
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    titles = [fig.get_suptitle()] + [
+        ax.get_title(loc=loc) for ax in axes for loc in ("left", "center")
+    ]
+    return Chart(
+        key,
+        title,
+        reading,
+        _png(fig),
+        drawn_titles=tuple(t for t in titles if t),
+        x_labels=tuple(ax.get_xlabel() for ax in axes if ax.get_xlabel()),
+        y_labels=tuple(ax.get_ylabel() for ax in axes if ax.get_ylabel()),
+        legend=tuple(
+            text.get_text()
+            for legend in [ax.get_legend() for ax in axes] + list(fig.legends)
+            if legend is not None
+            for text in legend.get_texts()
+        ),
+    )
 
 
 def _color(i: int) -> str:
@@ -141,6 +176,32 @@ def run_charts(run: d.RunData, lang: Lang) -> list[Chart]:
     return charts
 
 
+def _district_series(
+    ax, run: d.RunData, dm: pl.DataFrame, first_month: int, column: str, lang: Lang
+) -> None:  # noqa: ANN001 - a matplotlib Axes
+    """One line per district. With more districts than colours, the three lowest and three
+    highest in the last month are in colour and named; the others are grey, 'other districts'."""
+    names = run.district_names
+    shown = set(range(len(names)))
+    if len(names) > len(PALETTE):
+        ends = dm.filter(pl.col("month") == dm["month"].max()).drop_nulls(column).sort(column)
+        ranked = ends["district"].to_list()
+        shown = set(ranked[:3] + ranked[-3:])
+    colour = 0
+    for i, name in enumerate(names):
+        rows = dm.filter(pl.col("district") == i).sort("month")
+        if rows.height == 0:
+            continue
+        pos = rows["month"].to_numpy() - first_month
+        if i in shown:
+            ax.plot(pos, rows[column].to_numpy(), color=_color(colour), linewidth=1.4, label=name)
+            colour += 1
+        else:
+            ax.plot(pos, rows[column].to_numpy(), color="#c8c8c8", linewidth=0.9, zorder=1)
+    if len(shown) < len(names):
+        ax.plot([], [], color="#c8c8c8", linewidth=0.9, label=lang.t("other_districts"))
+
+
 def _district_lines(run: d.RunData, lang: Lang, column: str, key: str) -> Chart:
     months = d.by_month(run)
     dm = d.district_month(run)
@@ -149,13 +210,7 @@ def _district_lines(run: d.RunData, lang: Lang, column: str, key: str) -> Chart:
     ax = fig.add_subplot()
     _style(ax)
     x = np.arange(len(periods))
-    names = run.district_names
-    for i, name in enumerate(names):
-        rows = dm.filter(pl.col("district") == i).sort("month")
-        if rows.height == 0:
-            continue
-        pos = rows["month"].to_numpy() - int(months["month"].min())
-        ax.plot(pos, rows[column].to_numpy(), color=_color(i), linewidth=1.4, label=name)
+    _district_series(ax, run, dm, int(months["month"].min()), column, lang)
     ax.plot(
         x,
         months[column].to_numpy(),
@@ -197,7 +252,7 @@ def _district_lines(run: d.RunData, lang: Lang, column: str, key: str) -> Chart:
             high=high["district_name"],
             high_v=lang.pct(high[column], 0),
         )
-    return Chart(key, title, lang.t(f"{key}.read", **fields), _png(fig))
+    return _chart(key, title, lang.t(f"{key}.read", **fields), fig)
 
 
 def _days_distribution(run: d.RunData, dist: pl.DataFrame, lang: Lang) -> Chart:
@@ -260,7 +315,7 @@ def _days_distribution(run: d.RunData, dist: pl.DataFrame, lang: Lang) -> Chart:
         slow=lang.name("channel", slow),
         slow_v=lang.num(solid[slow], 1),
     )
-    return Chart("days", title, reading, _png(fig))
+    return _chart("days", title, reading, fig)
 
 
 def _days_by_month(run: d.RunData, lang: Lang) -> Chart:
@@ -271,15 +326,7 @@ def _days_by_month(run: d.RunData, lang: Lang) -> Chart:
     fig = _figure(5.0)
     ax = fig.add_subplot()
     _style(ax)
-    for i, name in enumerate(run.district_names):
-        rows = dm.filter(pl.col("district") == i).sort("month")
-        ax.plot(
-            rows["month"].to_numpy() - int(months["month"].min()),
-            rows["days_to_money_mean"].to_numpy(),
-            color=_color(i),
-            linewidth=1.4,
-            label=name,
-        )
+    _district_series(ax, run, dm, int(months["month"].min()), "days_to_money_mean", lang)
     ax.plot(
         np.arange(len(periods)),
         months["days_to_money_mean"].to_numpy(),
@@ -304,7 +351,7 @@ def _days_by_month(run: d.RunData, lang: Lang) -> Chart:
         slow=whole["district_name"][-1] if whole.height else "–",
         slow_v=lang.num(whole["days_to_money_mean"][-1], 1) if whole.height else "–",
     )
-    return Chart("days", title, reading, _png(fig))
+    return _chart("days", title, reading, fig)
 
 
 def _waits(run: d.RunData, lang: Lang) -> Chart:
@@ -384,7 +431,7 @@ def _waits(run: d.RunData, lang: Lang) -> Chart:
         calm=lang.name("kind", calm["kind"]),
         calm_v=lang.num(max(calm["wait_mean"], 0.0), 1),
     )
-    return Chart("waits", title, reading, _png(fig))
+    return _chart("waits", title, reading, fig)
 
 
 def _subgroups(run: d.RunData, lang: Lang) -> Chart:
@@ -428,7 +475,7 @@ def _subgroups(run: d.RunData, lang: Lang) -> Chart:
         susp=lang.name("group", susp_row["subgroup"]) if susp_row else "–",
         susp_v=lang.pct(susp_row["suspended_last_share"], 1) if susp_row else "–",
     )
-    return Chart("subgroups", title, reading, _png(fig))
+    return _chart("subgroups", title, reading, fig)
 
 
 def _cap(text: str) -> str:
@@ -478,7 +525,7 @@ def _costs(run: d.RunData, lang: Lang) -> Chart:
         p0=lang.period(periods[0]),
         p1=lang.period(periods[-1]),
     )
-    return Chart("costs", title, reading, _png(fig))
+    return _chart("costs", title, reading, fig)
 
 
 def _first(values: np.ndarray) -> float | None:
@@ -564,7 +611,27 @@ def _scenario_lines(
             worst_v=lang.pct(worst[f"{column}_mean"], 0),
             base_v=lang.pct(base_row[f"{column}_mean"][0], 0) if base_row.height else "–",
         )
-    return Chart(key, title, lang.t("c.scen.read", **fields), _png(fig))
+    template = "c.scen.read"
+    if last.height and fields["worst"] == data.base:
+        template = "c.scen.read_base_lowest"
+    elif last.height and fields["best"] == data.base:
+        template = "c.scen.read_base_best"
+    return _chart(key, title, lang.t(template, **fields), fig)
+
+
+def _forest_scale(lang: Lang, unit: str, values: list[float]) -> tuple[float, str]:
+    """(divisor, axis unit) of a panel: shares in percentage points, large VND sums in millions
+    or billions, so tick labels stay short."""
+    kind = unit_kind(unit)
+    if kind == "share":
+        return 0.01, lang.t("unit.pp")
+    if kind == "vnd":
+        top = max((abs(v) for v in values), default=0.0)
+        if top >= 1e10:
+            return 1e9, lang.t("unit.bn_vnd")
+        if top >= 1e7:
+            return 1e6, lang.t("unit.mn_vnd")
+    return 1.0, unit_text(lang, unit)
 
 
 def _forest(data: d.ComparisonData, lang: Lang) -> Chart:
@@ -574,22 +641,25 @@ def _forest(data: d.ComparisonData, lang: Lang) -> Chart:
     n = max(figures.height, 1)
     ncols = 3 if n >= 3 else n
     nrows = math.ceil(n / ncols)
+    label_w = max((len(s) for s in others), default=4)
     fig = Figure(
-        figsize=(WIDTH_IN, 0.7 + nrows * (0.75 + 0.3 * max(len(others), 1))),
+        figsize=(WIDTH_IN, 0.9 + nrows * (0.85 + 0.28 * max(len(others), 1))),
         dpi=DPI,
         layout="constrained",
     )
-    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
-    best: tuple[float, dict] | None = None
+    axes = fig.subplots(nrows, ncols, squeeze=False, sharey=True).ravel()
     n_yes = n_all = n_intervals = 0
     for ax, fig_row in zip(axes, figures.iter_rows(named=True), strict=False):
         _style(ax)
         rows = table.filter(pl.col("figure") == fig_row["figure"])
         label = figure_label(lang, fig_row["figure"], fig_row["label"])
-        base_mean = rows.filter(pl.col("scenario") == data.base)["mean"]
-        base_value = _finite(base_mean[0]) if base_mean.len() else None
-        share = unit_kind(fig_row["unit"]) == "share"
-        scale = 100.0 if share else 1.0
+        values = [
+            v
+            for c in ("diff_mean", "diff_lo", "diff_hi")
+            for v in (_finite(x) for x in rows[c].to_list())
+            if v is not None
+        ]
+        scale, unit = _forest_scale(lang, str(fig_row["unit"]), values)
         for j, name in enumerate(others):
             r = rows.filter(pl.col("scenario") == name)
             if r.height == 0 or _finite(r["diff_mean"][0]) is None:
@@ -600,47 +670,86 @@ def _forest(data: d.ComparisonData, lang: Lang) -> Chart:
             yy = len(others) - 1 - j
             color = "#1f77b4" if yes else "#999999"
             if lo is not None and hi is not None:
-                ax.plot([lo * scale, hi * scale], [yy, yy], color=color, linewidth=2.2)
+                ax.plot([lo / scale, hi / scale], [yy, yy], color=color, linewidth=2.6)
                 n_intervals += 1
-            ax.plot([mid * scale], [yy], marker="o", color=color, markersize=6)
+            ax.plot([mid / scale], [yy], marker="o", color=color, markersize=5.5)
             n_all += 1
             n_yes += yes
-            # the largest change relative to the base; a figure that is 0 in the base (money
-            # spent on strategies) has no relative change and is left out
-            if yes and base_value:
-                size = abs(mid) / abs(base_value)
-                if best is None or size > best[0]:
-                    best = (size, {**row, "unit": fig_row["unit"], "label": label})
         ax.axvline(0, color="#333333", linewidth=1.0)
-        ax.set_yticks(range(len(others)), list(reversed(others)), fontsize=8.5)
+        ax.set_yticks(range(len(others)), list(reversed(others)), fontsize=8)
         ax.set_ylim(-0.6, len(others) - 0.4)
-        ax.set_title(label, fontsize=9, wrap=True)
-        unit = lang.t("unit.pp") if share else unit_text(lang, str(fig_row["unit"]))
+        ax.set_title("\n".join(_wrap(label, 44)), fontsize=8.5)
         ax.set_xlabel(lang.t("c.forest.x", unit=unit), fontsize=8)
-        ax.tick_params(axis="x", labelsize=8)
+        ax.tick_params(axis="x", labelsize=7.5)
         ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
         _num_axis(ax, lang, "x")
+        # zero always in view: the reader measures each dot from the base
+        left, right = ax.get_xlim()
+        ax.set_xlim(min(left, 0.0), max(right, 0.0))
     for ax in axes[figures.height :]:
         ax.set_visible(False)
+    del label_w
     title = lang.t("c.forest.title", base=data.base)
     fig.suptitle(title, x=0.01, ha="left", fontweight="bold")
+    fig.supxlabel(lang.t("c.forest.legend"), x=0.01, ha="left", fontsize=8, color="#555555")
+    reading = _forest_reading(data, figures, lang, n_yes, n_all, n_intervals)
+    return _chart("forest", title, reading, fig)
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines or [""]
+
+
+def _forest_reading(
+    data: d.ComparisonData,
+    figures: pl.DataFrame,
+    lang: Lang,
+    n_yes: int,
+    n_all: int,
+    n_intervals: int,
+) -> str:
+    """The strategy that moves the first (main) figure most, with its interval and what it does
+    to the state's total cost; then how many differences the seeds can tell from zero."""
     if n_all and not n_intervals:
-        reading = lang.t("c.forest.read_one_seed")
-    elif best is None:
-        reading = lang.t("c.forest.read_none", n_all=n_all)
-    else:
-        row = best[1]
-        reading = lang.t(
-            "c.forest.read",
-            n_yes=n_yes,
-            n_all=n_all,
-            scenario=row["scenario"],
-            figure=row["label"][:1].lower() + row["label"][1:],
-            diff=fmt_diff(lang, row["diff_mean"], row["unit"]),
-            lo=fmt_diff(lang, row["diff_lo"], row["unit"]),
-            hi=fmt_diff(lang, row["diff_hi"], row["unit"]),
+        return lang.t("c.forest.read_one_seed")
+    if n_yes == 0 or figures.height == 0:
+        return lang.t("c.forest.read_none", n_all=n_all)
+    table = data.table.filter(pl.col("scenario") != data.base)
+    main = figures.row(0, named=True)
+    rows = table.filter(pl.col("figure") == main["figure"]).drop_nulls("diff_mean")
+    rows = rows.filter(pl.col("diff_mean").is_finite())
+    if rows.height == 0:
+        return lang.t("c.forest.read_none", n_all=n_all)
+    best = rows.sort(pl.col("diff_mean").abs()).row(-1, named=True)
+    unit = str(main["unit"])
+    label = figure_label(lang, main["figure"], main["label"])
+    cost = ""
+    cost_row = table.filter(
+        (pl.col("figure") == "state_cost_total_vnd") & (pl.col("scenario") == best["scenario"])
+    )
+    if cost_row.height:
+        c = cost_row.row(0, named=True)
+        cost = lang.t(
+            "c.forest.cost",
+            diff=fmt_diff(lang, c["diff_mean"], "VND", short=True),
+            interval=interval_text(lang, c["diff_lo"], c["diff_hi"], "VND", short=True),
         )
-    return Chart("forest", title, reading, _png(fig))
+    return lang.t(
+        "c.forest.read",
+        scenario=best["scenario"],
+        figure=label[:1].lower() + label[1:],
+        diff=fmt_diff(lang, best["diff_mean"], unit),
+        interval=interval_text(lang, best["diff_lo"], best["diff_hi"], unit),
+        cost=cost,
+        n_yes=n_yes,
+        n_all=n_all,
+    )
 
 
 def _finite(value: object) -> float | None:

@@ -488,6 +488,16 @@ def waits_by_day(run: RunData) -> pl.DataFrame:
     )
 
 
+def wait_means(run: RunData) -> dict[str, float]:
+    """Mean queue wait of all visits over the run, by kind of point (visit-weighted)."""
+    frame = (
+        run.waits.filter(pl.col("visits") > 0)
+        .group_by(pl.col("kind").cast(pl.String))
+        .agg(mean=(pl.col("wait_min_mean") * pl.col("visits")).sum() / pl.col("visits").sum())
+    )
+    return {str(k): float(v) for k, v in frame.iter_rows()}
+
+
 def days_distribution(run: RunData) -> pl.DataFrame | None:
     """Payments by days to money in hand and channel, from payments.parquet (None without it)."""
     if run.payments is None:

@@ -86,8 +86,18 @@ TEXT: dict[str, tuple[str, str]] = {
         "Days from run start to money in hand, 95th percentile",
         "Số ngày đến khi nhận tiền, phân vị 95",
     ),
-    "h.wait_p50": ("Queue wait at {kind}, median", "Thời gian chờ tại {kind}, trung vị"),
-    "h.wait_p95": ("Queue wait at {kind}, 95th percentile", "Thời gian chờ tại {kind}, phân vị 95"),
+    "h.wait_mean": (
+        "Queue wait at {kind}, mean of all visits",
+        "Thời gian chờ tại {kind}, trung bình mọi lượt đến",
+    ),
+    "h.wait_p50": (
+        "Queue wait at {kind}, median (half of visits wait less)",
+        "Thời gian chờ tại {kind}, trung vị (một nửa số lượt chờ ít hơn)",
+    ),
+    "h.wait_p95": (
+        "Queue wait at {kind}, 95th percentile (1 visit in 20 waits longer)",
+        "Thời gian chờ tại {kind}, phân vị 95 (1 trong 20 lượt chờ lâu hơn)",
+    ),
     "h.unpaid_share": ("Unpaid in a month: {group}", "Chưa nhận được tiền trong tháng: {group}"),
     "h.suspended_last": (
         "Suspended in the last month: {group}",
@@ -127,9 +137,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "unit.days": ("days", "ngày"),
     "unit.min": ("minutes", "phút"),
     "unit.vnd": ("VND", "VND"),
+    "unit.mn_vnd": ("million VND", "triệu VND"),
+    "unit.bn_vnd": ("billion VND", "tỷ VND"),
     "unit.count": ("count", "lượt"),
     # ------------------------------------------------------------------ names
     "province_line": ("Province", "Toàn tỉnh"),
+    "other_districts": ("other districts", "các huyện khác"),
     "district": ("District", "Huyện"),
     "commune": ("Commune", "Xã"),
     "commune_no": ("Commune no. in district", "Số thứ tự xã trong huyện"),
@@ -282,25 +295,43 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "c.scen.read": (
         "By {period}, {best} reached {best_v} against {base_v} for the base ({base}); {worst} ended"
-        " "
-        "lowest at {worst_v}.",
+        " lowest at {worst_v}.",
         "Đến {period}, {best} đạt {best_v} so với {base_v} của phương án gốc ({base}); {worst} thấp"
-        " "
+        " nhất với {worst_v}.",
+    ),
+    "c.scen.read_base_lowest": (
+        "By {period}, {best} reached {best_v} against {base_v} for the base ({base}); every "
+        "strategy ended at or above the base.",
+        "Đến {period}, {best} đạt {best_v} so với {base_v} của phương án gốc ({base}); mọi phương "
+        "án đều bằng hoặc cao hơn phương án gốc.",
+    ),
+    "c.scen.read_base_best": (
+        "By {period}, no strategy ended above the base ({base}, {base_v}); {worst} ended lowest at "
+        "{worst_v}.",
+        "Đến {period}, không phương án nào cao hơn phương án gốc ({base}, {base_v}); {worst} thấp "
         "nhất với {worst_v}.",
     ),
     "c.forest.title": (
         "Each strategy against the base ({base}): difference and interval",
         "Từng phương án so với phương án gốc ({base}): chênh lệch và khoảng",
     ),
-    "c.forest.x": ("difference from the base ({unit})", "chênh lệch so với phương án gốc ({unit})"),
+    "c.forest.x": ("{unit}", "{unit}"),
     "c.forest.legend_yes": ("distinguishable from the base", "khác biệt rõ so với phương án gốc"),
     "c.forest.legend_no": ("not distinguishable", "không khác biệt rõ"),
+    "c.forest.legend": (
+        "dot: mean difference over seeds; bar: 95% interval; blue: distinguishable from zero, "
+        "grey: not",
+        "chấm: chênh lệch trung bình; vạch: khoảng tin cậy 95 %; xanh: khác 0 rõ ràng, xám: không",
+    ),
     "c.forest.read": (
-        "{n_yes} of {n_all} differences are distinguishable from zero; the largest relative change "
-        "is "
-        "{scenario} on {figure}: {diff} ({lo} to {hi}).",
-        "{n_yes} trong {n_all} chênh lệch khác 0 một cách rõ ràng; thay đổi tương đối lớn nhất là "
-        "{scenario} về {figure}: {diff} (từ {lo} đến {hi}).",
+        "On {figure}, {scenario} moved furthest from the base: {diff} (95% interval {interval})"
+        "{cost}; {n_yes} of the {n_all} differences in these panels are distinguishable from zero.",
+        "Về {figure}, {scenario} khác phương án gốc nhiều nhất: {diff} (khoảng 95 %: {interval})"
+        "{cost}; {n_yes} trong {n_all} chênh lệch ở các ô trên khác 0 một cách rõ ràng.",
+    ),
+    "c.forest.cost": (
+        ", changing the state's total cost by {diff} ({interval})",
+        ", tổng chi phí của Nhà nước thay đổi {diff} ({interval})",
     ),
     "c.forest.read_none": (
         "None of the {n_all} differences is distinguishable from zero with these seeds.",
@@ -315,6 +346,14 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "unit.pp": ("percentage points", "điểm phần trăm"),
     # ------------------------------------------------------------------ comparison table
+    "t.legend": (
+        "Each cell: the strategy's mean over the seeds; below it, the difference from the base "
+        "and its 95% interval (paired by seed). ● = the seeds tell the difference from zero.",
+        "Mỗi ô: giá trị trung bình của phương án qua các lần chạy; dòng dưới: chênh lệch so với "
+        "phương án gốc và khoảng tin cậy 95 % (ghép cặp theo lần chạy). ● = chênh lệch khác 0 "
+        "một cách rõ ràng.",
+    ),
+    "to": ("to", "đến"),
     "t.mean": ("Mean over seeds", "Trung bình các lần chạy"),
     "t.diff": ("Difference from base", "Chênh lệch so với gốc"),
     "t.interval": ("Interval", "Khoảng"),
@@ -372,6 +411,11 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "about.files": ("Scenario files", "Các tệp kịch bản"),
     "about.seeds": ("Seeds", "Các hạt giống"),
+    "about.period": ("Period simulated", "Thời kỳ mô phỏng"),
+    "about.period_value": (
+        "{start} to {end} ({months} months)",
+        "{start} đến {end} ({months} tháng)",
+    ),
     "none": ("none", "không có"),
 }
 
@@ -550,7 +594,10 @@ class Lang:
     def num(self, value: float | None, decimals: int = 1) -> str:
         if value is None or (isinstance(value, float) and not math.isfinite(value)):
             return "–"
-        return self._group(f"{value:,.{decimals}f}")
+        text = f"{value:,.{decimals}f}"
+        if text.startswith("-") and not text.strip("-0.,"):
+            text = text[1:]  # -0.00: a tiny negative rounds to zero, and zero has no sign
+        return self._group(text)
 
     def count(self, value: float | None) -> str:
         if value is None or (isinstance(value, float) and not math.isfinite(value)):
@@ -560,6 +607,18 @@ class Lang:
     def vnd(self, value: float | None) -> str:
         return "–" if value is None else f"{self.count(value)} VND"
 
+    def vnd_short(self, value: float | None) -> str:
+        """Large sums in millions or billions (tỷ) of VND, three significant figures at least;
+        sums under ten million in full."""
+        if value is None or (isinstance(value, float) and not math.isfinite(value)):
+            return "–"
+        size = abs(value)
+        if size >= 1e9:
+            return f"{self.num(value / 1e9, 2)} {self.t('unit.bn_vnd')}"
+        if size >= 1e7:
+            return f"{self.num(value / 1e6, 1)} {self.t('unit.mn_vnd')}"
+        return self.vnd(value)
+
     def pct(self, share: float | None, decimals: int = 1) -> str:
         if share is None or (isinstance(share, float) and not math.isfinite(share)):
             return "–"
@@ -567,7 +626,10 @@ class Lang:
         return f"{text} %" if self.vi else f"{text}%"
 
     def signed(self, text: str, value: float) -> str:
-        return ("+" if value > 0 else "") + text
+        """+ before a positive difference, unless it rounds to zero."""
+        if value > 0 and not text.startswith("-") and text.strip("0.,")[:1].isdigit():
+            return "+" + text
+        return text
 
     # ------------------------------------------------------------- spreadsheet formats
     def xl_format(self, kind: str) -> str:
@@ -675,11 +737,25 @@ FIGURES: dict[str, tuple[str, str]] = {
 UNITS_VI = {"days": "ngày", "day": "ngày", "min": "phút", "minutes": "phút", "people": "người"}
 
 
+# Figures per subgroup (sim.compare builds them as PREFIX + subgroup id): the label of the
+# whole figure, then the group's name.
+GROUP_FIGURES = {"account_coverage_last_": "account_coverage_last", "unpaid_": "unpaid"}
+GROUP_FIGURE_PREFIX: dict[str, tuple[str, str]] = {
+    "account_coverage_last": ("Account coverage, last month", "Tỷ lệ có tài khoản, tháng cuối"),
+    "unpaid": ("Unpaid in a month", "Chưa nhận được tiền"),
+}
+
+
 def figure_label(lang: Lang, key: str, label: str) -> str:
     """A comparison figure's label in the report's language (the given label if unknown)."""
     pair = FIGURES.get(key)
     if pair:
         return pair[1] if lang.vi else pair[0]
+    for prefix, whole in GROUP_FIGURES.items():
+        group = key[len(prefix) :]
+        if key.startswith(prefix) and f"group.{group}" in TEXT:
+            head = GROUP_FIGURE_PREFIX[whole][1 if lang.vi else 0]
+            return f"{head}: {lang.name('group', group)}"
     label = str(label)
     return label[:1].upper() + label[1:]
 
@@ -705,26 +781,39 @@ def unit_kind(unit: str) -> str:
     return "other"
 
 
-def fmt_value(lang: Lang, value: float | None, unit: str) -> str:
+def fmt_value(lang: Lang, value: float | None, unit: str, short: bool = False) -> str:
+    """A figure's value with its unit; `short` writes large VND sums in millions or billions."""
     kind = unit_kind(unit)
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "–"
     if kind == "share":
         return lang.pct(value, 1)
     if kind == "vnd":
-        return lang.vnd(value)
+        return lang.vnd_short(value) if short else lang.vnd(value)
     decimals = 0 if abs(value) >= 100 else (1 if abs(value) >= 10 else 2)
     return f"{lang.num(value, decimals)} {unit_text(lang, unit)}".strip()
 
 
-def fmt_diff(lang: Lang, value: float | None, unit: str) -> str:
+def interval_text(
+    lang: Lang, lo: float | None, hi: float | None, unit: str, short: bool = False
+) -> str:
+    """'+13.6 to +14.0 pp': both bounds, the unit once when they share it."""
+    lo_t, hi_t = fmt_diff(lang, lo, unit, short), fmt_diff(lang, hi, unit, short)
+    lo_parts, hi_parts = lo_t.split(" ", 1), hi_t.split(" ", 1)
+    if len(lo_parts) == 2 and len(hi_parts) == 2 and lo_parts[1] == hi_parts[1]:
+        lo_t = lo_parts[0]
+    return f"{lo_t} {lang.t('to')} {hi_t}"
+
+
+def fmt_diff(lang: Lang, value: float | None, unit: str, short: bool = False) -> str:
+    """A difference with its sign and unit (percentage points for shares)."""
     kind = unit_kind(unit)
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "–"
     if kind == "share":
         text = f"{lang.num(100 * value, 1)} {'điểm %' if lang.vi else 'pp'}"
     elif kind == "vnd":
-        text = lang.vnd(value)
+        text = lang.vnd_short(value) if short else lang.vnd(value)
     else:
         decimals = 0 if abs(value) >= 100 else (1 if abs(value) >= 10 else 2)
         text = f"{lang.num(value, decimals)} {unit_text(lang, unit)}".strip()

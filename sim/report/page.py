@@ -59,12 +59,26 @@ figure img {
 }
 figcaption { margin-top: 8px; font-size: 14.5px; }
 figcaption b { color: var(--accent); }
+table.cmp th { overflow-wrap: anywhere; }
+table.cmp td.n { white-space: normal; }
+table.cmp td:first-child { min-width: 14em; }
+table.cmp .m { font-weight: 600; white-space: nowrap; }
+table.cmp .d { color: var(--muted); font-size: 12.5px; }
+table.cmp .d.yes { color: var(--ink); }
+tr.group td { background: #fbfcfd; font-weight: 600; color: var(--accent); padding-top: 10px; }
+ul.strategies { margin: 8px 0 12px; padding-left: 20px; }
 footer { margin-top: 40px; color: var(--muted); font-size: 12.5px; }
 @media print { main { max-width: none; padding: 0; } figure, table { break-inside: avoid; } }
 """
 
 
+class Raw(str):
+    """Text that is already HTML (built here from escaped parts): table() does not escape it."""
+
+
 def esc(text: object) -> str:
+    if isinstance(text, Raw):
+        return str(text)
     return html.escape(str(text), quote=True)
 
 
@@ -89,6 +103,7 @@ def table(
     header: Sequence[tuple[str, bool]],
     rows: Sequence[Sequence[tuple[str, bool]]],
     row_classes: Sequence[str] | None = None,
+    css_class: str = "",
 ) -> str:
     """A table; each cell is (text, is_number) so numbers align right."""
     head = "".join(f'<th class="{"n" if num else ""}">{esc(text)}</th>' for text, num in header)
@@ -97,7 +112,8 @@ def table(
         cls = f' class="{row_classes[i]}"' if row_classes and row_classes[i] else ""
         cells = "".join(f'<td class="{"n" if num else ""}">{esc(text)}</td>' for text, num in row)
         body.append(f"<tr{cls}>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    cls = f' class="{css_class}"' if css_class else ""
+    return f"<table{cls}><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
 def page(lang: Lang, title: str, subtitle: str, sections: Sequence[str], footer: str) -> str:
