@@ -32,6 +32,18 @@ def scheduler() -> Iterator[str]:
         yield cluster.scheduler_address
 
 
+def sweep_cli(path: Path, scheduler: str, out: Path, timeout: float, env: dict | None = None):
+    """`welfare-sim sweep PATH --scheduler ADDRESS --out OUT` in a fresh interpreter."""
+    return subprocess.run(
+        [sys.executable, "-m", "sim.cli", "sweep", str(path), "--scheduler", scheduler, "--out", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=timeout,
+        env=env,
+    )
+
+
 def write_sweep(folder: Path, grid: dict) -> Path:
     (folder / "small.yaml").write_text(yaml.safe_dump(small(months=2)), encoding="utf-8")
     path = folder / "sweep.yaml"
@@ -56,23 +68,7 @@ def test_dask_rows_are_identical_to_serial(tmp_path: Path, scheduler: str) -> No
     rows = read_results(tmp_path / "serial")
     assert rows.height == 12 and rows.equals(read_results(tmp_path / "dask"))
 
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sim.cli",
-            "sweep",
-            str(path),
-            "--scheduler",
-            scheduler,
-            "--out",
-            str(tmp_path / "cli"),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=600,
-    )
+    proc = sweep_cli(path, scheduler, str(tmp_path / "cli"), timeout=600)
     assert proc.returncode == 0, proc.stderr
     assert rows.equals(read_results(tmp_path / "cli"))
     import polars as pl
@@ -132,23 +128,7 @@ def test_sweep_on_a_dask_scheduler_and_worker_started_as_commands(tmp_path: Path
         address = json.loads(sched_file.read_text(encoding="utf-8"))["address"]
         assert address.startswith("tcp://127.0.0.1:")
         start("worker", address, "--nworkers", "1", "--nthreads", "1", "--no-dashboard")
-        proc = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "sim.cli",
-                "sweep",
-                str(path),
-                "--scheduler",
-                address,
-                "--out",
-                str(tmp_path / "remote"),
-            ],
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            timeout=300,
-        )
+        proc = sweep_cli(path, address, str(tmp_path / "remote"), timeout=300)
         assert proc.returncode == 0, proc.stderr
         assert f"Dask scheduler {address}" in proc.stderr
         rows = read_results(tmp_path / "remote")
@@ -169,24 +149,8 @@ def test_an_unreachable_scheduler_is_bad_input(tmp_path: Path) -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     path = write_sweep(tmp_path, {"interventions.drives.0.teams": [1]})
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sim.cli",
-            "sweep",
-            str(path),
-            "--scheduler",
-            f"tcp://127.0.0.1:{port}",
-            "--out",
-            str(tmp_path / "out"),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-        env={**os.environ, "DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "2s"},
-    )
+    env = {**os.environ, "DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "2s"}
+    proc = sweep_cli(path, f"tcp://127.0.0.1:{port}", str(tmp_path / "out"), timeout=120, env=env)
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr
     assert f"--scheduler tcp://127.0.0.1:{port}: cannot reach a Dask scheduler there" in proc.stderr
