@@ -162,24 +162,20 @@ class Province:
         # Both kinds count as cash machines ("atm") in the point and wait tables. Neither gets the
         # state's escorted cash runs: an agent holds its own till; a commune post office tops its
         # cash up with its usual deliveries (costed in the strategy's monthly cost).
+        def add(placement, **cash) -> None:  # noqa: ANN001, ANN003
+            p = placement.params
+            self.points, placement.first_point = append_points(
+                self.points, ATM, self.communes.district[placement.point_communes()],
+                counters=p.counters, open_min=p.open_min, close_min=p.close_min,
+                open_weekdays=p.open_weekdays, service_mean_min=p.service_mean_min,
+                service_cv=p.service_cv, downtime_prob=p.downtime_prob, **cash,
+            )
+
         for placement in self.strategies.atm_points:
-            ap = placement.params
-            self.points, placement.first_point = append_points(
-                self.points, ATM, self.communes.district[placement.point_communes()],
-                counters=ap.counters, open_min=ap.open_min, close_min=ap.close_min,
-                open_weekdays=ap.open_weekdays, service_mean_min=ap.service_mean_min,
-                service_cv=ap.service_cv, downtime_prob=ap.downtime_prob,
-                float_cover=ap.float_cover, float_cap_vnd=ap.float_cap_vnd,
-            )
+            add(placement, float_cover=placement.params.float_cover, float_cap_vnd=placement.params.float_cap_vnd)
         for placement in self.strategies.agents:
-            ag = placement.params
-            self.points, placement.first_point = append_points(
-                self.points, ATM, self.communes.district[placement.point_communes()],
-                counters=ag.counters, open_min=ag.open_min, close_min=ag.close_min,
-                open_weekdays=ag.open_weekdays, service_mean_min=ag.service_mean_min,
-                service_cv=ag.service_cv, downtime_prob=ag.downtime_prob,
-                fixed_float_vnd=ag.float_vnd_per_day, travel_factor=ag.travel_factor,
-            )
+            add(placement, fixed_float_vnd=placement.params.float_vnd_per_day,
+                travel_factor=placement.params.travel_factor)
         self.point_fee_vnd = np.full(self.points.n, self.assume.costs.withdrawal_fee_vnd, np.int64)
         for placement in self.strategies.agents:
             stop = placement.first_point + placement.n_points
@@ -304,9 +300,8 @@ class Province:
             self.channel[extra] = CH_HOME
             self.cash_list = self.cash_list[~np.isin(self.cash_list, extra)]
         cl = self.cash_list
-        n_points = self.points.n
-        self._cash_owed_at_commune = np.bincount(self.commune_point[cl], weights=self.owed_vnd[cl], minlength=n_points)
-        self._cash_owed_at_office = np.bincount(self.post_office[cl], weights=self.owed_vnd[cl], minlength=n_points)
+        self._cash_owed_at = self._cash_owed_by(self.commune_point)
+        self._owed_at_offices = False
         absent = s["collection.absent"].bernoulli(a.collection.monthly_absent_prob, ids[cl], month)
         delay = np.floor(s["collection.first_delay"].exponential(a.collection.mean_first_delay_days, ids[cl], month))
         first = window.first_day + delay
@@ -393,12 +388,10 @@ class Province:
         who = np.concatenate([cash_today, wd_all])
         point = np.concatenate([cash_point, wd_point])
         demand = np.concatenate([self.owed_vnd[cash_today], self.withdraw_due[wd_all]])
-        is_cash = np.zeros(who.size, bool)
-        is_cash[: cash_today.size] = True
 
         weekday = day.weekday()
         point_open, point_down = point_status(self.points, weekday, day_key, s)
-        float_vnd = self._floats(d, point_open, cash_today, cash_point, wd_point, demand[cash_today.size:])
+        float_vnd = self._floats(d, point_open, wd_point, demand[cash_today.size:])
         result = serve_day(
             self.points, point_open, point_down, float_vnd, point, people.id[who], demand, day_key,
             a.points.partial_payout, s, fine_grained=self.fine_grained,
@@ -421,9 +414,7 @@ class Province:
         c = slice(0, cash_today.size)
         ci, cpaid = cash_today, paid[c]
         self.owed_vnd[ci] -= cpaid
-        self._cash_owed_at_commune -= np.bincount(cash_point if in_commune_window else self.commune_point[ci],
-                                                  weights=cpaid, minlength=self.points.n)
-        self._cash_owed_at_office -= np.bincount(self.post_office[ci], weights=cpaid, minlength=self.points.n)
+        self._cash_owed_at -= np.bincount(cash_point, weights=cpaid, minlength=self.points.n)
         self.paid_vnd[ci] += cpaid
         got = cpaid > 0
         ci_got = ci[got]
@@ -461,7 +452,7 @@ class Province:
         self.ledger["float_delivered"] += int(result.float_vnd.sum())
         self.ledger["float_paid"] += int(paid.sum())
         self.ledger["float_returned"] += int(result.float_left_vnd.sum())
-        self._point_days.append((d, result, point, is_cash))
+        self._point_days.append((d, result, point))
         return {}
 
     def _charge_fees(self, who: np.ndarray, point: np.ndarray) -> None:
@@ -495,20 +486,28 @@ class Province:
             enrolments = int(new.size) + int(linked.size)
             self.counts["chip_id_vnd"] += enrolments * scheme.cost_per_enrolment_vnd
 
-    def _floats(self, d: int, point_open: np.ndarray, cash_today, cash_point, wd_point, wd_demand) -> np.ndarray:  # noqa: ANN001
+    def _cash_owed_by(self, point_of: np.ndarray) -> np.ndarray:
+        """Cash still owed to the cash list, summed by each member's point of the window (sums of
+        integer VND below 2**53: float64 holds them exactly). Kept up to date as cash is paid."""
+        cl = self.cash_list
+        return np.bincount(point_of[cl], weights=self.owed_vnd[cl], minlength=self.points.n)
+
+    def _floats(self, d: int, point_open: np.ndarray, wd_point: np.ndarray, wd_demand: np.ndarray) -> np.ndarray:
         """Cash delivered to each point today: fixed, or sized from the demand still expected."""
         pts = self.points
         fixed = pts.fixed_float_vnd
         cw, kw = self.run.commune_window, self.run.counter_window
-        # cash still owed to the cash list, by point: kept up to date as cash is paid (sums of
-        # integer VND below 2**53, so float64 holds them exactly)
         expected = np.zeros(pts.n)
         if cw.first_day <= d <= cw.last_day:
             remaining_days = cw.last_day - d + 1
-            expected += self._cash_owed_at_commune / remaining_days
+            expected += self._cash_owed_at / remaining_days
         elif kw.first_day <= d <= kw.last_day:
+            if not self._owed_at_offices:
+                # the counter window opens: what is still owed, now by post office
+                self._cash_owed_at = self._cash_owed_by(self.post_office)
+                self._owed_at_offices = True
             remaining_days = kw.last_day - d + 1
-            expected += self._cash_owed_at_office / remaining_days
+            expected += self._cash_owed_at / remaining_days
         # withdrawals: the balances expected over the rest of the month, spread evenly
         expected += np.bincount(wd_point, weights=wd_demand, minlength=pts.n)
         sized = np.ceil(expected * pts.float_cover / 100_000.0).astype(np.int64) * 100_000
@@ -666,7 +665,7 @@ class Province:
         paid = np.zeros(n, np.int64)
         delivered = np.zeros(n, np.int64)
         wait = np.zeros(n)
-        for _d, res, point, _is_cash in self._point_days:
+        for _d, res, point in self._point_days:
             open_days += res.point_open
             down_days += res.point_down
             float_days += res.float_vnd > 0
@@ -694,13 +693,12 @@ class Province:
         if not self._point_days:
             empty = np.empty(0)
             return {"day": empty.astype(np.int16), "kind": empty.astype(np.int8),
-                    "wait_min": empty, "outcome": empty.astype(np.int8), "is_cash": empty.astype(bool)}
+                    "wait_min": empty, "outcome": empty.astype(np.int8)}
         return {
-            "day": np.concatenate([np.full(p.size, d, np.int16) for d, _r, p, _c in self._point_days]),
-            "kind": np.concatenate([self.points.kind[p] for _d, _r, p, _c in self._point_days]),
-            "wait_min": np.concatenate([r.wait_min for _d, r, _p, _c in self._point_days]),
-            "outcome": np.concatenate([r.outcome for _d, r, _p, _c in self._point_days]),
-            "is_cash": np.concatenate([c for _d, _r, _p, c in self._point_days]),
+            "day": np.concatenate([np.full(p.size, d, np.int16) for d, _r, p in self._point_days]),
+            "kind": np.concatenate([self.points.kind[p] for _d, _r, p in self._point_days]),
+            "wait_min": np.concatenate([r.wait_min for _d, r, _p in self._point_days]),
+            "outcome": np.concatenate([r.outcome for _d, r, _p in self._point_days]),
         }
 
 

@@ -384,35 +384,35 @@ ASSUMPTION_WIDTHS = (46, 44, 18, 16, 60, 34, 50)
 # --------------------------------------------------------------------------- a run: workbook
 
 MONTH_COLUMNS = [
-    ("period", "period", "period"),
-    ("beneficiaries", "beneficiaries", "int"),
-    ("with_account", "with_account", "int"),
-    ("account_coverage", "account_coverage", "pct"),
-    ("on_account_list", "on_account_list", "int"),
-    ("payments", "payments", "int"),
-    ("paid_into_account", "paid_into_account", "int"),
-    ("paid_at_commune_point", "paid_at_commune_point", "int"),
-    ("paid_at_post_office", "paid_at_post_office", "int"),
-    ("paid_at_home", "paid_at_home", "int"),
-    ("cashless_share", "cashless_share", "pct"),
-    ("unpaid", "unpaid", "int"),
-    ("unpaid_share", "unpaid_share", "pct"),
-    ("suspended", "suspended", "int"),
-    ("failed_credits", "failed_credits", "int"),
-    ("days_to_money_mean", "days_to_money_mean", "dec2"),
-    ("entitled_vnd", "entitled_vnd", "vnd"),
-    ("paid_vnd", "paid_vnd", "vnd"),
-    ("paid_into_account_vnd", "paid_into_account_vnd", "vnd"),
-    ("state_fees_vnd", "state_fees_vnd", "vnd"),
-    ("point_cost_vnd", "point_cost_vnd", "vnd"),
-    ("state_cost_vnd", "state_cost_vnd", "vnd"),
-    ("state_per_payment", "state_per_payment", "vnd"),
-    ("travel_cost_vnd", "travel_cost_vnd", "vnd"),
-    ("time_cost_vnd", "time_cost_vnd", "vnd"),
-    ("beneficiary_fees_vnd", "beneficiary_fees_vnd", "vnd"),
-    ("beneficiary_cost_vnd", "beneficiary_cost_vnd", "vnd"),
-    ("beneficiary_per_payment", "beneficiary_per_payment", "vnd"),
-    ("drive_reached", "drive_reached", "int"),
+    ("period", "period"),
+    ("beneficiaries", "int"),
+    ("with_account", "int"),
+    ("account_coverage", "pct"),
+    ("on_account_list", "int"),
+    ("payments", "int"),
+    ("paid_into_account", "int"),
+    ("paid_at_commune_point", "int"),
+    ("paid_at_post_office", "int"),
+    ("paid_at_home", "int"),
+    ("cashless_share", "pct"),
+    ("unpaid", "int"),
+    ("unpaid_share", "pct"),
+    ("suspended", "int"),
+    ("failed_credits", "int"),
+    ("days_to_money_mean", "dec2"),
+    ("entitled_vnd", "vnd"),
+    ("paid_vnd", "vnd"),
+    ("paid_into_account_vnd", "vnd"),
+    ("state_fees_vnd", "vnd"),
+    ("point_cost_vnd", "vnd"),
+    ("state_cost_vnd", "vnd"),
+    ("state_per_payment", "vnd"),
+    ("travel_cost_vnd", "vnd"),
+    ("time_cost_vnd", "vnd"),
+    ("beneficiary_fees_vnd", "vnd"),
+    ("beneficiary_cost_vnd", "vnd"),
+    ("beneficiary_per_payment", "vnd"),
+    ("drive_reached", "int"),
 ]
 
 
@@ -429,28 +429,28 @@ def _run_workbook(run: d.RunData, words: Lang) -> bytes:
         [[(label, "text"), (value, kind), (unit, "text")] for label, value, kind, unit in headline],
         widths=(62, 18, 34),
     )
-    district_first = [("district_name", "district_name", "text")]
+    district_first = [("district_name", "text")]
     book.table(Sheet(t("sheet.by_month"), d.by_month(run), MONTH_COLUMNS))
     book.table(
         Sheet(
             t("sheet.by_district"),
             d.by_district(run),
             [
-                ("district", "district", "int"),
+                ("district", "int"),
                 *district_first,
-                ("communes", "communes", "int"),
-                ("beneficiaries_first", "beneficiaries_first", "int"),
-                ("beneficiaries_last", "beneficiaries_last", "int"),
-                ("coverage_first", "coverage_first", "pct"),
-                ("coverage_last", "coverage_last", "pct"),
-                ("cashless_last", "cashless_last", "pct"),
-                ("cashless_run", "cashless_run", "pct"),
-                ("unpaid_share_run", "unpaid_share_run", "pct"),
-                ("suspended_last", "suspended_last", "int"),
-                ("days_to_money_mean", "days_to_money_mean", "dec2"),
-                ("state_per_payment", "state_per_payment", "vnd"),
-                ("beneficiary_per_payment", "beneficiary_per_payment", "vnd"),
-                ("paid_vnd", "paid_vnd", "vnd"),
+                ("communes", "int"),
+                ("beneficiaries_first", "int"),
+                ("beneficiaries_last", "int"),
+                ("coverage_first", "pct"),
+                ("coverage_last", "pct"),
+                ("cashless_last", "pct"),
+                ("cashless_run", "pct"),
+                ("unpaid_share_run", "pct"),
+                ("suspended_last", "int"),
+                ("days_to_money_mean", "dec2"),
+                ("state_per_payment", "vnd"),
+                ("beneficiary_per_payment", "vnd"),
+                ("paid_vnd", "vnd"),
             ],
         )
     )
@@ -458,7 +458,7 @@ def _run_workbook(run: d.RunData, words: Lang) -> bytes:
         Sheet(
             t("sheet.district_month"),
             d.district_month(run).sort("district", "month"),
-            [("district", "district", "int"), *district_first, *MONTH_COLUMNS],
+            [("district", "int"), *district_first, *MONTH_COLUMNS],
         )
     )
     book.table(
@@ -466,19 +466,19 @@ def _run_workbook(run: d.RunData, words: Lang) -> bytes:
             t("sheet.by_commune"),
             d.by_commune(run),
             [
-                ("commune", "commune", "int"),
+                ("commune", "int"),
                 *district_first,
-                ("commune_no", "commune_no", "int"),
-                ("beneficiaries_last", "beneficiaries_last", "int"),
-                ("coverage_last", "coverage_last", "pct"),
-                ("cashless_last", "cashless_last", "pct"),
-                ("cashless_run", "cashless_run", "pct"),
-                ("unpaid_share_run", "unpaid_share_run", "pct"),
-                ("suspended_last", "suspended_last", "int"),
-                ("days_to_money_mean", "days_to_money_mean", "dec2"),
-                ("beneficiary_per_payment", "beneficiary_per_payment", "vnd"),
-                ("drive_reached", "drive_reached", "int"),
-                ("paid_vnd", "paid_vnd", "vnd"),
+                ("commune_no", "int"),
+                ("beneficiaries_last", "int"),
+                ("coverage_last", "pct"),
+                ("cashless_last", "pct"),
+                ("cashless_run", "pct"),
+                ("unpaid_share_run", "pct"),
+                ("suspended_last", "int"),
+                ("days_to_money_mean", "dec2"),
+                ("beneficiary_per_payment", "vnd"),
+                ("drive_reached", "int"),
+                ("paid_vnd", "vnd"),
             ],
         )
     )
@@ -492,9 +492,9 @@ def _run_workbook(run: d.RunData, words: Lang) -> bytes:
             t("sheet.commune_month"),
             d.commune_month(run).sort("commune", "month"),
             [
-                ("commune", "commune", "int"),
+                ("commune", "int"),
                 *district_first,
-                ("commune_no", "commune_no", "int"),
+                ("commune_no", "int"),
                 *commune_cols,
             ],
         )
@@ -505,19 +505,19 @@ def _run_workbook(run: d.RunData, words: Lang) -> bytes:
             t("sheet.points"),
             points,
             [
-                ("period", "period", "period"),
-                ("point", "point", "int"),
-                ("kind", "kind", "kind"),
-                ("district_name", "district_name", "text"),
-                ("open_days", "open_days", "int"),
-                ("down_days", "down_days", "int"),
-                ("visits", "visits", "int"),
-                ("served", "served", "int"),
-                ("paid_vnd", "paid_vnd", "vnd"),
-                ("float_vnd", "float_vnd", "vnd"),
-                ("wait_min_mean", "wait_min_mean", "dec1"),
-                ("staff_cost_vnd", "staff_cost_vnd", "vnd"),
-                ("cash_transport_cost_vnd", "cash_transport_cost_vnd", "vnd"),
+                ("period", "period"),
+                ("point", "int"),
+                ("kind", "kind"),
+                ("district_name", "text"),
+                ("open_days", "int"),
+                ("down_days", "int"),
+                ("visits", "int"),
+                ("served", "int"),
+                ("paid_vnd", "vnd"),
+                ("float_vnd", "vnd"),
+                ("wait_min_mean", "dec1"),
+                ("staff_cost_vnd", "vnd"),
+                ("cash_transport_cost_vnd", "vnd"),
             ],
         )
     )
@@ -526,17 +526,17 @@ def _run_workbook(run: d.RunData, words: Lang) -> bytes:
             t("sheet.waits"),
             run.waits.sort("month", "day", "kind"),
             [
-                ("period", "period", "period"),
-                ("day", "day", "int"),
-                ("kind", "kind", "kind"),
-                ("visits", "visits", "int"),
-                ("served", "served", "int"),
-                ("turned_away_no_cash", "turned_away_no_cash", "int"),
-                ("not_reached", "not_reached", "int"),
-                ("found_closed", "found_closed", "int"),
-                ("wait_min_mean", "wait_min_mean", "dec1"),
-                ("wait_min_p50", "wait_min_p50", "dec1"),
-                ("wait_min_p95", "wait_min_p95", "dec1"),
+                ("period", "period"),
+                ("day", "int"),
+                ("kind", "kind"),
+                ("visits", "int"),
+                ("served", "int"),
+                ("turned_away_no_cash", "int"),
+                ("not_reached", "int"),
+                ("found_closed", "int"),
+                ("wait_min_mean", "dec1"),
+                ("wait_min_p50", "dec1"),
+                ("wait_min_p95", "dec1"),
             ],
         )
     )
@@ -545,15 +545,15 @@ def _run_workbook(run: d.RunData, words: Lang) -> bytes:
             t("sheet.subgroups"),
             d.subgroup_table(run),
             [
-                ("period", "period", "period"),
-                ("subgroup", "subgroup", "group"),
-                ("beneficiaries", "beneficiaries", "int"),
-                ("with_account", "with_account", "int"),
-                ("account_coverage", "account_coverage", "pct"),
-                ("unpaid", "unpaid", "int"),
-                ("unpaid_share", "unpaid_share", "pct"),
-                ("suspended", "suspended", "int"),
-                ("suspended_share", "suspended_share", "pct"),
+                ("period", "period"),
+                ("subgroup", "group"),
+                ("beneficiaries", "int"),
+                ("with_account", "int"),
+                ("account_coverage", "pct"),
+                ("unpaid", "int"),
+                ("unpaid_share", "pct"),
+                ("suspended", "int"),
+                ("suspended_share", "pct"),
             ],
         )
     )
@@ -562,7 +562,7 @@ def _run_workbook(run: d.RunData, words: Lang) -> bytes:
             Sheet(
                 t("sheet.ledger"),
                 run.ledger,
-                [("period", "period", "period")]
+                [("period", "period")]
                 + [(c, c, "vnd") for c in run.ledger.columns if c not in {"month", "period"}],
             )
         )
@@ -571,7 +571,7 @@ def _run_workbook(run: d.RunData, words: Lang) -> bytes:
             Sheet(
                 t("sheet.funnel"),
                 run.funnel,
-                [("period", "period", "period")]
+                [("period", "period")]
                 + [(c, c, "int") for c in run.funnel.columns if c not in {"month", "period"}],
             )
         )
@@ -796,7 +796,7 @@ def _comparison_workbook(data: d.ComparisonData, words: Lang) -> bytes:
         for f in figures.iter_rows(named=True)
     }
     runs = data.runs
-    run_cols = [("scenario", "scenario", "text"), ("seed", "seed", "int")] + [
+    run_cols = [("scenario", "text"), ("seed", "int")] + [
         (c, c, _kind_of(runs, c, units.get(c)))
         for c in runs.columns
         if c not in {"scenario", "seed"}
@@ -808,7 +808,7 @@ def _comparison_workbook(data: d.ComparisonData, words: Lang) -> bytes:
             Sheet(
                 t("sheet.strategies"),
                 strategies,
-                [("scenario", "scenario", "text"), ("seed", "seed", "int")]
+                [("scenario", "text"), ("seed", "int")]
                 + [
                     (c, c, _kind_of(strategies, c))
                     for c in strategies.columns
@@ -822,8 +822,8 @@ def _comparison_workbook(data: d.ComparisonData, words: Lang) -> bytes:
             t("sheet.timeseries"),
             series,
             [
-                ("scenario", "scenario", "text"),
-                ("period", "period", "period"),
+                ("scenario", "text"),
+                ("period", "period"),
                 *(
                     (c, c, "pct")
                     for c in series.columns

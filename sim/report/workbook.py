@@ -17,9 +17,10 @@ import xlsxwriter
 
 from sim.report.i18n import Lang
 
-# A column: (source column, header key in i18n.COLUMNS, kind). Kinds: text, int, vnd, pct,
-# dec1, dec2, period, district (name), kind/group (translated names), bool.
-Column = tuple[str, str, str]
+# A column: (source column, header key in i18n.COLUMNS, kind), or (source column, kind) when the
+# header key is the source column's name. Kinds: text, int, vnd, pct, dec1, dec2, period,
+# district (name), kind/group (translated names), bool.
+Column = tuple[str, str, str] | tuple[str, str]
 
 
 @dataclass
@@ -29,6 +30,9 @@ class Sheet:
     columns: Sequence[Column]
     note: str = ""
     titles: dict[str, str] | None = None  # header text by source column, instead of i18n
+
+    def __post_init__(self) -> None:
+        self.columns = [c if len(c) == 3 else (c[0], c[0], c[1]) for c in self.columns]
 
 
 class Book:
