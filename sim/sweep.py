@@ -632,7 +632,8 @@ def prepare_out(sweep: Sweep) -> None:
                     "choose another out: folder or delete that one"
                 ]
             )
-    elif out.exists() and any(out.iterdir()):
+    elif out.exists() and any(p != _staging(out) for p in out.iterdir()):
+        # (a folder holding only OUT/.tmp is a set-up killed before sweep.json was written)
         raise ScenarioError(
             [f"{sweep.source} › out: {out} exists and is not a sweep folder (no sweep.json); choose another out:"]
         )

@@ -287,6 +287,18 @@ def test_dataset_reads_in_polars_pandas_and_duckdb(tmp_path: Path) -> None:
     assert len(schemas) == 1
 
 
+def test_a_kill_during_set_up_does_not_block_the_rerun(tmp_path: Path) -> None:
+    # killed after OUT/.tmp was made and before sweep.json was written: only the staging folder
+    # (perhaps with a half-written sweep.json in it) is there; the rerun must take the folder
+    sweep = load_sweep(write_sweep(tmp_path, {"parameters": {"grid": {TEAMS: [1, 2]}}, "seeds": 1, "out": "o"}))
+    (sweep.out / ".tmp").mkdir(parents=True)
+    (sweep.out / ".tmp" / "sweep.json.abc.tmp").write_text('{"half', encoding="utf-8")
+    result = run_sweep(load_sweep(tmp_path / "sweep.yaml"), workers=1)
+    assert result.ok and result.ran == 2
+    assert read_results(sweep.out).height == 2
+    assert not (sweep.out / ".tmp").exists()
+
+
 def test_rerun_skips_finished_runs_and_clears_leftovers(tmp_path: Path) -> None:
     sweep = load_sweep(write_sweep(tmp_path, {"parameters": {"grid": {TEAMS: [1, 2]}}, "seeds": 2, "out": "o"}))
     assert run_sweep(sweep, workers=1).ran == 4
