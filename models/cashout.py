@@ -223,9 +223,9 @@ def serve_day(
             left,
             partial_payout,
         )
-        wait[sel] = result.wait_min
-        paid[sel] = result.paid_vnd
-        outcome[sel] = result.outcome
+        result.put("wait_min", wait, sel)
+        result.put("paid_vnd", paid, sel)
+        result.put("outcome", outcome, sel)
     left[~point_open] = 0
     return DayService(
         wait_min=wait,

@@ -17,6 +17,7 @@ import numpy as np
 import simpy
 
 from models.payment_run import MonthRecord, Province
+from sim.memory import keep_freed_memory
 from sim.scenario import Scenario
 from sim.streams import Streams
 
@@ -57,6 +58,7 @@ def simulate(
     vectorised kernel (identical results, ~50x slower; for checking small runs)."""
     seed = scenario.seed if seed is None else seed
     months = scenario.months if months is None else months
+    keep_freed_memory()
     t0 = time.perf_counter()
     province = build_province(scenario, seed, fine_grained)
     t1 = time.perf_counter()

@@ -387,6 +387,52 @@ def test_internal_sort_matches_lexsort(rows, n_seg):
     np.testing.assert_array_equal(seg_sorted, seg[expected])
 
 
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 6),
+            st.sampled_from([-1e300, -2.5, 0.0, 5e-324, 1e-300, 400.0, 400.0 + 1e-13, 400.0 + 2e-13, 1e300]),
+        ),
+        max_size=300,
+    ),
+    st.integers(1, 7),
+)
+def test_internal_sort_exact_when_arrivals_share_a_sort_level(rows, n_seg):
+    """Arrivals far apart and nearly equal at once: many fall in one level of the packed sort key,
+    and those runs must still come out in exact (arrival, input) order."""
+    seg = np.array([r[0] % n_seg for r in rows], dtype=np.int64)
+    arr = np.array([r[1] for r in rows], dtype=np.float64)
+    order, seg_sorted = qmod._stable_order(seg, arr, n_seg)
+    expected = np.lexsort((arr, seg))
+    np.testing.assert_array_equal(order, expected)
+    np.testing.assert_array_equal(seg_sorted, seg[expected])
+
+
+def test_internal_sort_large_random_matches_lexsort():
+    rng = np.random.default_rng(7)
+    n, n_seg = 200_000, 3_000
+    seg = rng.integers(0, n_seg, n)
+    arr = np.round(420.0 + 300.0 * rng.random(n) ** 1.5, 4)  # rounded: exact ties as well
+    order, seg_sorted = qmod._stable_order(seg, arr, n_seg)
+    expected = np.lexsort((arr, seg))
+    np.testing.assert_array_equal(order, expected)
+    np.testing.assert_array_equal(seg_sorted, seg[expected])
+
+
+def test_result_put_scatters_like_the_input_order_arrays():
+    inst = random_instance(11, n_seg=40, n_cust=2_000, max_counters=3, partial=True)
+    res, _ = run(inst)
+    again, _ = run(inst)
+    where = np.random.default_rng(12).permutation(3_000)[:2_000]
+    for name in ("wait_min", "paid_vnd", "outcome"):
+        direct = np.full(3_000, -7, getattr(res, name).dtype)
+        direct[where] = getattr(res, name)
+        put = np.full(3_000, -7, direct.dtype)
+        again.put(name, put, where)
+        np.testing.assert_array_equal(put, direct)
+
+
 # ----------------------------------------------------------------------------------------
 # 3. Hand-worked examples
 # ----------------------------------------------------------------------------------------
