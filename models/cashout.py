@@ -196,13 +196,16 @@ def serve_day(
     `fine_grained` serves the queues with one SimPy process per visit (`serve_fifo_simpy`)
     instead of the vectorised kernel: the same results, far slower; for checking small runs."""
     n = visit_point.size
-    opening = points.open_min[visit_point]
-    span = points.close_min[visit_point] - opening + points.early_min[visit_point]
     # arrivals bunch in the morning; nobody sets out for the last tenth of the opening hours
+    # (per point: first arrival, and 0.9 x the span from it to closing)
+    earliest = points.open_min - points.early_min
+    spread = 0.9 * (points.close_min - points.open_min + points.early_min)
     u = streams["points.arrival"].uniform(visit_key, day_key)
-    arrival = opening - points.early_min[visit_point] + 0.9 * span * u**1.5
+    u **= 1.5
+    u *= spread[visit_point]
+    arrival = np.add(earliest[visit_point], u, out=u)
     service = streams["points.service"].lognormal_mean_cv(
-        points.service_mean_min[visit_point], points.service_cv[visit_point], visit_key, day_key
+        points.service_mean_min, points.service_cv, visit_key, day_key, at=visit_point
     )
     wait = np.zeros(n)
     paid = np.zeros(n, np.int64)

@@ -83,7 +83,7 @@ class MonthRecord:
     columns: dict[str, np.ndarray]
     ledger: dict[str, int]
     points: dict[str, np.ndarray]
-    visits: dict[str, np.ndarray]
+    visits: list[dict]  # per day with visits: day (int), and kind, wait_min, outcome per visit
     funnel: dict[str, int]
     strategies: dict[str, int] = field(default_factory=dict)  # STRATEGY_COUNTS: counts, costs (VND)
 
@@ -688,18 +688,15 @@ class Province:
             "wait_min_total": wait,
         }
 
-    def _visits(self) -> dict[str, np.ndarray]:
-        """Every trip of the month: day, point kind, wait and outcome (for wait statistics)."""
-        if not self._point_days:
-            empty = np.empty(0)
-            return {"day": empty.astype(np.int16), "kind": empty.astype(np.int8),
-                    "wait_min": empty, "outcome": empty.astype(np.int8)}
-        return {
-            "day": np.concatenate([np.full(p.size, d, np.int16) for d, _r, p in self._point_days]),
-            "kind": np.concatenate([self.points.kind[p] for _d, _r, p in self._point_days]),
-            "wait_min": np.concatenate([r.wait_min for _d, r, _p in self._point_days]),
-            "outcome": np.concatenate([r.outcome for _d, r, _p in self._point_days]),
-        }
+    def _visits(self) -> list[dict]:
+        """Every trip of the month, day by day: point kind, wait and outcome (for wait statistics).
+        Kept per day, not joined: the month's visits number in the millions nationally."""
+        return [
+            {"day": int(d), "kind": self.points.kind[p], "wait_min": r.wait_min,
+             "outcome": r.outcome}
+            for d, r, p in self._point_days
+            if p.size
+        ]
 
 
 def _months_between(start: str, month: str) -> int:

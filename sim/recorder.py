@@ -168,22 +168,26 @@ class Recorder:
         """Per-row figures shared by the payments table and the aggregates (same formulas)."""
         c = rec.columns
         costs = self.costs
-        day = c["day_in_hand"].astype(np.int64)
+        day = c["day_in_hand"]  # int16; NO_DAY (-1) when no money came to hand
         has_day = day >= 0
         travel = c["travel_min"]
-        time_min = travel + c["wait_min"] + c["service_min"]
-        channel = c["channel"]
+        time_min = travel + c["wait_min"]
+        time_min += c["service_min"]
+        time_min /= 60.0
+        time_min *= costs.value_of_time_vnd_per_hour
+        travel_cost = travel * costs.travel_cost_vnd_per_min
+        state_fee_by_channel = np.zeros(len(CHANNELS), np.int64)
+        state_fee_by_channel[CH_ACCOUNT] = costs.fee_per_account_credit_vnd
+        state_fee_by_channel[CH_HOME] = costs.fee_per_home_delivery_vnd
+        state_fee = c["cash_transactions"].astype(np.int64) * costs.fee_per_cash_payment_vnd
+        state_fee += state_fee_by_channel[c["channel"]]
         return {
             "has_day": has_day,
-            "days_to_money": np.where(has_day, day - self.p.run.run_start_day, -1),
-            "travel_cost_vnd": np.rint(travel * costs.travel_cost_vnd_per_min).astype(np.int64),
-            "time_cost_vnd": np.rint(time_min / 60.0 * costs.value_of_time_vnd_per_hour).astype(np.int64),
+            "days_to_money": np.where(has_day, day - self.p.run.run_start_day, -1).astype(np.int16, copy=False),
+            "travel_cost_vnd": np.rint(travel_cost, out=travel_cost).astype(np.int64),
+            "time_cost_vnd": np.rint(time_min, out=time_min).astype(np.int64),
             "fee_vnd": c["withdrawals"].astype(np.int64) * costs.withdrawal_fee_vnd,
-            "state_fee_vnd": (
-                (channel == CH_ACCOUNT) * costs.fee_per_account_credit_vnd
-                + c["cash_transactions"].astype(np.int64) * costs.fee_per_cash_payment_vnd
-                + (channel == CH_HOME) * costs.fee_per_home_delivery_vnd
-            ).astype(np.int64),
+            "state_fee_vnd": state_fee,
         }
 
     def _monthly(self, rec: MonthRecord, derived: dict[str, np.ndarray]) -> pl.DataFrame:
@@ -358,18 +362,10 @@ class Recorder:
         """Per day × kind of point: visits, outcomes and waits (mean, p50, p95); and the month's
         histogram of waits per kind (0.1-minute bins) for exact run-wide quantiles.
 
-        Visits come day by day (the day column never decreases). Quantiles are the nearest
+        `rec.visits` holds the visits of each day in turn. Quantiles are the nearest
         observation, rank round(q × (n − 1)) of the sorted waits, found with np.partition."""
-        v = rec.visits
         n_kinds, n_out = len(POINT_KINDS), len(VISIT_OUTCOMES)
-        kind = v["kind"].astype(np.int64)
-        wait = v["wait_min"]
-        outcome = v["outcome"].astype(np.int64)
-        bins = np.minimum((wait / WAIT_BIN_MIN).astype(np.int64), WAIT_BINS - 1)
-        hist = np.bincount(kind * WAIT_BINS + bins, minlength=n_kinds * WAIT_BINS).reshape(n_kinds, WAIT_BINS)
-        day = v["day"]
-        cut = np.flatnonzero(day[1:] != day[:-1]) + 1
-        bounds = np.concatenate([[0], cut, [day.size]]) if day.size else np.zeros(1, np.int64)
+        hist = np.zeros(n_kinds * WAIT_BINS, np.int64)
         out: dict[str, list] = {
             name: []
             for name in (
@@ -386,9 +382,13 @@ class Recorder:
             )
         }
         paid_full, paid_part = VISIT_OUTCOMES.index("paid_full"), VISIT_OUTCOMES.index("paid_part")
-        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
-            kinds_today, waits_today = kind[lo:hi], wait[lo:hi]
-            counts = np.bincount(kinds_today * n_out + outcome[lo:hi], minlength=n_kinds * n_out)
+        for v in rec.visits:  # one day each, in day order
+            kinds_today = v["kind"].astype(np.int64)
+            waits_today = v["wait_min"]
+            bins = np.minimum((waits_today / WAIT_BIN_MIN).astype(np.int64), WAIT_BINS - 1)
+            bins += kinds_today * WAIT_BINS
+            hist += np.bincount(bins, minlength=n_kinds * WAIT_BINS)
+            counts = np.bincount(kinds_today * n_out + v["outcome"], minlength=n_kinds * n_out)
             for k in range(n_kinds):
                 vals = waits_today[kinds_today == k]
                 if vals.size == 0:
@@ -396,7 +396,7 @@ class Recorder:
                 c = counts[k * n_out : (k + 1) * n_out]
                 ranks = [_nearest_rank(0.5, vals.size), _nearest_rank(0.95, vals.size)]
                 part = np.partition(vals, ranks)
-                out["day"].append(int(day[lo]))
+                out["day"].append(v["day"])
                 out["kind"].append(k)
                 out["visits"].append(vals.size)
                 out["served"].append(int(c[paid_full] + c[paid_part]))
@@ -406,6 +406,7 @@ class Recorder:
                 out["wait_min_mean"].append(float(vals.mean()))
                 out["wait_min_p50"].append(float(part[ranks[0]]))
                 out["wait_min_p95"].append(float(part[ranks[1]]))
+        hist = hist.reshape(n_kinds, WAIT_BINS)
         k = len(out["day"])
         counts_cols = ("visits", "served", "turned_away_no_cash", "not_reached", "found_closed")
         daily = pl.DataFrame(

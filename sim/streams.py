@@ -26,14 +26,38 @@ _S30, _S27, _S31, _S11 = (np.uint64(s) for s in (30, 27, 31, 11))
 _TO_UNIT = 1.0 / float(1 << 53)
 
 
-def _mix(z: np.ndarray) -> np.ndarray:
-    """splitmix64 finaliser, in place on a uint64 array (wraps modulo 2**64 by design)."""
-    z ^= z >> _S30
+_CHUNK = 1 << 15  # draws hashed at a time: 256 KiB per uint64 buffer, within the L2 cache
+
+
+def _mix(z: np.ndarray, tmp: np.ndarray | None = None) -> np.ndarray:
+    """splitmix64 finaliser, in place on a uint64 array (wraps modulo 2**64 by design);
+    `tmp`, a uint64 array of z's shape, spares the temporaries."""
+    if tmp is None:
+        tmp = np.empty_like(z)
+    np.right_shift(z, _S30, out=tmp)
+    z ^= tmp
     z *= _M1
-    z ^= z >> _S27
+    np.right_shift(z, _S27, out=tmp)
+    z ^= tmp
     z *= _M2
-    z ^= z >> _S31
+    np.right_shift(z, _S31, out=tmp)
+    z ^= tmp
     return z
+
+
+def _as_key(k: np.ndarray | int, shape: tuple) -> np.ndarray:
+    """A key as uint64 (negative integers wrap modulo 2**64), broadcast to `shape`."""
+    if isinstance(k, np.ndarray) and k.dtype.kind in "iu" and k.itemsize == 8:
+        a = k.view(np.uint64)
+    else:
+        a = np.asarray(k).astype(np.uint64, copy=False)
+    return a if a.shape == shape or a.ndim == 0 else np.broadcast_to(a, shape)
+
+
+def lognormal_params(mean: np.ndarray | float, cv: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+    """(mu, sigma) of the lognormal with arithmetic mean `mean` and coefficient of variation `cv`."""
+    sigma2 = np.log1p(np.square(cv))
+    return np.log(mean) - sigma2 / 2.0, np.sqrt(sigma2)
 
 
 def _name_key(seed: int, name: str) -> int:
@@ -51,34 +75,50 @@ class Stream:
         self._key = np.uint64(key)
 
     def bits(self, *keys: np.ndarray | int) -> np.ndarray:
-        with np.errstate(over="ignore"):
-            shape = np.broadcast_shapes(*(np.shape(k) for k in keys))
-            first = keys[0] if keys else None
-            if (
-                isinstance(first, np.ndarray)
-                and first.shape == shape
-                and first.dtype.kind in "iu"
-                and first.itemsize == 8
-            ):
-                # fast path, same bits: (key + golden + k) mod 2**64 in one pass, no copy of k
-                z = first.view(np.uint64) + (self._key + _GOLDEN)
-                _mix(z)
-                rest = keys[1:]
-            else:
-                z = np.full(shape, self._key, np.uint64)
-                rest = keys
-            for k in rest:
-                z += _GOLDEN
-                if isinstance(k, np.ndarray) and k.dtype.kind in "iu" and k.itemsize == 8:
-                    z += k.view(np.uint64)
-                else:
-                    z += np.asarray(k).astype(np.uint64, copy=False)
-                _mix(z)
-            return z
+        """Raw 64-bit draws (uint64), one per broadcast key."""
+        return self._draw(keys, unit=False)
 
     def uniform(self, *keys: np.ndarray | int) -> np.ndarray:
         """U[0, 1) doubles, one per broadcast key."""
-        return (self.bits(*keys) >> np.uint64(11)).astype(np.float64) * _TO_UNIT
+        return self._draw(keys, unit=True)
+
+    def _draw(self, keys: tuple, unit: bool) -> np.ndarray:
+        shape = np.broadcast_shapes(*(np.shape(k) for k in keys))
+        if len(shape) != 1:
+            z = self._bits_whole(keys, shape)
+            return (z >> np.uint64(11)).astype(np.float64) * _TO_UNIT if unit else z
+        # 1-D (every draw of the model): the hash runs chunk by chunk so that its dozen passes
+        # stay in the CPU cache; the numbers are the same as hashing the whole array at once
+        n = shape[0]
+        cols = [_as_key(k, shape) for k in keys]
+        z_all = np.empty(n, np.uint64)
+        out = np.empty(n, np.float64) if unit else z_all
+        tmp = np.empty(min(_CHUNK, n), np.uint64)
+        with np.errstate(over="ignore"):
+            for lo in range(0, n, _CHUNK):
+                hi = min(lo + _CHUNK, n)
+                z = z_all[lo:hi]
+                t = tmp[: hi - lo]
+                z.fill(self._key)
+                for k in cols:
+                    z += _GOLDEN
+                    z += k if k.ndim == 0 else k[lo:hi]
+                    _mix(z, t)
+                if unit:
+                    np.right_shift(z, _S11, out=t)
+                    u = out[lo:hi]
+                    u[...] = t  # below 2**53: exact in a double
+                    u *= _TO_UNIT
+        return out
+
+    def _bits_whole(self, keys: tuple, shape: tuple) -> np.ndarray:
+        with np.errstate(over="ignore"):
+            z = np.full(shape, self._key, np.uint64)
+            for k in keys:
+                z += _GOLDEN
+                z += _as_key(k, np.shape(k))
+                _mix(z)
+            return z
 
     def bernoulli(self, p: np.ndarray | float, *keys: np.ndarray | int) -> np.ndarray:
         return self.uniform(*keys) < p
@@ -88,15 +128,31 @@ class Stream:
 
     def normal(self, *keys: np.ndarray | int) -> np.ndarray:
         u = self.uniform(*keys)
+        if isinstance(u, np.ndarray) and u.ndim:
+            np.maximum(u, 1e-300, out=u)
+            return ndtri(u, out=u)
         return ndtri(np.clip(u, 1e-300, None))
 
+    def lognormal(self, mu: np.ndarray | float, sigma: np.ndarray | float, *keys: np.ndarray | int) -> np.ndarray:
+        """exp(mu + sigma * Z), Z standard normal: lognormal with log-mean mu and log-sd sigma."""
+        z = self.normal(*keys)
+        if not (isinstance(z, np.ndarray) and z.ndim and {np.shape(mu), np.shape(sigma)} <= {z.shape, ()}):
+            return np.exp(mu + sigma * z)
+        z *= sigma
+        z += mu
+        return np.exp(z, out=z)
+
     def lognormal_mean_cv(
-        self, mean: np.ndarray | float, cv: np.ndarray | float, *keys: np.ndarray | int
+        self, mean: np.ndarray | float, cv: np.ndarray | float, *keys: np.ndarray | int,
+        at: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Lognormal with the given arithmetic mean and coefficient of variation."""
-        sigma2 = np.log1p(np.square(cv))
-        mu = np.log(mean) - sigma2 / 2.0
-        return np.exp(mu + np.sqrt(sigma2) * self.normal(*keys))
+        """Lognormal with the given arithmetic mean and coefficient of variation. With `at`,
+        `mean` and `cv` are given per kind (per point, say) and `at` picks the kind of each
+        draw: the same numbers as passing `mean[at]` and `cv[at]`, with less work."""
+        mu, sigma = lognormal_params(mean, cv)
+        if at is not None:
+            mu, sigma = mu[at], sigma[at]
+        return self.lognormal(mu, sigma, *keys)
 
     def categorical(self, probs: np.ndarray, *keys: np.ndarray | int) -> np.ndarray:
         """Index drawn from `probs` (1-D, summing to 1), one per broadcast key."""

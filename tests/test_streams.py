@@ -57,3 +57,18 @@ def test_distributions_have_the_right_shape() -> None:
 def test_seed_must_be_in_range() -> None:
     with pytest.raises(ValueError, match="seed"):
         Streams(-1)
+
+
+def test_chunked_draws_equal_whole_array_hashing():
+    """Long 1-D draws are hashed chunk by chunk; the numbers must be those of one whole-array pass,
+    across chunk edges, for negative and narrow keys, and for scalar and broadcast keys."""
+    from sim.streams import _CHUNK, _TO_UNIT
+
+    s = Streams(99)["any.stream"]
+    n = 3 * _CHUNK + 5
+    rng = np.random.default_rng(0)
+    ids = rng.integers(-(2**62), 2**62, n)
+    for keys in [(ids,), (ids, 4), (ids, rng.integers(0, 30, n).astype(np.int16), -1), (ids, np.array([7]))]:
+        whole = s._bits_whole(keys, (n,))
+        np.testing.assert_array_equal(s.bits(*keys), whole)
+        np.testing.assert_array_equal(s.uniform(*keys), (whole >> np.uint64(11)).astype(np.float64) * _TO_UNIT)
