@@ -27,8 +27,9 @@ MORNING, NOON = 0.25, 0.5
 @dataclass
 class RunTimings:
     build_s: float = 0.0
-    simulate_s: float = 0.0  # includes record_s
-    record_s: float = 0.0
+    simulate_s: float = 0.0  # includes record_wait_s
+    record_s: float = 0.0  # recording, in its own thread, overlapping the simulation
+    record_wait_s: float = 0.0  # time the simulation waited for the recorder
 
 
 def build_province(scenario: Scenario, seed: int, fine_grained: bool = False) -> Province:

@@ -17,6 +17,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -46,23 +47,50 @@ def run_scenario(
     timings: RunTimings | None = None,
     fine_grained: bool = False,
 ) -> RunResult:
-    """Simulate and collect the tables; per-beneficiary rows go to `payments_dir` if given."""
-    recorder: Recorder | None = None
+    """Simulate and collect the tables; per-beneficiary rows go to `payments_dir` if given.
 
-    def record(rec: MonthRecord, province: Province) -> None:
-        nonlocal recorder
+    Each month's record is summarised in a second thread while the next month is simulated
+    (numpy and polars release the GIL, so on two cores the two overlap). One thread takes the
+    records in month order, so the tables are the same as recording in line; at most one month
+    waits to be recorded, so memory stays bounded. An error while recording is raised here."""
+    recorder: Recorder | None = None
+    pending: Future | None = None
+
+    def wait_for_recorder() -> None:
+        nonlocal pending
+        if pending is not None:
+            t0 = time.perf_counter()
+            done, pending = pending, None
+            done.result()  # re-raises what went wrong while recording
+            if timings is not None:
+                timings.record_wait_s += time.perf_counter() - t0
+
+    def record_now(rec: MonthRecord, province: Province) -> None:
         t0 = time.perf_counter()
-        if recorder is None:
-            recorder = Recorder(province, payments_dir)
+        assert recorder is not None
         recorder(rec, province)
         if timings is not None:
             timings.record_s += time.perf_counter() - t0
-        if on_month is not None:
-            on_month(rec.month)
 
-    simulate(
-        scenario, seed=seed, months=months, on_month=record, timings=timings, fine_grained=fine_grained
-    )
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="welfare-sim-recorder") as pool:
+
+        def record(rec: MonthRecord, province: Province) -> None:
+            nonlocal recorder, pending
+            if recorder is None:
+                recorder = Recorder(province, payments_dir)
+            wait_for_recorder()
+            pending = pool.submit(record_now, rec, province)
+            if on_month is not None:
+                on_month(rec.month)
+
+        try:
+            simulate(
+                scenario, seed=seed, months=months, on_month=record, timings=timings, fine_grained=fine_grained
+            )
+            wait_for_recorder()
+        finally:
+            if pending is not None:
+                pending.cancel()
     assert recorder is not None
     result = collect(recorder)
     result.summary = headline(result)
@@ -187,6 +215,7 @@ def write_run(
             "build_s": timings.build_s,
             "simulate_s": timings.simulate_s,
             "record_s": timings.record_s,
+            "record_wait_s": timings.record_wait_s,
             "write_s": time.perf_counter() - t0,
         }
         os.chmod(staging, _DIR_MODE)

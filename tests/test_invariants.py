@@ -247,3 +247,54 @@ def test_queue_waits_are_consistent_with_opening_hours() -> None:
     per_trip = payments.filter(pl.col("trips") > 0)
     assert (per_trip["wait_min"] <= per_trip["trips"].cast(pl.Float64) * 1440).all()
     assert np.isfinite(per_trip["wait_min"].to_numpy()).all()
+
+
+def test_recording_in_its_own_thread_gives_the_tables_of_recording_in_line(monkeypatch) -> None:
+    """The recorder runs in a second thread, overlapping the next month: the tables must equal
+    those of recording each month before the next one starts."""
+    import sim.run as run_mod
+
+    scenario = small_scenario(months=4)
+    overlapped = run_scenario(scenario)
+
+    class InLine:  # stands in for the thread pool: runs each record at once, in the caller
+        def __init__(self, **_kw) -> None:
+            pass
+
+        def __enter__(self):  # noqa: ANN204
+            return self
+
+        def __exit__(self, *exc) -> None:
+            pass
+
+        def submit(self, fn, *args):  # noqa: ANN001, ANN202
+            from concurrent.futures import Future
+
+            done: Future = Future()
+            done.set_result(fn(*args))
+            return done
+
+    monkeypatch.setattr(run_mod, "ThreadPoolExecutor", InLine)
+    in_line = run_scenario(scenario)
+    for name in ("monthly", "points", "waits", "subgroups", "ledger", "funnel"):
+        assert getattr(overlapped, name).equals(getattr(in_line, name)), name
+    np.testing.assert_array_equal(overlapped.wait_hist, in_line.wait_hist)
+    np.testing.assert_array_equal(overlapped.days_hist, in_line.days_hist)
+    assert overlapped.summary == in_line.summary
+
+
+def test_an_error_while_recording_stops_the_run(monkeypatch) -> None:
+    import sim.recorder as recorder_mod
+
+    calls = []
+
+    def fail_on_second(self, rec, province) -> None:  # noqa: ANN001
+        calls.append(rec.month)
+        if rec.month == 1:
+            raise OSError("disk full (test)")
+
+    monkeypatch.setattr(recorder_mod.Recorder, "__call__", fail_on_second)
+    with pytest.raises(OSError, match="disk full"):
+        run_scenario(small_scenario(months=4))
+    assert calls[:2] == [0, 1]
+    assert len(calls) <= 3  # the run stopped at the next month's hand-over, not at the end
