@@ -91,13 +91,14 @@ class Stream:
         # stay in the CPU cache; the numbers are the same as hashing the whole array at once
         n = shape[0]
         cols = [_as_key(k, shape) for k in keys]
-        z_all = np.empty(n, np.uint64)
-        out = np.empty(n, np.float64) if unit else z_all
+        # uniforms need the hash of one chunk at a time only; raw bits are the output itself
+        out = np.empty(n, np.float64 if unit else np.uint64)
+        zbuf = np.empty(min(_CHUNK, n), np.uint64) if unit else None
         tmp = np.empty(min(_CHUNK, n), np.uint64)
         with np.errstate(over="ignore"):
             for lo in range(0, n, _CHUNK):
                 hi = min(lo + _CHUNK, n)
-                z = z_all[lo:hi]
+                z = out[lo:hi] if zbuf is None else zbuf[: hi - lo]
                 t = tmp[: hi - lo]
                 z.fill(self._key)
                 for k in cols:
