@@ -231,6 +231,7 @@ def _serve_tail(
     same floating-point operations as the vectorised rank step, for the few queues left."""
     nan = float("nan")
     neg_k = -k_of_rank[r0:max_rank]
+    n_open = np.isfinite(free).sum(axis=0)  # counters per slot (the missing ones are +inf)
     for i in range(int(k_of_rank[r0])):
         # ranks r0 .. r0+m-1 have a customer in slot i (k_of_rank never increases)
         m = int(np.searchsorted(neg_k, -i, side="left"))
@@ -239,19 +240,25 @@ def _serve_tail(
         services = service_rm[pos].tolist()
         demands = demand_rm[pos].tolist()
         cols = free[:, i].tolist()
+        single = n_open[i] == 1  # then counter 0 is the only one
         left = int(cash[i])
         close = float(close_s[i])
-        start, wait, paid, outcome, server = [], [], [], [], []
-        for a, svc, d in zip(arrivals, services, demands, strict=True):
-            fmin = min(cols)
+        start = [nan] * m
+        wait = [0.0] * m
+        paid = [0] * m
+        outcome = [OUTCOME_NOT_SERVED] * m
+        server = [-1] * m
+        for t in range(m):
+            a = arrivals[t]
+            fmin = cols[0] if single else min(cols)
             st = a if a > fmin else fmin
             if not st < close:
-                start.append(nan)
-                wait.append(max(close - a, 0.0))
-                paid.append(0)
-                outcome.append(OUTCOME_NOT_SERVED)
-                server.append(-1)
-                continue
+                # closed on this customer, so on every later one too (they arrive no earlier and
+                # no counter frees up): not served, waiting until closing
+                for u in range(t, m):
+                    wait[u] = max(close - arrivals[u], 0.0)
+                break
+            d = demands[t]
             if partial_payout:
                 pay = min(left, d)
                 full = pay == d
@@ -260,20 +267,17 @@ def _serve_tail(
                 full = left >= d
                 pay = d
                 served = full
-            wait.append(st - a)
+            wait[t] = st - a
             if served:
-                j = cols.index(fmin)  # the first of the earliest-free counters
-                cols[j] = st + svc
+                j = 0 if single else cols.index(fmin)  # the first of the earliest-free counters
+                cols[j] = st + services[t]
                 left -= pay
-                start.append(st)
-                paid.append(pay)
-                outcome.append(OUTCOME_PAID_FULL if full else OUTCOME_PAID_PARTIAL)
-                server.append(j)
+                start[t] = st
+                paid[t] = pay
+                outcome[t] = OUTCOME_PAID_FULL if full else OUTCOME_PAID_PARTIAL
+                server[t] = j
             else:
-                start.append(nan)
-                paid.append(0)
-                outcome.append(OUTCOME_TURNED_AWAY)
-                server.append(-1)
+                outcome[t] = OUTCOME_TURNED_AWAY
         start_rm[pos] = start
         wait_rm[pos] = wait
         paid_rm[pos] = paid
