@@ -28,7 +28,6 @@ import hashlib
 import json
 import math
 import multiprocessing
-import os
 import shutil
 import tempfile
 import time
@@ -474,7 +473,7 @@ def write_comparison(
     extra: dict[str, Any] | None = None,
 ) -> pl.DataFrame:
     """Write the comparison folder (assembled under a temporary name, then renamed into place)."""
-    from sim.run import atomic_write_bytes, atomic_write_parquet, write_json
+    from sim.run import atomic_write_bytes, atomic_write_parquet, publish_folder, write_json
 
     runs = runs_frame(names, results)
     table = comparison_table(runs, names, seeds)
@@ -508,26 +507,11 @@ def write_comparison(
         atomic_write_bytes(
             staging / "table.md", markdown_table(table, names, len(seeds)).encode("utf-8")
         )
-        os.chmod(staging, 0o777 & ~_umask())
-        if out_dir.exists():
-            trash = Path(
-                tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.", suffix=".old")
-            )
-            os.replace(out_dir, trash / "old")
-            os.replace(staging, out_dir)
-            shutil.rmtree(trash, ignore_errors=True)
-        else:
-            os.replace(staging, out_dir)
+        publish_folder(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return table
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 # --------------------------------------------------------------------------- printing

@@ -102,6 +102,19 @@ def write_json(path: Path, data: Any) -> None:
     atomic_write_bytes(path, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode())
 
 
+def publish_folder(staging: Path, out_dir: Path) -> None:
+    """Put the finished folder `staging` in place as `out_dir`, replacing any old one whole (the
+    old folder is moved aside first, so `out_dir` is never half old, half new)."""
+    os.chmod(staging, _DIR_MODE)
+    if out_dir.exists():
+        trash = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.", suffix=".old"))
+        os.replace(out_dir, trash / "old")
+        os.replace(staging, out_dir)
+        shutil.rmtree(trash, ignore_errors=True)
+    else:
+        os.replace(staging, out_dir)
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -218,14 +231,7 @@ def write_run(
             "record_wait_s": timings.record_wait_s,
             "write_s": time.perf_counter() - t0,
         }
-        os.chmod(staging, _DIR_MODE)
-        if out_dir.exists():
-            trash = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.", suffix=".old"))
-            os.replace(out_dir, trash / "run")
-            os.replace(staging, out_dir)
-            shutil.rmtree(trash, ignore_errors=True)
-        else:
-            os.replace(staging, out_dir)
+        publish_folder(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

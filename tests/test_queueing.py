@@ -373,6 +373,13 @@ def test_input_order_invariance(seed, partial):
     np.testing.assert_array_equal(fl, fl2)
 
 
+def assert_sorts_like_lexsort(seg: np.ndarray, arr: np.ndarray, n_seg: int) -> None:
+    order, seg_sorted = qmod._stable_order(seg, arr, n_seg)
+    expected = np.lexsort((arr, seg))
+    np.testing.assert_array_equal(order, expected)
+    np.testing.assert_array_equal(seg_sorted, seg[expected])
+
+
 @settings(max_examples=50, deadline=None)
 @given(
     st.lists(st.tuples(st.integers(0, 6), st.integers(0, 20).map(float)), max_size=300),
@@ -381,10 +388,7 @@ def test_input_order_invariance(seed, partial):
 def test_internal_sort_matches_lexsort(rows, n_seg):
     seg = np.array([r[0] % n_seg for r in rows], dtype=np.int64)
     arr = np.array([r[1] for r in rows], dtype=np.float64)
-    order, seg_sorted = qmod._stable_order(seg, arr, n_seg)
-    expected = np.lexsort((arr, seg))
-    np.testing.assert_array_equal(order, expected)
-    np.testing.assert_array_equal(seg_sorted, seg[expected])
+    assert_sorts_like_lexsort(seg, arr, n_seg)
 
 
 @settings(max_examples=100, deadline=None)
@@ -403,10 +407,7 @@ def test_internal_sort_exact_when_arrivals_share_a_sort_level(rows, n_seg):
     and those runs must still come out in exact (arrival, input) order."""
     seg = np.array([r[0] % n_seg for r in rows], dtype=np.int64)
     arr = np.array([r[1] for r in rows], dtype=np.float64)
-    order, seg_sorted = qmod._stable_order(seg, arr, n_seg)
-    expected = np.lexsort((arr, seg))
-    np.testing.assert_array_equal(order, expected)
-    np.testing.assert_array_equal(seg_sorted, seg[expected])
+    assert_sorts_like_lexsort(seg, arr, n_seg)
 
 
 def test_internal_sort_large_random_matches_lexsort():
@@ -414,10 +415,7 @@ def test_internal_sort_large_random_matches_lexsort():
     n, n_seg = 200_000, 3_000
     seg = rng.integers(0, n_seg, n)
     arr = np.round(420.0 + 300.0 * rng.random(n) ** 1.5, 4)  # rounded: exact ties as well
-    order, seg_sorted = qmod._stable_order(seg, arr, n_seg)
-    expected = np.lexsort((arr, seg))
-    np.testing.assert_array_equal(order, expected)
-    np.testing.assert_array_equal(seg_sorted, seg[expected])
+    assert_sorts_like_lexsort(seg, arr, n_seg)
 
 
 def test_result_put_scatters_like_the_input_order_arrays():
