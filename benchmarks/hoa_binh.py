@@ -34,8 +34,8 @@ def main() -> None:
     args = parser.parse_args()
 
     t0 = time.perf_counter()
-    from sim.run import write_run
-    from sim.scenario import load_scenario
+    from welfare_sim.sim.run import write_run
+    from welfare_sim.sim.scenario import load_scenario
 
     import_s = time.perf_counter() - t0
     scenario = load_scenario(args.scenario)

@@ -32,9 +32,9 @@ TOY = HERE / "reference_toy"
 
 def child(args: argparse.Namespace) -> None:
     t0 = time.perf_counter()
-    from sim.engine import RunTimings
-    from sim.run import write_run
-    from sim.scenario import load_scenario
+    from welfare_sim.sim.engine import RunTimings
+    from welfare_sim.sim.run import write_run
+    from welfare_sim.sim.scenario import load_scenario
 
     import_s = time.perf_counter() - t0
     overrides = [f"geography.sample_fraction={args.sample}"] if args.sample < 1 else []
@@ -93,8 +93,8 @@ def profile(args: argparse.Namespace) -> None:
     import cProfile
     import pstats
 
-    from sim.run import run_scenario
-    from sim.scenario import load_scenario
+    from welfare_sim.sim.run import run_scenario
+    from welfare_sim.sim.scenario import load_scenario
 
     overrides = [f"geography.sample_fraction={args.sample}"] if args.sample < 1 else []
     scenario = load_scenario(args.scenario, overrides)
@@ -126,7 +126,7 @@ def main() -> None:
 
     runs = []
     if args.scaling:
-        from sim.scenario import load_scenario
+        from welfare_sim.sim.scenario import load_scenario
 
         total = load_scenario(args.scenario).geography.n_beneficiaries
         for target in (10_000, 100_000, 1_000_000, total):

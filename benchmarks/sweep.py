@@ -45,7 +45,7 @@ def cpu_seconds() -> float:
 
 def same_rows(tmp: str, label: str) -> bool:
     """Whether a parallel sweep's rows equal the serial ones; names the columns that differ."""
-    from sim.sweep import read_results
+    from welfare_sim.sim.experiments.sweep import read_results
 
     a, b = read_results(Path(tmp) / "serial"), read_results(Path(tmp) / label)
     if a.equals(b):
@@ -72,7 +72,7 @@ def main() -> None:
     parser.add_argument("--skip-serial", action="store_true", help="time only the parallel run(s)")
     args = parser.parse_args()
 
-    from sim.sweep import load_sweep, run_sweep
+    from welfare_sim.sim.experiments.sweep import load_sweep, run_sweep
 
     seeds = min(args.seeds, args.runs)
     points = max(1, args.runs // seeds)

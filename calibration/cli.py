@@ -68,12 +68,12 @@ def calibrate(
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from calibration.fit import METHODS, FitError, fitted_data
-    from calibration.fit import calibrate as run_fit
-    from calibration.report import CALIBRATED, UNACCEPTED, write_outputs
-    from calibration.targets import check_targets, load_targets
-    from sim.cli import fail
-    from sim.scenario import (
+    from welfare_sim.calibration.fit import METHODS, FitError, fitted_data
+    from welfare_sim.calibration.fit import calibrate as run_fit
+    from welfare_sim.calibration.report import CALIBRATED, UNACCEPTED, write_outputs
+    from welfare_sim.calibration.targets import check_targets, load_targets
+    from welfare_sim.sim.cli import fail
+    from welfare_sim.sim.scenario import (
         ScenarioError,
         apply_overrides,
         read_yaml,
@@ -162,7 +162,7 @@ def calibrate(
     wall = time.perf_counter() - t0
 
     free = sc.calibration.free_parameters
-    from calibration.fit import Evaluator
+    from welfare_sim.calibration.fit import Evaluator
 
     integers = Evaluator(data, list(free), [], (), 1).integers
     calibrated = fitted_data(data, free, integers, result.u)

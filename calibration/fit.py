@@ -28,10 +28,10 @@ from typing import Any
 import numpy as np
 from scipy import optimize
 
-from calibration.targets import Target, check_passes, model_values, relative_error
-from sim.free_parameters import FreeParameter, lookup_path
-from sim.run import run_scenario
-from sim.scenario import Scenario, apply_overrides, validate_scenario
+from welfare_sim.calibration.targets import Target, check_passes, model_values, relative_error
+from welfare_sim.sim.free_parameters import FreeParameter, lookup_path
+from welfare_sim.sim.run import run_scenario
+from welfare_sim.sim.scenario import Scenario, apply_overrides, validate_scenario
 
 METHODS = ("least_squares", "differential_evolution")
 JAC_STEP = 0.04  # unit-coordinate step: wide enough to see past the model's 1/N granularity
@@ -511,7 +511,7 @@ def calibrate(
     on_stage: Callable[[str, int], None] | None = None,
 ) -> FitResult:
     """Fit `scenario`'s free parameters to `targets`. `data` is the scenario as plain data."""
-    from models.params import month_offset
+    from welfare_sim.models.params import month_offset
 
     if scenario.calibration is None:
         raise FitError(

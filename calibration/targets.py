@@ -31,8 +31,8 @@ import polars as pl
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from models.params import Frozen, Month, month_offset
-from sim.scenario import Scenario, ScenarioError, format_validation_error
+from welfare_sim.models.params import Frozen, Month, month_offset
+from welfare_sim.sim.scenario import Scenario, ScenarioError, format_validation_error
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from models.params import ACCOUNT_TYPES, AccountLife, AccountOpening, InitialAccounts
-from models.population import AGE_80_PLUS, MOUNTAIN, Beneficiaries
+from welfare_sim.models.params import ACCOUNT_TYPES, AccountLife, AccountOpening, InitialAccounts
+from welfare_sim.models.population import AGE_80_PLUS, MOUNTAIN, Beneficiaries
 
 if TYPE_CHECKING:
-    from models.interventions import AccountHelp
+    from welfare_sim.models.interventions import AccountHelp
 
 NONE, APPLIED, OPEN, DORMANT = 0, 1, 2, 3
 STATUS_NAMES = ("none", "applied", "open", "dormant")

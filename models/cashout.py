@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.params import POINT_KINDS, CashoutPoints, Geography
-from models.population import Beneficiaries, Communes
-from models.queueing import serve_fifo, serve_fifo_simpy
+from welfare_sim.models.params import POINT_KINDS, CashoutPoints, Geography
+from welfare_sim.models.population import Beneficiaries, Communes
+from welfare_sim.models.queueing import serve_fifo, serve_fifo_simpy
 
 COMMUNE_POINT, POST_OFFICE, ATM = 0, 1, 2
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.params import (
+from welfare_sim.models.params import (
     ACCOUNT_TYPES,
     CATEGORIES,
     CashClosure,
@@ -44,7 +44,7 @@ from models.params import (
     PointRollout,
     month_offset,
 )
-from models.population import AGE_80_PLUS, MOUNTAIN, Beneficiaries, Communes
+from welfare_sim.models.population import AGE_80_PLUS, MOUNTAIN, Beneficiaries, Communes
 
 MonthStart = Callable[[int], "float | None"]
 NEVER = 10**9  # "no last month": in force to the end of the run

@@ -1,7 +1,7 @@
 """Parameter blocks of the domain, validated and frozen (pydantic v2, unknown keys forbidden).
 
 Every default lives here, once, with its unit in the field name or description and its source
-(or the word *assumption*) in the description. Scenario files set these blocks; `sim.scenario`
+(or the word *assumption*) in the description. Scenario files set these blocks; `welfare_sim.sim.scenario`
 composes them into a whole scenario and checks cross-references.
 """
 

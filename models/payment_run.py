@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from models import accounts as acc_mod
-from models.cashout import (
+from welfare_sim.models import accounts as acc_mod
+from welfare_sim.models.cashout import (
     ATM,
     NO_CASH,
     NOT_REACHED,
@@ -40,8 +40,8 @@ from models.cashout import (
     point_status,
     serve_day,
 )
-from models.interventions import STRATEGY_COUNTS, Strategies
-from models.params import (
+from welfare_sim.models.interventions import STRATEGY_COUNTS, Strategies
+from welfare_sim.models.params import (
     ACCOUNT_TYPES,
     Assumptions,
     Geography,
@@ -50,7 +50,7 @@ from models.params import (
     Population,
     month_label,
 )
-from models.population import (
+from welfare_sim.models.population import (
     Beneficiaries,
     Communes,
     build_beneficiaries,
@@ -700,7 +700,7 @@ class Province:
 
 
 def _months_between(start: str, month: str) -> int:
-    from models.params import month_offset
+    from welfare_sim.models.params import month_offset
 
     return month_offset(start, month)
 

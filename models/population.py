@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.params import (
+from welfare_sim.models.params import (
     AGE_GROUPS,
     CATEGORIES,
     TERRAINS,

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 
-from models.payment_run import MonthRecord, Province
-from sim.memory import keep_freed_memory
-from sim.scenario import Scenario
-from sim.streams import Streams
+from welfare_sim.models.payment_run import MonthRecord, Province
+from welfare_sim.sim.memory import keep_freed_memory
+from welfare_sim.sim.scenario import Scenario
+from welfare_sim.sim.streams import Streams
 
 MORNING, NOON = 0.25, 0.5
 

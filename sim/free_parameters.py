@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from models.params import Frozen
+from welfare_sim.models.params import Frozen
 
 
 class FreeParameter(Frozen):

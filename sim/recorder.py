@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from models.accounts import STATUS_NAMES
-from models.cashout import VISIT_OUTCOMES
-from models.params import ACCOUNT_TYPES, AGE_GROUPS, CATEGORIES, POINT_KINDS, TERRAINS, month_label
-from models.payment_run import (
+from welfare_sim.models.accounts import STATUS_NAMES
+from welfare_sim.models.cashout import VISIT_OUTCOMES
+from welfare_sim.models.params import ACCOUNT_TYPES, AGE_GROUPS, CATEGORIES, POINT_KINDS, TERRAINS, month_label
+from welfare_sim.models.payment_run import (
     CH_ACCOUNT,
     CH_CASH_COMMUNE,
     CH_CASH_COUNTER,

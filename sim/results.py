@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from models.params import POINT_KINDS
-from sim.recorder import DAY_BINS, WAIT_BIN_MIN, Recorder
+from welfare_sim.models.params import POINT_KINDS
+from welfare_sim.sim.recorder import DAY_BINS, WAIT_BIN_MIN, Recorder
 
 
 @dataclass

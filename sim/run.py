@@ -24,11 +24,11 @@ from typing import Any
 
 import polars as pl
 
-from models.payment_run import MonthRecord, Province
-from sim.engine import RunTimings, simulate
-from sim.recorder import Recorder
-from sim.results import RunResult, collect, headline
-from sim.scenario import Scenario, dump_scenario
+from welfare_sim.models.payment_run import MonthRecord, Province
+from welfare_sim.sim.engine import RunTimings, simulate
+from welfare_sim.sim.recorder import Recorder
+from welfare_sim.sim.results import RunResult, collect, headline
+from welfare_sim.sim.scenario import Scenario, dump_scenario
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from pydantic import Field, ValidationError, model_validator
 
-from models.params import (
+from welfare_sim.models.params import (
     Assumptions,
     Frozen,
     Geography,
@@ -26,7 +26,7 @@ from models.params import (
     Population,
     month_index,
 )
-from sim.free_parameters import CalibrationBlock, check_free_parameters
+from welfare_sim.sim.free_parameters import CalibrationBlock, check_free_parameters
 
 
 class ScenarioError(Exception):

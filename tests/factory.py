@@ -7,7 +7,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from sim.scenario import Scenario, validate_scenario
+from welfare_sim.sim.scenario import Scenario, validate_scenario
 
 BASE: dict[str, Any] = {
     "name": "small",

@@ -14,10 +14,10 @@ import pytest
 import yaml
 from factory import small
 
-from calibration.fit import Evaluator, calibrate, to_unit, to_value
-from calibration.targets import Target, check_targets, load_targets
-from sim.free_parameters import FreeParameter
-from sim.scenario import ScenarioError, load_scenario, validate_scenario
+from welfare_sim.calibration.fit import Evaluator, calibrate, to_unit, to_value
+from welfare_sim.calibration.targets import Target, check_targets, load_targets
+from welfare_sim.sim.free_parameters import FreeParameter
+from welfare_sim.sim.scenario import ScenarioError, load_scenario, validate_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 

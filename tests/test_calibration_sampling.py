@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from calibration.targets import load_targets, model_values
-from models.params import month_offset
-from sim.run import run_scenario
-from sim.scenario import apply_overrides, read_yaml, resolve_extends, validate_scenario
+from welfare_sim.calibration.targets import load_targets, model_values
+from welfare_sim.models.params import month_offset
+from welfare_sim.sim.run import run_scenario
+from welfare_sim.sim.scenario import apply_overrides, read_yaml, resolve_extends, validate_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -19,7 +19,7 @@ HOA_BINH = ROOT / "scenarios" / "hoa_binh.yaml"
 
 def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "sim.cli", *args], capture_output=True, text=True, cwd=cwd or ROOT, timeout=600
+        [sys.executable, "-m", "welfare_sim", *args], capture_output=True, text=True, cwd=cwd or ROOT, timeout=600
     )
 
 
@@ -180,7 +180,7 @@ def test_payments_table_is_opt_in_above_the_size_limit(tmp_path: Path, monkeypat
     # scenario's size here (run in-process), instead of simulating millions.
     from typer.testing import CliRunner
 
-    import sim.cli as cli_mod
+    import welfare_sim.sim.cli as cli_mod
 
     path = write(tmp_path, small())
     n = sum(d["beneficiaries"] for d in small()["geography"]["districts"])

@@ -20,16 +20,16 @@ import yaml
 from factory import small
 from scipy import stats
 
-from sim import compare
-from sim.run import run_scenario
-from sim.scenario import validate_scenario
+from welfare_sim.sim.experiments import compare
+from welfare_sim.sim.run import run_scenario
+from welfare_sim.sim.scenario import validate_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "sim.cli", *args],
+        [sys.executable, "-m", "welfare_sim", *args],
         capture_output=True,
         text=True,
         cwd=cwd or ROOT,
@@ -453,7 +453,7 @@ def test_compare_refuses_bad_input_cleanly(tmp_path: Path) -> None:
 def test_report_flag_without_the_report_module_says_so(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(sys.modules, "sim.report", None)  # as if sim.report were not installed
+    monkeypatch.setitem(sys.modules, "welfare_sim.sim.report", None)  # as if welfare_sim.sim.report were not installed
     with pytest.raises(typer.Exit) as exit_info:
         compare._write_report(tmp_path, "en")
     assert exit_info.value.exit_code == 1

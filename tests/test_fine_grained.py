@@ -16,8 +16,8 @@ import pytest
 from factory import small
 from scipy.stats import ks_2samp
 
-from sim.run import run_scenario
-from sim.scenario import validate_scenario
+from welfare_sim.sim.run import run_scenario
+from welfare_sim.sim.scenario import validate_scenario
 
 
 def mid_size() -> object:

@@ -15,8 +15,8 @@ import pytest
 from factory import scenarios, small_scenario
 from hypothesis import HealthCheck, given, settings
 
-from sim.run import run_scenario
-from sim.scenario import Scenario
+from welfare_sim.sim.run import run_scenario
+from welfare_sim.sim.scenario import Scenario
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -252,7 +252,7 @@ def test_queue_waits_are_consistent_with_opening_hours() -> None:
 def test_recording_in_its_own_thread_gives_the_tables_of_recording_in_line(monkeypatch) -> None:
     """The recorder runs in a second thread, overlapping the next month: the tables must equal
     those of recording each month before the next one starts."""
-    import sim.run as run_mod
+    import welfare_sim.sim.run as run_mod
 
     scenario = small_scenario(months=4)
     overlapped = run_scenario(scenario)
@@ -284,7 +284,7 @@ def test_recording_in_its_own_thread_gives_the_tables_of_recording_in_line(monke
 
 
 def test_an_error_while_recording_stops_the_run(monkeypatch) -> None:
-    import sim.recorder as recorder_mod
+    import welfare_sim.sim.recorder as recorder_mod
 
     calls = []
 

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-CODE = "from sim.memory import keep_freed_memory as k; print(k(), k())"
+CODE = "from welfare_sim.sim.memory import keep_freed_memory as k; print(k(), k())"
 
 
 def _run(env_extra: dict[str, str]) -> str:

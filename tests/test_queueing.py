@@ -8,8 +8,8 @@ import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import models.queueing as qmod
-from models.queueing import (
+import welfare_sim.models.queueing as qmod
+from welfare_sim.models.queueing import (
     OUTCOME_NOT_SERVED,
     OUTCOME_PAID_FULL,
     OUTCOME_PAID_PARTIAL,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from factory import small
 
-from sim.engine import build_province
-from sim.scenario import validate_scenario
+from welfare_sim.sim.engine import build_province
+from welfare_sim.sim.scenario import validate_scenario
 
 
 def province(data: dict) -> object:

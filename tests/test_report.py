@@ -16,10 +16,10 @@ import pytest
 import yaml
 from factory import small
 
-from sim.report import ReportError, write_report
-from sim.report.sources import ScenarioSources, parse_comments
-from sim.run import write_run
-from sim.scenario import load_scenario, validate_scenario
+from welfare_sim.sim.report import ReportError, write_report
+from welfare_sim.sim.report.sources import ScenarioSources, parse_comments
+from welfare_sim.sim.run import write_run
+from welfare_sim.sim.scenario import load_scenario, validate_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 HOA_BINH = ROOT / "scenarios" / "hoa_binh.yaml"
@@ -58,7 +58,7 @@ RUN_SHEETS_VI = [
 
 def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "sim.cli", *args],
+        [sys.executable, "-m", "welfare_sim", *args],
         capture_output=True,
         text=True,
         cwd=cwd or ROOT,
@@ -116,8 +116,8 @@ def strategy_files(folder: Path, wide: bool = False) -> list[Path]:
 
 
 def build_comparison(folder: Path, seeds: tuple[int, ...] = (1, 2, 3), wide: bool = False) -> Path:
-    """A comparison folder written by the compare command's own functions (sim.compare)."""
-    from sim.compare import run_all, unique_names, write_comparison
+    """A comparison folder written by the compare command's own functions (welfare_sim.sim.experiments.compare)."""
+    from welfare_sim.sim.experiments.compare import run_all, unique_names, write_comparison
 
     paths = strategy_files(folder.parent / f"{folder.name}-scenarios", wide)
     sources = [str(p) for p in paths]
@@ -279,7 +279,7 @@ def test_assumptions_sheet_gives_value_status_and_source(reported: Path, run_dir
         months[2] == 3 and months[3] == "set on the command line" and "--set months=3" in months[4]
     )
     # every value of the resolved scenario is listed
-    from sim.report.sources import flatten
+    from welfare_sim.sim.report.sources import flatten
 
     assert {".".join(p) for p, _ in flatten(resolved)} <= set(table)
 
@@ -526,7 +526,7 @@ def test_comments_are_read_back_as_sources(tmp_path: Path) -> None:
 
 def test_vietnamese_number_format() -> None:
     """vi: dot between thousands, comma before decimals, months as 01/2023; en: the reverse."""
-    from sim.report.i18n import Lang, fmt_diff, fmt_value, interval_text
+    from welfare_sim.sim.report.i18n import Lang, fmt_diff, fmt_value, interval_text
 
     vi, en = Lang("vi"), Lang("en")
     assert vi.count(1_234_567) == "1.234.567" and en.count(1_234_567) == "1,234,567"
@@ -577,9 +577,9 @@ UNIT_WORDS_VI = ("%", "VND", "ngày", "phút", "tháng", "điểm phần trăm",
 def test_every_chart_has_a_title_and_axis_labels_with_units(
     run_dir: Path, comparison_dir: Path, lang: str
 ) -> None:
-    from sim.report.charts import comparison_charts, run_charts
-    from sim.report.data import load_comparison, load_run
-    from sim.report.i18n import Lang
+    from welfare_sim.sim.report.charts import comparison_charts, run_charts
+    from welfare_sim.sim.report.data import load_comparison, load_run
+    from welfare_sim.sim.report.i18n import Lang
 
     words = Lang(lang)
     units = UNIT_WORDS if lang == "en" else UNIT_WORDS_VI
@@ -698,9 +698,9 @@ def test_many_districts_keep_a_readable_legend(tmp_path: Path) -> None:
     in colour and the rest drawn in grey as 'other districts'."""
     import copy
 
-    from sim.report.charts import run_charts
-    from sim.report.data import district_month, load_run
-    from sim.report.i18n import Lang
+    from welfare_sim.sim.report.charts import run_charts
+    from welfare_sim.sim.report.data import district_month, load_run
+    from welfare_sim.sim.report.i18n import Lang
 
     data = small()
     two = data["geography"]["districts"]

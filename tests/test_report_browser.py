@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.report import write_report
+from welfare_sim.sim.report import write_report
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 WIDTH = 1200
@@ -213,8 +213,8 @@ def check_page(facts: dict, html: Path, charts: int, screenshot: Path) -> None:
 def test_run_report_renders_in_chromium(browser: int, tmp_path: Path) -> None:
     from test_report import HOA_BINH
 
-    from sim.run import write_run
-    from sim.scenario import load_scenario
+    from welfare_sim.sim.run import write_run
+    from welfare_sim.sim.scenario import load_scenario
 
     folder = tmp_path / "run"
     write_run(

@@ -14,9 +14,9 @@ import pytest
 import yaml
 from factory import small
 
-from sim.scenario import ScenarioError
-from sim.sensitivity import point_means, sobol_indices
-from sim.sweep import load_sweep, read_results, run_sweep
+from welfare_sim.sim.experiments.sensitivity import point_means, sobol_indices
+from welfare_sim.sim.experiments.sweep import load_sweep, read_results, run_sweep
+from welfare_sim.sim.scenario import ScenarioError
 
 ROOT = Path(__file__).resolve().parents[1]
 APPLY = "assumptions.opening.monthly_apply_prob"
@@ -75,7 +75,7 @@ def test_figures_are_averaged_over_seeds_in_design_order(saltelli_sweep: Path) -
 
 def test_command_prints_and_writes_the_chart_and_table(saltelli_sweep: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "sim.cli", "sensitivity", str(saltelli_sweep), "--resamples", "100"],
+        [sys.executable, "-m", "welfare_sim", "sensitivity", str(saltelli_sweep), "--resamples", "100"],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -98,7 +98,7 @@ def test_a_grid_sweep_is_refused_with_the_fix(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError, match="method: saltelli"):
         sobol_indices(sweep.out)
     proc = subprocess.run(
-        [sys.executable, "-m", "sim.cli", "sensitivity", str(sweep.out)],
+        [sys.executable, "-m", "welfare_sim", "sensitivity", str(sweep.out)],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -109,7 +109,7 @@ def test_a_grid_sweep_is_refused_with_the_fix(tmp_path: Path) -> None:
 
 
 def test_the_installed_command_offers_sensitivity() -> None:
-    """Registered by sim.sweep:register (entry point `sweep`), so the console script has it."""
+    """Registered by welfare_sim.sim.experiments.sweep:register (entry point `sweep`), so the console script has it."""
     script = shutil.which("welfare-sim") or str(Path(sys.executable).parent / "welfare-sim")
     proc = subprocess.run(
         [script, "sensitivity", "--help"],

@@ -18,10 +18,10 @@ import pytest
 from factory import small
 from test_invariants import check_counts, check_money, check_once_and_bounds
 
-from models.interventions import STRATEGY_COUNTS
-from sim.engine import build_province, simulate
-from sim.run import run_scenario
-from sim.scenario import ScenarioError, load_scenario, validate_scenario
+from welfare_sim.models.interventions import STRATEGY_COUNTS
+from welfare_sim.sim.engine import build_province, simulate
+from welfare_sim.sim.run import run_scenario
+from welfare_sim.sim.scenario import ScenarioError, load_scenario, validate_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
@@ -132,8 +132,8 @@ def test_by_category_drives_go_first_where_that_category_lives_and_meet_only_it(
 
 
 def test_targeting_orders_the_communes_as_named() -> None:
-    from models.interventions import commune_order
-    from models.population import MOUNTAIN, RURAL, URBAN, Communes
+    from welfare_sim.models.interventions import commune_order
+    from welfare_sim.models.population import MOUNTAIN, RURAL, URBAN, Communes
 
     communes = Communes(
         district=np.zeros(6, np.int32),

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim.streams import Streams
+from welfare_sim.sim.streams import Streams
 
 
 def test_same_seed_and_name_same_draws() -> None:
@@ -62,7 +62,7 @@ def test_seed_must_be_in_range() -> None:
 def test_chunked_draws_equal_whole_array_hashing():
     """Long 1-D draws are hashed chunk by chunk; the numbers must be those of one whole-array pass,
     across chunk edges, for negative and narrow keys, and for scalar and broadcast keys."""
-    from sim.streams import _CHUNK, _TO_UNIT
+    from welfare_sim.sim.streams import _CHUNK, _TO_UNIT
 
     s = Streams(99)["any.stream"]
     n = 3 * _CHUNK + 5

@@ -19,9 +19,7 @@ import pytest
 import yaml
 from factory import small
 
-from sim.run import run_scenario
-from sim.scenario import ScenarioError, validate_scenario
-from sim.sweep import (
+from welfare_sim.sim.experiments.sweep import (
     flatten_summary,
     load_sweep,
     point_id,
@@ -30,6 +28,8 @@ from sim.sweep import (
     run_sweep,
     scenario_data,
 )
+from welfare_sim.sim.run import run_scenario
+from welfare_sim.sim.scenario import ScenarioError, validate_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 STAFF = "assumptions.costs.staff_per_point_day_vnd"
@@ -49,7 +49,7 @@ ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 def cli(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "sim.cli", *args],
+        [sys.executable, "-m", "welfare_sim", *args],
         capture_output=True,
         text=True,
         cwd=cwd,
@@ -410,7 +410,7 @@ def test_sigkill_at_any_moment_then_rerun_completes(tmp_path: Path) -> None:
     path = write_sweep(tmp_path, spec, months=6)
     sweep = load_sweep(path)
     total = len(sweep.points) * len(sweep.seeds)
-    cmd = [sys.executable, "-m", "sim.cli", "sweep", str(path), "--workers", "2"]
+    cmd = [sys.executable, "-m", "welfare_sim", "sweep", str(path), "--workers", "2"]
 
     # first as soon as the folder is set up (before any run finished), then twice mid-sweep
     for kill_after in (0, 3, 3):

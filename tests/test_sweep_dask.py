@@ -19,7 +19,7 @@ import pytest
 import yaml
 from factory import small
 
-from sim.sweep import load_sweep, read_results, run_sweep
+from welfare_sim.sim.experiments.sweep import load_sweep, read_results, run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,7 +35,7 @@ def scheduler() -> Iterator[str]:
 def sweep_cli(path: Path, scheduler: str, out: Path, timeout: float, env: dict | None = None):
     """`welfare-sim sweep PATH --scheduler ADDRESS --out OUT` in a fresh interpreter."""
     return subprocess.run(
-        [sys.executable, "-m", "sim.cli", "sweep", str(path), "--scheduler", scheduler, "--out", str(out)],
+        [sys.executable, "-m", "welfare_sim", "sweep", str(path), "--scheduler", scheduler, "--out", str(out)],
         capture_output=True,
         text=True,
         cwd=ROOT,

@@ -16,7 +16,7 @@ sys.path.insert(0, str(HERE))
 
 from factory import small_scenario  # noqa: E402
 
-from sim.run import run_scenario  # noqa: E402
+from welfare_sim.sim.run import run_scenario  # noqa: E402
 
 BASELINES = HERE / "baselines"
 CASES = {

@@ -18,9 +18,9 @@ from typing import Annotated, Any
 import polars as pl
 import typer
 
-from sim.report import data as d
-from sim.report.data import ReportError
-from sim.report.i18n import (
+from welfare_sim.sim.report import data as d
+from welfare_sim.sim.report.data import ReportError
+from welfare_sim.sim.report.i18n import (
     LANGS,
     Lang,
     check_lang,
@@ -32,7 +32,7 @@ from sim.report.i18n import (
     unit_kind,
     unit_text,
 )
-from sim.report.sources import (
+from welfare_sim.sim.report.sources import (
     ScenarioSources,
     find_scenario_file,
     flatten,
@@ -66,7 +66,7 @@ def write_report(folder: Path, lang: str = "en") -> Path:
         comparison = d.load_comparison(folder)
         html_text = _comparison_html(comparison, words)
         xlsx = _comparison_workbook(comparison, words)
-    from sim.run import atomic_write_bytes
+    from welfare_sim.sim.run import atomic_write_bytes
 
     atomic_write_bytes(folder / XLSX_NAME, xlsx)
     atomic_write_bytes(folder / HTML_NAME, html_text.encode("utf-8"))
@@ -187,8 +187,8 @@ def _show(words: Lang, value: Any, kind: str) -> str:
 
 
 def _run_html(run: d.RunData, words: Lang) -> str:
-    from sim.report import page
-    from sim.report.charts import run_charts
+    from welfare_sim.sim.report import page
+    from welfare_sim.sim.report.charts import run_charts
 
     s = run.summary
     t = words.t
@@ -366,7 +366,7 @@ def run_assumptions(run: d.RunData, words: Lang) -> Assumptions:
 
 
 def _same_scenario(path: Path, manifest: dict[str, Any]) -> bool:
-    from sim.scenario import ScenarioError, load_scenario
+    from welfare_sim.sim.scenario import ScenarioError, load_scenario
 
     try:
         return (
@@ -417,7 +417,7 @@ MONTH_COLUMNS = [
 
 
 def _run_workbook(run: d.RunData, words: Lang) -> bytes:
-    from sim.report.workbook import Book, Sheet
+    from welfare_sim.sim.report.workbook import Book, Sheet
 
     t = words.t
     buffer = io.BytesIO()
@@ -612,8 +612,8 @@ def _run_workbook(run: d.RunData, words: Lang) -> bytes:
 
 
 def _comparison_html(data: d.ComparisonData, words: Lang) -> str:
-    from sim.report import page
-    from sim.report.charts import comparison_charts
+    from welfare_sim.sim.report import page
+    from welfare_sim.sim.report.charts import comparison_charts
 
     t = words.t
     others = [s for s in data.scenarios if s != data.base]
@@ -698,7 +698,7 @@ def _comparison_html(data: d.ComparisonData, words: Lang) -> str:
 
 def _comparison_cell(words: Lang, row: dict[str, Any], unit: str) -> str:
     """Mean of a strategy (first line); its difference from the base and the interval (second)."""
-    from sim.report import page
+    from welfare_sim.sim.report import page
 
     mean = fmt_value(words, row["mean"], unit, short=True)
     diff = fmt_diff(words, row["diff_mean"], unit, short=True)
@@ -724,7 +724,7 @@ def _finite(value: Any) -> float | None:
 
 def strategy_descriptions(data: d.ComparisonData) -> dict[str, str]:
     """Each compared scenario's `description`, read from its file (empty when not found)."""
-    from sim.scenario import ScenarioError, load_scenario
+    from welfare_sim.sim.scenario import ScenarioError, load_scenario
 
     files = [str(f) for f in data.meta.get("files") or []]
     out: dict[str, str] = {}
@@ -742,7 +742,7 @@ def strategy_descriptions(data: d.ComparisonData) -> dict[str, str]:
 
 
 def _comparison_workbook(data: d.ComparisonData, words: Lang) -> bytes:
-    from sim.report.workbook import Book, Sheet
+    from welfare_sim.sim.report.workbook import Book, Sheet
 
     t = words.t
     buffer = io.BytesIO()
@@ -874,7 +874,7 @@ def comparison_assumptions(
     data: d.ComparisonData, words: Lang
 ) -> tuple[list[str], list[list[tuple[Any, str]]], list[str]]:
     """Values of every strategy's scenario side by side, differences from the base first."""
-    from sim.scenario import ScenarioError, load_scenario
+    from welfare_sim.sim.scenario import ScenarioError, load_scenario
 
     t = words.t
     files = [str(f) for f in data.meta.get("files") or []]
@@ -952,7 +952,7 @@ def report(
     ] = "en",
 ) -> None:
     """Write report.html (headline, charts) and report.xlsx (tables, assumptions) in FOLDER."""
-    from sim.cli import err, fail, out
+    from welfare_sim.sim.cli import err, fail, out
 
     t0 = time.perf_counter()
     try:

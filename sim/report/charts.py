@@ -15,8 +15,8 @@ import polars as pl
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from sim.report import data as d
-from sim.report.i18n import (
+from welfare_sim.sim.report import data as d
+from welfare_sim.sim.report.i18n import (
     Lang,
     figure_label,
     fmt_diff,

@@ -1,7 +1,7 @@
 """Read a run folder or a comparison folder and derive the tables the report shows.
 
 Every figure here is computed from the recorded tables after the run, in polars (as
-sim.results does for the headline); nothing is re-simulated.
+welfare_sim.sim.results does for the headline); nothing is re-simulated.
 """
 
 from __future__ import annotations

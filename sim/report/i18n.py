@@ -666,7 +666,7 @@ def lookup(mapping: Mapping[str, object], *keys: str) -> object:
     return node
 
 
-# Figures of `welfare-sim compare` (sim.compare.FIGURES), by key: (English, Vietnamese).
+# Figures of `welfare-sim compare` (welfare_sim.sim.experiments.compare.FIGURES), by key: (English, Vietnamese).
 FIGURES: dict[str, tuple[str, str]] = {
     "account_coverage_last": ("Account coverage, last month", "Tỷ lệ có tài khoản, tháng cuối"),
     "cashless_share_run": (
@@ -737,7 +737,7 @@ FIGURES: dict[str, tuple[str, str]] = {
 UNITS_VI = {"days": "ngày", "day": "ngày", "min": "phút", "minutes": "phút", "people": "người"}
 
 
-# Figures per subgroup (sim.compare builds them as PREFIX + subgroup id): the label of the
+# Figures per subgroup (welfare_sim.sim.experiments.compare builds them as PREFIX + subgroup id): the label of the
 # whole figure, then the group's name.
 GROUP_FIGURES = {"account_coverage_last_": "account_coverage_last", "unpaid_": "unpaid"}
 GROUP_FIGURE_PREFIX: dict[str, tuple[str, str]] = {

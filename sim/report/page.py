@@ -6,8 +6,8 @@ import base64
 import html
 from collections.abc import Sequence
 
-from sim.report.charts import Chart
-from sim.report.i18n import Lang
+from welfare_sim.sim.report.charts import Chart
+from welfare_sim.sim.report.i18n import Lang
 
 CSS = """
 :root { --ink: #1b1f24; --muted: #5b6570; --line: #d9dee3; --accent: #1f4e79; --card: #f4f7fa; }

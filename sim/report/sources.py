@@ -176,7 +176,7 @@ def has_path(data: Any, parts: tuple[str, ...]) -> bool:
 
 def model_description(parts: tuple[str, ...]) -> str:
     """The pydantic field description of a scenario key (unit, meaning, sometimes source)."""
-    from sim.scenario import Scenario
+    from welfare_sim.sim.scenario import Scenario
 
     current: Any = Scenario
     description = ""
@@ -247,7 +247,7 @@ class ScenarioSources:
                 data = None
             if not isinstance(data, dict):
                 break
-            # values of the child win over the parent's (as sim.scenario merges them)
+            # values of the child win over the parent's (as welfare_sim.sim.scenario merges them)
             self.data = _merge(data, self.data)
             parent = data.get("extends")
             path = (path.parent / parent).resolve() if isinstance(parent, str) else None

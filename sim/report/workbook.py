@@ -15,7 +15,7 @@ from typing import Any, BinaryIO
 import polars as pl
 import xlsxwriter
 
-from sim.report.i18n import Lang
+from welfare_sim.sim.report.i18n import Lang
 
 # A column: (source column, header key in i18n.COLUMNS, kind), or (source column, kind) when the
 # header key is the source column's name. Kinds: text, int, vnd, pct, dec1, dec2, period,

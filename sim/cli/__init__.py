@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from sim.scenario import ScenarioError, json_schema, load_scenario
+from welfare_sim.sim.scenario import ScenarioError, json_schema, load_scenario
 
 app = typer.Typer(
     add_completion=False,
@@ -149,10 +149,10 @@ def run(
     lang: Annotated[str, typer.Option(help="language of the report: en or vi")] = "en",
 ) -> None:
     """Run a scenario and write its run folder."""
-    from sim.run import write_run
+    from welfare_sim.sim.run import write_run
 
     if report:
-        from sim.report import check_lang
+        from welfare_sim.sim.report import check_lang
 
         if check_lang(lang):
             fail(check_lang(lang))
@@ -200,7 +200,7 @@ def run(
     summary = {"scenario": sc.name, "seed": seed, **result.summary}
     report_note = ""
     if report:
-        from sim.report import ReportError, write_report
+        from welfare_sim.sim.report import ReportError, write_report
 
         try:
             report_note = f"wrote {write_report(out_dir, lang)} and report.xlsx"
@@ -249,7 +249,7 @@ def schema(
     if output is None:
         sys.stdout.write(text)
     else:
-        from sim.run import atomic_write_bytes
+        from welfare_sim.sim.run import atomic_write_bytes
 
         output.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(output, text.encode())

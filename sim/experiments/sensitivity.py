@@ -25,9 +25,9 @@ import numpy as np
 import polars as pl
 import typer
 
-from sim.run import atomic_write_bytes, atomic_write_parquet
-from sim.scenario import ScenarioError
-from sim.sweep import read_manifest, read_results
+from welfare_sim.sim.experiments.sweep import read_manifest, read_results
+from welfare_sim.sim.run import atomic_write_bytes, atomic_write_parquet
+from welfare_sim.sim.scenario import ScenarioError
 
 DEFAULT_FIGURES = {
     "account_coverage.last_month": "account coverage, last month",
@@ -228,7 +228,7 @@ def sensitivity_command(
     """
     from rich.table import Table
 
-    from sim.cli import err, fail, out
+    from welfare_sim.sim.cli import err, fail, out
 
     try:
         table, notes = sobol_indices(sweep_dir, figure, resamples, conf_level)

@@ -42,8 +42,8 @@ import polars as pl
 import typer
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from models.params import Frozen
-from sim.scenario import (
+from welfare_sim.models.params import Frozen
+from welfare_sim.sim.scenario import (
     ScenarioError,
     apply_overrides,
     format_validation_error,
@@ -442,8 +442,8 @@ def run_point(
     source: str = "sweep",
 ) -> dict[str, Any]:
     """Run one (point, seed). Plain data in, plain data out; never raises for a bad point."""
-    from sim.results import coverage_by_month
-    from sim.run import run_scenario
+    from welfare_sim.sim.results import coverage_by_month
+    from welfare_sim.sim.run import run_scenario
 
     label = f"{source} › point {point}"
     try:
@@ -806,7 +806,7 @@ def sweep_command(
         TimeRemainingColumn,
     )
 
-    from sim.cli import err, fail, out
+    from welfare_sim.sim.cli import err, fail, out
 
     try:
         sweep = load_sweep(sweep_file, out_dir)
@@ -917,7 +917,7 @@ def _print_points(sweep: Sweep, limit: int = 30) -> None:
     """Mean over seeds of a few headline figures per point, for sweeps small enough to read."""
     from rich.table import Table
 
-    from sim.cli import out
+    from welfare_sim.sim.cli import out
 
     rows = read_results(sweep.out)
     if rows.is_empty() or len(sweep.points) > limit:
@@ -976,7 +976,7 @@ def sweep_cli(
 
 def register(app: typer.Typer) -> None:
     """Add `sweep` and `sensitivity` to `welfare-sim` (entry point group welfare_sim.commands)."""
-    from sim.sensitivity import sensitivity_command
+    from welfare_sim.sim.experiments.sensitivity import sensitivity_command
 
     app.command(name="sweep")(sweep_cli)
     app.command(name="sensitivity")(sensitivity_command)

@@ -7,7 +7,7 @@ for one seed then comes from the strategy, not the noise, and the paired differe
 give a 95 % t-interval. A difference whose interval contains 0 is marked: the seeds cannot tell it
 from zero.
 
-The comparison folder (the contract that `sim.report` reads):
+The comparison folder (the contract that `welfare_sim.sim.report` reads):
 
 * `comparison.json`: base, scenarios (base first), files, seeds, figures (figure, label, unit);
 * `table.parquet`: per scenario and figure: mean, diff_mean, diff_lo, diff_hi, distinguishable,
@@ -42,8 +42,8 @@ import polars as pl
 import typer
 
 if TYPE_CHECKING:
-    from sim.results import RunResult
-    from sim.scenario import Scenario
+    from welfare_sim.sim.results import RunResult
+    from welfare_sim.sim.scenario import Scenario
 
 
 @dataclass(frozen=True)
@@ -114,9 +114,9 @@ def headline_figures(
     `fees_paid_vnd` the cash-out fees beneficiaries actually paid (a waiver moves them to the
     state).
     """
-    from models.interventions import STRATEGY_COST_KEYS
-    from sim.recorder import WAIT_BIN_MIN
-    from sim.results import hist_quantile
+    from welfare_sim.models.interventions import STRATEGY_COST_KEYS
+    from welfare_sim.sim.recorder import WAIT_BIN_MIN
+    from welfare_sim.sim.results import hist_quantile
 
     s = result.summary
     payments = s["payments"]["total"]
@@ -164,11 +164,11 @@ def headline_figures(
 def run_one(payload: dict[str, Any]) -> dict[str, Any]:
     """Run one scenario with one seed. Plain data in, plain data out, so it runs the same in a
     worker process (spawned) as in this one: the scenario comes as a dict and is validated here."""
-    from models.interventions import STRATEGY_COUNTS
-    from sim.engine import simulate
-    from sim.recorder import Recorder
-    from sim.results import collect, coverage_by_month, headline
-    from sim.scenario import validate_scenario
+    from welfare_sim.models.interventions import STRATEGY_COUNTS
+    from welfare_sim.sim.engine import simulate
+    from welfare_sim.sim.recorder import Recorder
+    from welfare_sim.sim.results import collect, coverage_by_month, headline
+    from welfare_sim.sim.scenario import validate_scenario
 
     scenario = validate_scenario(payload["scenario"], payload["source"])
     recorder: Recorder | None = None
@@ -354,7 +354,7 @@ def plot_timeseries(series: pl.DataFrame, names: list[str], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from sim.run import atomic_write_bytes
+    from welfare_sim.sim.run import atomic_write_bytes
 
     stats = (
         series.group_by("scenario", "month", "period")
@@ -473,7 +473,7 @@ def write_comparison(
     extra: dict[str, Any] | None = None,
 ) -> pl.DataFrame:
     """Write the comparison folder (assembled under a temporary name, then renamed into place)."""
-    from sim.run import atomic_write_bytes, atomic_write_parquet, publish_folder, write_json
+    from welfare_sim.sim.run import atomic_write_bytes, atomic_write_parquet, publish_folder, write_json
 
     runs = runs_frame(names, results)
     table = comparison_table(runs, names, seeds)
@@ -675,15 +675,15 @@ def compare(
         typer.Option("--out", help="comparison folder (default: outputs/compare-BASE-HASH)"),
     ] = None,
     report: Annotated[
-        bool, typer.Option("--report", help="also write the report of the comparison (sim.report)")
+        bool, typer.Option("--report", help="also write the report of the comparison (welfare_sim.sim.report)")
     ] = False,
     lang: Annotated[str, typer.Option(help="language of the report: en or vi")] = "en",
 ) -> None:
     """Compare strategies: run every scenario over the same seeds (common random numbers), print
     each headline figure with its difference from the base and a 95 % interval, and write the
     comparison folder (tables as parquet, a PNG of coverage and cashless share over time)."""
-    from sim.cli import DelayedProgress, err, fail, out
-    from sim.scenario import ScenarioError, load_scenario
+    from welfare_sim.sim.cli import DelayedProgress, err, fail, out
+    from welfare_sim.sim.scenario import ScenarioError, load_scenario
 
     if lang not in ("en", "vi"):
         fail([f"--lang {lang!r}: must be en or vi"])
@@ -776,16 +776,16 @@ def compare(
 
 
 def _write_report(folder: Path, lang: str) -> None:
-    from sim.cli import err, out
+    from welfare_sim.sim.cli import err, out
 
     try:
-        import sim.report as report_module
+        import welfare_sim.sim.report as report_module
     except ImportError:
         report_module = None
     write_report = getattr(report_module, "write_report", None)
     if write_report is None:
         err.print(
-            "[bold red]error:[/] --report needs the report module (sim.report), which this "
+            "[bold red]error:[/] --report needs the report module (welfare_sim.sim.report), which this "
             "install "
             f"does not have; the comparison itself is written to {folder}",
             highlight=False,

@@ -1,0 +1,1 @@
+"""Experiments built on the engine: strategy comparison, parameter sweeps, sensitivity indices."""
