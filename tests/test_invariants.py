@@ -42,11 +42,11 @@ def check_money(result, payments: pl.DataFrame) -> None:  # noqa: ANN001
         + ledger["suspended_end"]
     )
     assert (due == out).all()
-    # months chain: what one month carries out is what the next carries in
-    assert (
-        ledger["owed_end"][:-1] + ledger["suspended_end"][:-1] - ledger["forfeited"][1:]
-        == ledger["owed_start"][1:] + ledger["suspended_start"][1:] - ledger["forfeited"][1:]
-    ).all()
+    # months chain, from the rows: what the beneficiaries are owed at the end of a month (their rows,
+    # summed) is what the ledger holds at that month's end and carries into the next month's start
+    owed_rows = payments.group_by("month").agg(pl.col("owed_end_vnd").sum()).sort("month")["owed_end_vnd"]
+    assert (owed_rows == ledger["owed_end"] + ledger["suspended_end"]).all()
+    assert (owed_rows[:-1] == ledger["owed_start"][1:] + ledger["suspended_start"][1:]).all()
     # the rows add up to the ledger, to the dong
     by_month = (
         payments.group_by("month")
