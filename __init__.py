@@ -39,7 +39,20 @@ _LAZY = {
     "Calibration": "welfare_sim.calibration.api",
 }
 
-__all__ = sorted(_LAZY)
+__all__ = [
+    "Calibration",
+    "Comparison",
+    "Result",
+    "Scenario",
+    "ScenarioError",
+    "Sim",
+    "SweepResult",
+    "calibrate",
+    "compare",
+    "load",
+    "run",
+    "sweep",
+]
 
 if TYPE_CHECKING:
     from welfare_sim.calibration.api import Calibration, calibrate

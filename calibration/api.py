@@ -49,7 +49,9 @@ class Calibration:
 
         import polars as pl
 
-        return pl.DataFrame([dataclasses.asdict(t) for t in self.result.targets])
+        # the leave-one-out columns are empty without leave-one-out; they keep their types
+        loo = {"loo_model": pl.Float64, "loo_rel_error": pl.Float64, "loo_converged": pl.Boolean}
+        return pl.DataFrame([dataclasses.asdict(t) for t in self.result.targets], schema_overrides=loo)
 
     @property
     def parameters(self) -> pl.DataFrame:
@@ -71,7 +73,12 @@ class Calibration:
         path = Path(path)
         command = f"welfare_sim.calibrate({self.base.source!r}, {self.targets_file!r})"
         written = write_outputs(
-            path, self.result, self.target_list, self.calibrated_data, self.base.model.start, command,
+            path,
+            self.result,
+            self.target_list,
+            self.calibrated_data,
+            self.base.model.start,
+            command,
             self.targets_file,
         )
         self.folder = path

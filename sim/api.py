@@ -310,8 +310,9 @@ class Result:
         from welfare_sim.sim.results import coverage_by_month, hist_quantile
 
         r = self.run_result
-        base = coverage_by_month(r).select("month", "period", "beneficiaries", "with_account", "unpaid",
-                                           "account_coverage", "cashless_share")
+        base = coverage_by_month(r).select(
+            "month", "period", "beneficiaries", "with_account", "unpaid", "account_coverage", "cashless_share"
+        )
         monthly = r.monthly.group_by("month").agg(
             pl.col("failed_credits").sum(),
             (pl.col("state_fees_vnd").sum()).alias("state_fees"),
@@ -765,4 +766,10 @@ def _run_sweep(spec: Any, workers: int | None, scheduler: str | None, temporary:
     finally:
         if temporary:
             shutil.rmtree(spec.out.parent, ignore_errors=True)  # the temporary folder made for it
+    if table.height:
+        import polars as pl
+
+        # rows in the order of the design, not of the point ids' hashes
+        order = {p.id: i for i, p in enumerate(spec.points)}
+        table = table.sort(pl.col("point").replace_strict(order, return_dtype=pl.Int64), "seed")
     return SweepResult(table, outcome, None if temporary else spec.out, list(outcome.failures))
