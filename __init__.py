@@ -18,7 +18,8 @@ of polars, numpy, the engine, matplotlib, Dask, SALib or scipy.
 from __future__ import annotations
 
 from importlib import import_module
-from typing import TYPE_CHECKING, Any
+
+TYPE_CHECKING = False  # not `from typing import ...`: typing alone costs more than the rest of this import
 
 __version__ = "0.1.0"
 
@@ -55,6 +56,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from welfare_sim.calibration.api import Calibration, calibrate
     from welfare_sim.sim.api import Comparison, Result, Scenario, Sim, SweepResult, compare, load, run, sweep
     from welfare_sim.sim.scenario import ScenarioError
