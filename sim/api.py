@@ -166,7 +166,7 @@ class Scenario:
 ScenarioLike = Scenario | ScenarioModel | str | Path
 
 
-def load(path: str | Path, set: Mapping[str, Any] | Iterable[str] | None = None) -> Scenario:  # noqa: A002
+def load(path: str | Path, set: Mapping[str, Any] | Iterable[str] | None = None) -> Scenario:
     """Read a scenario file, resolve `extends`, apply `set` and validate.
 
     `set` is a mapping of key paths to values (`{"months": 6, "geography.districts.0.atms": 50}`)
