@@ -29,6 +29,7 @@ _LAZY = {
     "Scenario": "welfare_sim.sim.api",
     "ScenarioError": "welfare_sim.sim.scenario",
     "Sim": "welfare_sim.sim.api",
+    "MultiSim": "welfare_sim.sim.api",
     "Result": "welfare_sim.sim.api",
     "run": "welfare_sim.sim.api",
     "compare": "welfare_sim.sim.api",
@@ -43,6 +44,7 @@ _LAZY = {
 __all__ = [
     "Calibration",
     "Comparison",
+    "MultiSim",
     "Result",
     "Scenario",
     "ScenarioError",
@@ -59,7 +61,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from welfare_sim.calibration.api import Calibration, calibrate
-    from welfare_sim.sim.api import Comparison, Result, Scenario, Sim, SweepResult, compare, load, run, sweep
+    from welfare_sim.sim.api import Comparison, MultiSim, Result, Scenario, Sim, SweepResult, compare, load, run, sweep
     from welfare_sim.sim.scenario import ScenarioError
 
 

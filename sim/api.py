@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Comparison",
+    "MultiSim",
     "Result",
     "Scenario",
     "ScenarioError",
@@ -465,6 +466,82 @@ def run(
 ) -> Result:
     """`Sim(scenario, seed, months).run(out)`."""
     return Sim(scenario, seed, months).run(out)
+
+
+class MultiSim:
+    """One scenario over several seeds (Starsim's MultiSim): `ms = MultiSim(sc, seeds=5).run()`.
+
+    `results`: a Result per seed; `summary`: a row per seed, the headline figures as columns
+    (named by their path in summary.json, as in a sweep's rows); `timeseries`: the Results'
+    timeseries with a `seed` column; `plot()`: the mean over seeds with a band from the lowest
+    to the highest seed."""
+
+    def __init__(self, scenario: ScenarioLike, seeds: int | Sequence[int] = 5, months: int | None = None) -> None:
+        self.scenario = as_scenario(scenario)
+        self.seeds = _seed_list(seeds, self.scenario.seed)
+        if not self.seeds or len(set(self.seeds)) != len(self.seeds):
+            raise ValueError(f"seeds {self.seeds}: give one or more distinct seeds")
+        self.sims = [Sim(self.scenario, seed, months) for seed in self.seeds]
+        self.results: list[Result] = []
+
+    def run(self) -> MultiSim:
+        self.results = [sim.run() for sim in self.sims]
+        return self
+
+    def _done(self) -> list[Result]:
+        if not self.results:
+            raise RuntimeError("the simulations have not run yet; call multisim.run() first")
+        return self.results
+
+    @property
+    def summary(self) -> pl.DataFrame:
+        import polars as pl
+
+        from welfare_sim.sim.experiments.sweep import flatten_summary
+
+        return pl.DataFrame([flatten_summary(r.summary) for r in self._done()])
+
+    @property
+    def timeseries(self) -> pl.DataFrame:
+        import polars as pl
+
+        return pl.concat([r.timeseries.select(pl.lit(r.seed, pl.Int64).alias("seed"), pl.all()) for r in self._done()])
+
+    def plot(self, figure: str = "account_coverage") -> Figure:
+        """A headline figure over time (one of SERIES): the mean over seeds and its range."""
+        import polars as pl
+        from matplotlib.figure import Figure
+
+        key = _series_name(figure, list(SERIES))
+        spec = SERIES[key]
+        stats = (
+            self.timeseries.group_by("month", "period")
+            .agg(pl.col(key).mean().alias("mean"), pl.col(key).min().alias("lo"), pl.col(key).max().alias("hi"))
+            .sort("month")
+        )
+        fig = Figure(figsize=(8, 4.2), layout="constrained")
+        ax = fig.add_subplot()
+        x = range(stats.height)
+        (line,) = ax.plot(x, stats["mean"].to_list(), linewidth=2, label=f"mean of {len(self.seeds)} seeds")
+        ax.fill_between(
+            x,
+            stats["lo"].to_list(),
+            stats["hi"].to_list(),
+            color=line.get_color(),
+            alpha=0.2,
+            label="lowest to highest seed",
+        )
+        _month_axis(ax, stats["period"].to_list())
+        _value_axis(ax, spec.unit)
+        if spec.unit == "share":
+            ax.set_ylim(0, 1)
+        ax.legend(frameon=False, fontsize=8)
+        ax.set_title(f"{spec.label}: {self.scenario.name}", loc="left")
+        return fig
+
+    def __repr__(self) -> str:
+        state = "run" if self.results else "not run"
+        return f"<MultiSim {self.scenario.name!r} seeds {self.seeds} ({state})>"
 
 
 # --------------------------------------------------------------------------- a comparison

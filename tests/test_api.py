@@ -178,6 +178,21 @@ def test_sim_keeps_its_result(base: ws.Scenario) -> None:
     assert isinstance(sim.plot("cashless_share"), Figure)
 
 
+def test_multisim_runs_each_seed(base: ws.Scenario) -> None:
+    ms = ws.MultiSim(base, seeds=[3, 4], months=2)
+    with pytest.raises(RuntimeError, match="run"):
+        ms.summary  # noqa: B018
+    ms.run()
+    one = ws.Sim(base, seed=4, months=2).run()
+    assert ms.results[1].summary == one.summary
+    assert ms.summary["seed"].to_list() == [3, 4]
+    assert ms.summary["account_coverage.last_month"][1] == one.summary["account_coverage"]["last_month"]
+    assert ms.timeseries.height == 4 and ms.timeseries["seed"].to_list() == [3, 3, 4, 4]
+    [line] = ms.plot("unpaid_share").axes[0].get_lines()
+    means = ms.timeseries.group_by("month").agg(pl.col("unpaid_share").mean()).sort("month")
+    assert np.allclose(line.get_ydata(), means["unpaid_share"].to_numpy())
+
+
 def test_save_writes_the_same_bytes_as_the_cli(tmp_path: Path) -> None:
     """`Sim(...).run().save(dir)`, `Sim(...).run(out=dir)` and `welfare-sim run --out` write
     the same run folder for the same scenario, changes and seed."""
