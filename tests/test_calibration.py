@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # The real `calibrate` command, registered on a fresh app as the entry point does.
 RUNNER = (
     "import sys, typer\n"
-    "from calibration.cli import register\n"
+    "from welfare_sim.calibration.cli import register\n"
     "app = typer.Typer(pretty_exceptions_enable=False)\n"
     "@app.callback()\n"
     "def main() -> None: pass\n"
