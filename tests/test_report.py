@@ -223,7 +223,7 @@ def test_workbook_cells_are_the_run_tables(reported: Path, run_dir: Path) -> Non
     assert len(rows) == monthly["month"].n_unique() == 3
     for row, month in zip(rows, sorted(monthly["month"].unique().to_list()), strict=True):
         m = monthly.filter(pl.col("month") == month)
-        assert row[col["Month"]] == m["period"][0]
+        assert row[col["Month"]] == f"{m['period'][0]:%Y-%m}"
         assert row[col["Beneficiaries"]] == m["beneficiaries"].sum()
         assert row[col["With an account"]] == m["with_account"].sum()
         assert row[col["Paid (VND)"]] == m["paid_vnd"].sum()
@@ -238,7 +238,7 @@ def test_workbook_cells_are_the_run_tables(reported: Path, run_dir: Path) -> Non
     col = header_index(ws)
     last = monthly.filter(pl.col("month") == monthly["month"].max())
     for row in list(ws.iter_rows(min_row=2, values_only=True))[::37]:
-        commune = row[col["Commune id"]]
+        commune = row[col["Commune no."]]
         assert (
             row[col["Beneficiaries, last month"]]
             == last.filter(pl.col("commune") == commune)["beneficiaries"].sum()
@@ -306,7 +306,7 @@ def test_vietnamese_report(vi_run: Path) -> None:
     import json
 
     folder = vi_run
-    html = (folder / "report.html").read_text(encoding="utf-8")
+    html = (folder / "report.vi.html").read_text(encoding="utf-8")
     summary = json.loads((folder / "summary.json").read_text())
     assert '<html lang="vi">' in html and "Các chỉ số chính" in html
     first = f"{summary['beneficiaries']['first_month']:,}".replace(",", ".")
@@ -316,7 +316,7 @@ def test_vietnamese_report(vi_run: Path) -> None:
     state = f"{summary['cost_vnd']['state_per_payment']:,}".replace(",", ".")
     assert f"{state} VND" in html  # 66.919 VND
     assert len(charts_of(html)) == 6
-    wb = openpyxl.load_workbook(folder / "report.xlsx")
+    wb = openpyxl.load_workbook(folder / "report.vi.xlsx")
     assert wb.sheetnames == RUN_SHEETS_VI
     ws = wb["Theo tháng"]
     col = header_index(ws)
@@ -400,8 +400,8 @@ def test_run_with_report_flag(tmp_path: Path) -> None:
     out = tmp_path / "out"
     proc = cli("run", str(path), "--out", str(out), "--report", "--lang", "vi")
     assert proc.returncode == 0, proc.stderr
-    assert (out / "report.html").is_file() and (out / "report.xlsx").is_file()
-    assert '<html lang="vi">' in (out / "report.html").read_text(encoding="utf-8")
+    assert (out / "report.vi.html").is_file() and (out / "report.vi.xlsx").is_file()
+    assert '<html lang="vi">' in (out / "report.vi.html").read_text(encoding="utf-8")
     plain = tmp_path / "plain"
     assert cli("run", str(path), "--out", str(plain)).returncode == 0
     assert not (plain / "report.html").exists()
@@ -555,7 +555,7 @@ def test_vietnamese_number_format() -> None:
 
 def test_vietnamese_report_has_no_english_numbers(vi_run: Path, vi_wide: Path) -> None:
     """Every VND amount and percentage on the vi pages is written the Vietnamese way."""
-    pages = [(f / "report.html").read_text(encoding="utf-8") for f in (vi_run, vi_wide)]
+    pages = [(f / "report.vi.html").read_text(encoding="utf-8") for f in (vi_run, vi_wide)]
     for html in pages:
         text = re.sub(r"<[^>]+>", " ", html)
         amounts = re.findall(r"([-+]?\d[\d.,]*) (?:VND|triệu VND|tỷ VND)", text)
@@ -647,7 +647,7 @@ def test_comparison_page_shows_each_strategy_with_its_interval(wide_comparison: 
 def test_vietnamese_comparison_names_every_figure_in_vietnamese(vi_wide: Path) -> None:
     import html as html_lib
 
-    page = (vi_wide / "report.html").read_text(encoding="utf-8")
+    page = (vi_wide / "report.vi.html").read_text(encoding="utf-8")
     page = html_lib.unescape(page).lower()
     labels = pl.read_parquet(vi_wide / "table.parquet")["label"].unique().to_list()
     assert len(labels) > 10
@@ -674,13 +674,13 @@ def test_vietnamese_workbook_as_libreoffice_shows_it(vi_run: Path, tmp_path: Pat
             "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,-1",
             "--outdir",
             str(tmp_path),
-            str(vi_run / "report.xlsx"),
+            str(vi_run / "report.vi.xlsx"),
         ],
         capture_output=True,
         text=True,
         timeout=180,
     )
-    sheet = tmp_path / "report-Theo tháng.csv"
+    sheet = tmp_path / "report.vi-Theo tháng.csv"
     assert sheet.is_file(), proc.stdout + proc.stderr
     rows = list(csv.reader(sheet.read_text(encoding="utf-8").splitlines()))
     col = {name: i for i, name in enumerate(rows[0])}
@@ -690,7 +690,7 @@ def test_vietnamese_workbook_as_libreoffice_shows_it(vi_run: Path, tmp_path: Pat
     assert rows[1][col["Đã chi trả (VND)"]] == paid  # 15.418.080.000
     share = first["with_account"].sum() / first["beneficiaries"].sum()
     assert rows[1][col["Tỷ lệ có tài khoản (%)"]] == f"{100 * share:.1f} %".replace(".", ",")
-    assert rows[1][col["Tháng"]] == first["period"][0][5:] + "/" + first["period"][0][:4]
+    assert rows[1][col["Tháng"]] == f"{first['period'][0]:%m/%Y}"
 
 
 def test_many_districts_keep_a_readable_legend(tmp_path: Path) -> None:

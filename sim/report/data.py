@@ -259,7 +259,7 @@ _COUNTS = (
     "unpaid",
     "suspended",
     "failed_credits",
-    "drive_reached",
+    "reached_by_drive",
     "entitled_vnd",
     "paid_vnd",
     "paid_into_account_vnd",
@@ -428,7 +428,7 @@ def by_commune(run: RunData) -> pl.DataFrame:
             unpaid_share_run="unpaid_share",
             days_to_money_mean="days_to_money_mean",
             beneficiary_per_payment="beneficiary_per_payment",
-            drive_reached="drive_reached",
+            reached_by_drive="reached_by_drive",
             paid_vnd="paid_vnd",
         )
         .join(last_rows, on="commune", how="left")
