@@ -723,3 +723,68 @@ def test_many_districts_keep_a_readable_legend(tmp_path: Path) -> None:
     # without payments.parquet, days to money is drawn by district too, the same way
     assert charts[2].key == "days" and "other districts" in charts[2].legend
     assert len(charts[2].legend) == 8
+
+
+# --------------------------------------------------------------------------- catalogues and languages side by side
+
+
+def test_every_message_has_a_vietnamese_translation_in_the_catalogue() -> None:
+    from babel.messages.pofile import read_po
+
+    from welfare_sim.sim.report import i18n
+
+    with i18n.po_path("vi").open("rb") as handle:
+        catalogue = read_po(handle, locale="vi")
+    entries = {(m.context, m.id): m.string for m in catalogue if m.id}
+    wanted = set(i18n.messages())
+    assert wanted - set(entries) == set(), "run: python -m welfare_sim.sim.report.i18n, then translate"
+    assert set(entries) - wanted == set()  # no stale message left behind
+    assert [key for key, vi in entries.items() if not vi.strip()] == []
+    # a template's fields survive translation
+    for (context, english), vi in entries.items():
+        assert set(re.findall(r"\{(\w*)", english)) == set(re.findall(r"\{(\w*)", vi)), context
+
+
+def test_the_committed_mo_is_the_compiled_po() -> None:
+    from welfare_sim.sim.report import i18n
+
+    assert i18n.po_path("vi").with_suffix(".mo").read_bytes() == i18n.compiled("vi")
+
+
+def test_wording_of_seeds_and_indices() -> None:
+    from welfare_sim.sim.report.i18n import Lang
+
+    vi = Lang("vi")
+    for name in ("district", "commune", "point", "seed"):
+        assert not vi.col(name).startswith("Mã"), vi.col(name)
+    assert vi.col("district") == "Số thứ tự huyện" and vi.col("commune") == "Số thứ tự xã"
+    texts = [vi.t(key) for key in ("about.seeds",)] + [vi.col("seed")]
+    assert all("hạt giống" not in t.lower() for t in texts)
+    subtitle = vi.t(
+        "subtitle_run", province="P", scenario="s", start="01/2023", end="12/2023", months=12, seed=7
+    )
+    assert "giá trị khởi tạo ngẫu nhiên (seed) 7" in subtitle
+
+
+def test_months_are_formatted_from_dates_and_text() -> None:
+    import datetime as dt
+
+    from welfare_sim.sim.report.i18n import Lang
+
+    vi, en = Lang("vi"), Lang("en")
+    assert vi.period(dt.date(2024, 11, 1)) == "11/2024" and en.period(dt.date(2024, 11, 1)) == "2024-11"
+    assert vi.period("2024-11-01") == "11/2024"
+    assert vi.pct(-0.0001, 1) == "0,0 %" and en.pct(1.0, 0) == "100%"
+
+
+def test_the_vietnamese_report_goes_beside_the_english_one(run_dir: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "both"
+    shutil.copytree(run_dir, folder)
+    write_report(folder, "en")
+    english = {name: (folder / name).read_bytes() for name in ("report.html", "report.xlsx")}
+    assert write_report(folder, "vi") == folder / "report.vi.html"
+    assert {name: (folder / name).read_bytes() for name in english} == english  # untouched
+    vi_html = (folder / "report.vi.html").read_text(encoding="utf-8")
+    assert '<html lang="vi">' in vi_html and "report.vi.xlsx" in vi_html
+    assert '<html lang="en">' in english["report.html"].decode() and "report.xlsx" in english["report.html"].decode()
+    assert openpyxl.load_workbook(folder / "report.vi.xlsx").sheetnames == RUN_SHEETS_VI
