@@ -788,3 +788,31 @@ def test_the_vietnamese_report_goes_beside_the_english_one(run_dir: Path, tmp_pa
     assert '<html lang="vi">' in vi_html and "report.vi.xlsx" in vi_html
     assert '<html lang="en">' in english["report.html"].decode() and "report.xlsx" in english["report.html"].decode()
     assert openpyxl.load_workbook(folder / "report.vi.xlsx").sheetnames == RUN_SHEETS_VI
+
+
+def test_the_printed_tables_follow_the_language(tmp_path: Path, comparison_dir: Path) -> None:
+    from rich.console import Console
+
+    from welfare_sim.sim.experiments import compare
+
+    path = tmp_path / "small.yaml"
+    path.write_text(yaml.safe_dump(small(months=2), allow_unicode=True), encoding="utf-8")
+    vi = cli("run", str(path), "--out", str(tmp_path / "vi"), "--lang", "vi")
+    en = cli("run", str(path), "--out", str(tmp_path / "en"))
+    assert vi.returncode == 0 and en.returncode == 0, vi.stderr + en.stderr
+    assert "tỷ lệ có tài khoản" in vi.stdout and "01/2023 đến 02/2023" in vi.stdout
+    assert "account coverage" not in vi.stdout
+    assert "account coverage (first → last month)" in en.stdout and "2023-01 to 2023-02" in en.stdout
+    assert "tỷ lệ" not in en.stdout
+    bad = cli("run", str(path), "--out", str(tmp_path / "xx"), "--lang", "fr")
+    assert bad.returncode == 2 and "--lang fr" in bad.stderr and not (tmp_path / "xx").exists()
+
+    table = pl.read_parquet(comparison_dir / "table.parquet")
+    names = table["scenario"].unique(maintain_order=True).to_list()
+    n_seeds = int(table["n_seeds"][0])
+    for lang, word in (("vi", "Tỷ lệ có tài khoản, tháng cuối"), ("en", "account coverage, last month")):
+        console = Console(width=200, record=True)
+        console.print(compare.table_for_console(table, names, n_seeds, "t", lang))
+        text = console.export_text()
+        assert word in text
+        assert ("điểm %" in text) == (lang == "vi") and (" pp" in text) == (lang == "en")

@@ -586,17 +586,22 @@ def cells(table: pl.DataFrame, names: list[str], n_seeds: int) -> list[tuple[Fig
     return out
 
 
-def table_for_console(table: pl.DataFrame, names: list[str], n_seeds: int, title: str):  # noqa: ANN201
-    """A rich table: a row per figure, the base's column, then a column per scenario of `names`."""
+def table_for_console(table: pl.DataFrame, names: list[str], n_seeds: int, title: str, lang: str = "en"):  # noqa: ANN201
+    """A rich table: a row per figure, the base's column, then a column per scenario of `names`;
+    in Vietnamese (`lang="vi"`) with the report's labels and number formats."""
     from rich.table import Table
 
+    from welfare_sim.sim.report.i18n import Lang, figure_label
+
+    words = Lang(lang)
     t = Table(title=title, show_header=True, header_style="bold", show_lines=True)
-    t.add_column("figure", max_width=FIGURE_COLUMN)
-    t.add_column(f"{names[0]}\n(base)", justify="right")
+    t.add_column(words.t("term.figure"), max_width=FIGURE_COLUMN)
+    t.add_column(f"{names[0]}\n({words.t('term.base')})", justify="right")
     for name in names[1:]:
-        t.add_column(f"{name}\nvalue · Δ vs base [95 % interval]", justify="right")
-    for fig, row in cells(table, names, n_seeds):
-        out = [fig.label, row[0]["value"]]
+        t.add_column(f"{name}\n{words.t('term.compare_column')}", justify="right")
+    rows = cells(table, names, n_seeds) if lang == "en" else _cells_in(words, table, names, n_seeds)
+    for fig, row in rows:
+        out = [fig.label if lang == "en" else figure_label(words, fig.key, fig.label), row[0]["value"]]
         for cell in row[1:]:
             if n_seeds < 2:
                 out.append(f"{cell['value']}\nΔ {cell['delta']}")
@@ -606,6 +611,27 @@ def table_for_console(table: pl.DataFrame, names: list[str], n_seeds: int, title
                 out.append(f"{cell['value']}\n[bold]Δ {cell['delta']}[/] {cell['interval']}")
         t.add_row(*out)
     return t
+
+
+def _cells_in(words: Any, table: pl.DataFrame, names: list[str], n_seeds: int) -> list[tuple[Figure, list[dict]]]:
+    """`cells` in another language: the report's formats (large VND sums in millions or billions)."""
+    from welfare_sim.sim.report.i18n import fmt_diff, fmt_value, interval_text
+
+    out = []
+    for fig in FIGURES:
+        rows = {r["scenario"]: r for r in table.filter(pl.col("figure") == fig.key).iter_rows(named=True)}
+        row = []
+        for k, name in enumerate(names):
+            r = rows[name]
+            cell = {"value": fmt_value(words, r["mean"], fig.unit, short=True)}
+            if k > 0:
+                cell["delta"] = fmt_diff(words, r["diff_mean"], fig.unit, short=True)
+                interval = interval_text(words, r["diff_lo"], r["diff_hi"], fig.unit, short=True)
+                cell["interval"] = f"[{interval}]" if n_seeds >= 2 else ""
+                cell["zero"] = n_seeds >= 2 and not r["distinguishable"]
+            row.append(cell)
+        out.append((fig, row))
+    return out
 
 
 FIGURE_COLUMN = 30  # characters of the figure column; labels wrap
@@ -752,7 +778,7 @@ def compare(
     groups = console_groups(names, out.width)
     for k, group in enumerate(groups):
         part = f" · part {k + 1} of {len(groups)}" if len(groups) > 1 else ""
-        out.print(table_for_console(table, group, len(seed_list), title + part))
+        out.print(table_for_console(table, group, len(seed_list), title + part, lang))
     if len(seed_list) < 2:
         out.print(
             "With one seed there is no interval: every difference is one draw. "

@@ -96,6 +96,25 @@ TEXT: dict[str, str] = {
     "card.state": "cost per payment to the state",
     "card.beneficiary": "cost per payment to beneficiaries",
     "unit.people": "people",
+    # ------------------------------------------------------------------ the table `run` prints
+    "term.figure": "figure",
+    "term.value": "value",
+    "term.beneficiaries": "beneficiaries (first → last month)",
+    "term.coverage": "account coverage (first → last month)",
+    "term.cashless_run": "cashless share of payments (whole run)",
+    "term.cashless_last": "cashless share of payments (last month)",
+    "term.days": "days from run start to money in hand (mean / p95)",
+    "term.days_value": "{mean} / {p95} days",
+    "term.wait": "queue wait at {kind} (p50 / p95)",
+    "term.unpaid": "unpaid in a month: {group}",
+    "term.unpaid_value": "{n} per month ({share})",
+    "term.failed_credits": "failed credits (returned)",
+    "term.state_per_payment": "cost per payment to the state",
+    "term.beneficiary_per_payment": "cost per payment to the beneficiary (travel + time)",
+    "term.state_total": "total cost to the state",
+    "term.base": "base",
+    "term.compare_column": "value · Δ vs base [95 % interval]",
+    "term.title": "{scenario} · seed {seed} · {start} to {end}",
     "unit.pp_short": "pp",
     "unit.share": "% of beneficiaries",
     "unit.share_payments": "% of payments",
@@ -624,6 +643,51 @@ def fmt_diff(lang: Lang, value: float | None, unit: str, short: bool = False) ->
         decimals = 0 if abs(value) >= 100 else (1 if abs(value) >= 10 else 2)
         text = f"{lang.num(value, decimals)} {unit_text(lang, unit)}".strip()
     return lang.signed(text, value)
+
+
+# --------------------------------------------------------------------------- the terminal
+
+
+def summary_rows(summary: Mapping, words: Lang) -> list[tuple[str, str]]:
+    """The headline table that `welfare-sim run` prints: (figure, value) rows in the language."""
+    t = words.t
+
+    def minutes(x: float | None) -> str:
+        return "n/a" if x is None else f"{words.num(x, 1)} {words.unit('min')}"
+
+    def pct(x: float | None) -> str:
+        return "n/a" if x is None else words.pct(x)
+
+    def vnd(x: float | None) -> str:
+        return "n/a" if x is None else words.vnd(x)
+
+    cov, cl, days = summary["account_coverage"], summary["cashless_share"], summary["days_to_money"]
+    b = summary["beneficiaries"]
+    rows = [
+        (t("term.beneficiaries"), f"{words.count(b['first_month'])} → {words.count(b['last_month'])}"),
+        (t("term.coverage"), f"{pct(cov['first_month'])} → {pct(cov['last_month'])}"),
+        (t("term.cashless_run"), pct(cl["run_payments"])),
+        (t("term.cashless_last"), pct(cl["last_month_payments"])),
+        (
+            t("term.days"),
+            t("term.days_value", mean=words.num(days["mean_days"], 2), p95=words.num(days["p95_days"], 1)),
+        ),
+    ]
+    for kind, w in summary["queue_wait"].items():
+        rows.append(
+            (t("term.wait", kind=words.name("kind", kind)), f"{minutes(w['p50_min'])} / {minutes(w['p95_min'])}")
+        )
+    for group, u in summary["unpaid_by_subgroup"].items():
+        value = t("term.unpaid_value", n=words.count(u["unpaid_per_month"]), share=pct(u["unpaid_share"]))
+        rows.append((t("term.unpaid", group=words.name("group", group)), value))
+    fc, c = summary["failed_credits"], summary["cost_vnd"]
+    rows += [
+        (t("term.failed_credits"), f"{words.count(fc['count'])} ({vnd(fc['vnd'])})"),
+        (t("term.state_per_payment"), vnd(c["state_per_payment"])),
+        (t("term.beneficiary_per_payment"), vnd(c["beneficiary_per_payment"])),
+        (t("term.state_total"), vnd(c["state_total"])),
+    ]
+    return rows
 
 
 # --------------------------------------------------------------------------- catalogues
