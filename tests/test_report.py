@@ -374,8 +374,8 @@ def test_comparison_report(comparison_dir: Path) -> None:
 def test_report_command_on_a_comparison(comparison_dir: Path) -> None:
     proc = cli("report", str(comparison_dir), "--lang", "vi")
     assert proc.returncode == 0, proc.stderr
-    assert "report.html" in proc.stdout
-    html = (comparison_dir / "report.html").read_text(encoding="utf-8")
+    assert "report.vi.html" in proc.stdout and "report.vi.xlsx" in proc.stdout
+    html = (comparison_dir / "report.vi.html").read_text(encoding="utf-8")
     assert '<html lang="vi">' in html and "Tỷ lệ có tài khoản, tháng cuối" in html
 
 
