@@ -33,20 +33,9 @@ def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 def parquet_files(folders: dict[str, Path]) -> list[Path]:
     files = sorted(f for folder in folders.values() for f in folder.glob("*.parquet"))
-    assert {f.name for f in files} >= {
-        "monthly.parquet",
-        "payments.parquet",
-        "points.parquet",
-        "waits.parquet",
-        "subgroups.parquet",
-        "ledger.parquet",
-        "funnel.parquet",
-        "places.parquet",
-        "table.parquet",
-        "runs.parquet",
-        "timeseries.parquet",
-        "strategies.parquet",
-    }
+    run = "monthly payments points waits subgroups ledger funnel places".split()
+    comparison = "table runs timeseries strategies".split()
+    assert {f.name for f in files} == {f"{name}.parquet" for name in run + comparison}
     return files
 
 
