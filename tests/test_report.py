@@ -237,8 +237,10 @@ def test_workbook_cells_are_the_run_tables(reported: Path, run_dir: Path) -> Non
     ws = wb["By commune"]
     col = header_index(ws)
     last = monthly.filter(pl.col("month") == monthly["month"].max())
+    places = dict(pl.read_parquet(run_dir / "places.parquet").select("commune", "commune_name").iter_rows())
     for row in list(ws.iter_rows(min_row=2, values_only=True))[::37]:
         commune = row[col["Commune no."]]
+        assert row[col["Commune"]] == places[commune]  # the name places.parquet gives the index
         assert (
             row[col["Beneficiaries, last month"]]
             == last.filter(pl.col("commune") == commune)["beneficiaries"].sum()

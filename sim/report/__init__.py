@@ -484,6 +484,7 @@ def _run_workbook(run: d.RunData, words: Lang) -> bytes:
                 ("commune", "int"),
                 *district_first,
                 ("commune_no", "int"),
+                ("commune_name", "text"),
                 ("beneficiaries_last", "int"),
                 ("coverage_last", "pct"),
                 ("cashless_last", "pct"),
@@ -510,6 +511,7 @@ def _run_workbook(run: d.RunData, words: Lang) -> bytes:
                 ("commune", "int"),
                 *district_first,
                 ("commune_no", "int"),
+                ("commune_name", "text"),
                 *commune_cols,
             ],
         )

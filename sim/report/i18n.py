@@ -308,6 +308,7 @@ COLUMNS: dict[str, str] = {
     "district_name": "District",
     "commune": "Commune no.",
     "commune_no": "Commune no. in district",
+    "commune_name": "Commune",
     "communes": "Communes",
     "category": "Category",
     "beneficiaries": "Beneficiaries",
