@@ -286,7 +286,7 @@ def quantity_series(
         frame = frame.filter(pl.col("district").is_in(wanted))
     if target.communes == "drive_visited":
         first = (
-            frame.filter(pl.col("drive_reached") > 0)
+            frame.filter(pl.col("reached_by_drive") > 0)
             .group_by("commune")
             .agg(pl.col("month").min().alias("first_visit"))
         )

@@ -239,10 +239,12 @@ def _series_name(name: str, allowed: Sequence[str]) -> str:
     return key
 
 
-def _month_axis(ax: Any, periods: list[str]) -> None:
-    step = max(1, -(-len(periods) // 8))
-    ticks = list(range(0, len(periods), step))
-    ax.set_xticks(ticks, [periods[i] for i in ticks])
+def _month_axis(ax: Any, periods: list[Any]) -> None:
+    """Label the month axis "2023-01" (periods are dates: the first day of each month)."""
+    labels = [p.strftime("%Y-%m") if hasattr(p, "strftime") else str(p) for p in periods]
+    step = max(1, -(-len(labels) // 8))
+    ticks = list(range(0, len(labels), step))
+    ax.set_xticks(ticks, [labels[i] for i in ticks])
     ax.set_xlabel("month")
 
 

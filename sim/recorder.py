@@ -10,6 +10,7 @@ Per month the recorder turns the domain's raw record into polars tables:
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +55,16 @@ ACCOUNT_OPEN = STATUS_NAMES.index("open")
 ACCOUNT_DORMANT = STATUS_NAMES.index("dormant")
 
 
+# funnel counts whose model name is also a payments column of another type
+FUNNEL_NAMES = {"registered": "registrations"}
+
+
+def period_date(start: str, month: int) -> dt.date:
+    """First day of month `month` (0-based) of a run starting in `start` (YYYY-MM)."""
+    label = month_label(start, month)
+    return dt.date(int(label[:4]), int(label[5:7]), 1)
+
+
 def _enum(codes: np.ndarray, dtype: pl.Enum, offset: int = 0) -> pl.Series:
     """Integer codes (plus `offset`) as an Enum column, without building strings."""
     levels = pl.Series(dtype.categories.to_list(), dtype=dtype)
@@ -79,14 +90,39 @@ class Recorder:
         people = province.people
         self.static = pl.DataFrame(
             {
-                "beneficiary_id": people.id,
-                "district": people.district,
-                "commune": people.commune,
+                "beneficiary_id": people.id.astype(np.int64),
+                "district": people.district.astype(np.int64),
+                "commune": people.commune.astype(np.int64),
                 "category": _enum(people.category, CATEGORY),
                 "terrain": _enum(people.terrain, TERRAIN),
                 "age_group": _enum(people.age_group, AGE),
                 "disabled": people.disabled,
                 "ethnic_minority": people.ethnic_minority,
+            }
+        )
+
+    def places(self) -> pl.DataFrame:
+        """The lookup table of districts and communes (places.parquet): index, name, code.
+
+        The scenario names its districts but not their communes, and gives no official codes
+        yet: a commune is labelled "<district> commune N" (N from 1 within its district) and
+        the codes are left empty until a commune register is read."""
+        communes = self.p.communes
+        district = communes.district.astype(np.int64)
+        names = communes.district_names
+        first = np.searchsorted(district, district)  # communes number district by district
+        within = np.arange(district.size, dtype=np.int64) - first + 1
+        district_name = [names[d] for d in district]
+        return pl.DataFrame(
+            {
+                "district": district,
+                "district_name": district_name,
+                "district_code": pl.Series([None] * district.size, dtype=pl.String),
+                "commune": np.arange(district.size, dtype=np.int64),
+                "commune_in_district": within,
+                "commune_name": [f"{d} commune {n}" for d, n in zip(district_name, within, strict=True)],
+                "commune_code": pl.Series([None] * district.size, dtype=pl.String),
+                "terrain": _enum(communes.terrain, TERRAIN),
             }
         )
 
@@ -103,15 +139,20 @@ class Recorder:
         self.monthly.append(self._monthly(rec, derived))
         self.days_hist.append(self._days_hist(derived))
         self.subgroups.append(self._subgroups(rec))
-        self.ledger.append({"month": rec.month, "period": self.period(rec.month), **rec.ledger})
-        self.funnel.append({"month": rec.month, "period": self.period(rec.month), **rec.funnel})
+        # every ledger figure is money; the column names say so (entitled -> entitled_vnd)
+        self.ledger.append(
+            {"month": rec.month, "period": self.period(rec.month), **{f"{k}_vnd": v for k, v in rec.ledger.items()}}
+        )
+        funnel = {FUNNEL_NAMES.get(k, k): v for k, v in rec.funnel.items()}
+        self.funnel.append({"month": rec.month, "period": self.period(rec.month), **funnel})
         self.points.append(self._points(rec))
         waits, hist = self._waits(rec)
         self.waits.append(waits)
         self.wait_hist.append(hist)
 
-    def period(self, month: int) -> str:
-        return month_label(self.p.start, month)
+    def period(self, month: int) -> dt.date:
+        """The month's first day (a Date column in every table)."""
+        return period_date(self.p.start, month)
 
     # ---------------------------------------------------------------- tables
 
@@ -124,7 +165,7 @@ class Recorder:
         channel = c["channel"]
         frame = pl.DataFrame(
             {
-                "month": np.full(rec.rows.size, rec.month, np.int16),
+                "month": np.full(rec.rows.size, rec.month, np.int64),
                 "row": rec.rows.astype(np.int64),
                 "channel": _enum(channel, CHANNEL),
                 "status": _enum(c["status"], STATUS),
@@ -132,12 +173,12 @@ class Recorder:
                 "due_vnd": c["due_vnd"],
                 "paid_vnd": c["paid_vnd"],
                 "owed_end_vnd": c["owed_end_vnd"],
-                "day_in_hand": pl.Series(np.where(has_day, day, 0), dtype=pl.Int16),
-                "days_to_money": pl.Series(days_to_money, dtype=pl.Int16),
-                "trips": c["trips"],
+                "day_in_hand": pl.Series(np.where(has_day, day, 0), dtype=pl.Int64),
+                "days_to_money": pl.Series(days_to_money, dtype=pl.Int64),
+                "trips": c["trips"].astype(np.int64),
                 "travel_min": travel.round(2),
                 "wait_min": c["wait_min"].round(2),
-                "withdrawals": c["withdrawals"],
+                "withdrawals": c["withdrawals"].astype(np.int64),
                 "withdrawn_vnd": c["withdrawn_vnd"],
                 "account_status": _enum(c["account_status"], ACCOUNT_STATUS),
                 "account_type": _enum(c["account_type"], ACCOUNT_TYPE, offset=1),
@@ -248,7 +289,7 @@ class Recorder:
             "failed_credits": by_st[:, ST_RETURNED],
             "uncollected": by_st[:, ST_UNCOLLECTED],
             "suspended": by_st[:, ST_SUSPENDED],
-            "drive_reached": total(c["drive_reached"]),
+            "reached_by_drive": total(c["drive_reached"]),
         }
         money: dict[str, np.ndarray] = {
             "entitled_vnd": total(c["entitled_vnd"]),
@@ -277,15 +318,16 @@ class Recorder:
         order = np.lexsort((keep % n_cat, commune, district))  # communes number district by district
         k = keep.size
         out = {
-            "month": pl.Series(np.full(k, rec.month, np.int16)),
-            "period": pl.Series([self.period(rec.month)] * k, dtype=pl.String),
-            "district": pl.Series(district[order].astype(np.int32)),
-            "commune": pl.Series(commune[order].astype(np.int32)),
+            "month": pl.Series(np.full(k, rec.month, np.int64)),
+            "period": pl.Series([self.period(rec.month)] * k, dtype=pl.Date),
+            "district": pl.Series(district[order].astype(np.int64)),
+            "commune": pl.Series(commune[order].astype(np.int64)),
             "category": _enum(keep[order] % n_cat, CATEGORY),
         }
-        out |= {name: pl.Series(v[order].astype(np.uint32)) for name, v in cols.items()}
+        out |= {name: pl.Series(v[order].astype(np.int64)) for name, v in cols.items()}
         out |= {name: pl.Series(v[order].astype(np.int64)) for name, v in money.items()}
-        out |= {name: pl.Series(v[order]) for name, v in floats.items()}
+        # float64 even in a month with no rows left (everyone stopped), so the months stack
+        out |= {name: pl.Series(v[order].astype(np.float64)) for name, v in floats.items()}
         out |= {name: pl.Series(v[order].astype(np.int64)) for name, v in money_after.items()}
         return pl.DataFrame(out)
 
@@ -310,8 +352,8 @@ class Recorder:
         n = len(masks)
         return pl.DataFrame(
             {
-                "month": pl.Series(np.full(n, rec.month, np.int16)),
-                "period": [self.period(rec.month)] * n,
+                "month": pl.Series(np.full(n, rec.month, np.int64)),
+                "period": pl.Series([self.period(rec.month)] * n, dtype=pl.Date),
                 "subgroup": list(masks),
                 "beneficiaries": [int(np.count_nonzero(m)) for m in masks.values()],
                 "unpaid": [int(np.count_nonzero(m & unpaid)) for m in masks.values()],
@@ -332,15 +374,15 @@ class Recorder:
         commune_point = kind == POINT_KINDS.index("commune_point")
         frame = pl.DataFrame(
             {
-                "month": np.full(kind.size, rec.month, np.int16),
-                "period": [self.period(rec.month)] * kind.size,
-                "point": pts["point"],
+                "month": np.full(kind.size, rec.month, np.int64),
+                "period": pl.Series([self.period(rec.month)] * kind.size, dtype=pl.Date),
+                "point": pts["point"].astype(np.int64),
                 "kind": _enum(kind, KIND),
-                "district": pts["district"],
-                "open_days": pts["open_days"],
-                "down_days": pts["down_days"],
-                "visits": pts["visits"],
-                "served": pts["served"],
+                "district": pts["district"].astype(np.int64),
+                "open_days": pts["open_days"].astype(np.int64),
+                "down_days": pts["down_days"].astype(np.int64),
+                "visits": pts["visits"].astype(np.int64),
+                "served": pts["served"].astype(np.int64),
                 "paid_vnd": pts["paid_vnd"],
                 "float_vnd": pts["float_vnd"],
                 "wait_min_mean": np.divide(
@@ -411,11 +453,11 @@ class Recorder:
         counts_cols = ("visits", "served", "turned_away_no_cash", "not_reached", "found_closed")
         daily = pl.DataFrame(
             {
-                "month": pl.Series(np.full(k, rec.month, np.int16)),
-                "period": pl.Series([self.period(rec.month)] * k, dtype=pl.String),
-                "day": pl.Series(np.array(out["day"], np.int16)),
+                "month": pl.Series(np.full(k, rec.month, np.int64)),
+                "period": pl.Series([self.period(rec.month)] * k, dtype=pl.Date),
+                "day": pl.Series(np.array(out["day"], np.int64)),
                 "kind": _enum(np.array(out["kind"], np.int64), KIND),
-                **{name: pl.Series(np.array(out[name], np.uint32)) for name in counts_cols},
+                **{name: pl.Series(np.array(out[name], np.int64)) for name in counts_cols},
                 **{
                     name: pl.Series(np.array(out[name], np.float64))
                     for name in ("wait_min_mean", "wait_min_p50", "wait_min_p95")

@@ -24,6 +24,7 @@ class RunResult:
     wait_hist: np.ndarray  # (months, kinds, WAIT_BINS) counts of visits by wait
     summary: dict[str, Any] = field(default_factory=dict)
     payments_rows: int = 0
+    places: pl.DataFrame | None = None  # districts and communes: index, name, code
 
 
 def hist_quantile(counts: np.ndarray, q: float, bin_width: float = 1.0) -> float | None:
@@ -50,12 +51,15 @@ def collect(rec: Recorder) -> RunResult:
         days_hist=np.stack(rec.days_hist),
         wait_hist=np.stack(rec.wait_hist),
         payments_rows=rec.rows_recorded,
+        places=rec.places(),
     )
 
 
 def headline(result: RunResult) -> dict[str, Any]:
     m = result.monthly
-    by_month = m.group_by("month", "period").agg(pl.exclude("district", "commune", "category").sum()).sort("month")
+    by_month = _every_month(
+        result, m.group_by("month", "period").agg(pl.exclude("district", "commune", "category").sum())
+    )
     first, last = by_month.row(0, named=True), by_month.row(-1, named=True)
     totals = m.select(pl.exclude("month", "period", "district", "commune", "category", "days_to_money_mean").sum()).row(
         0, named=True
@@ -97,7 +101,7 @@ def headline(result: RunResult) -> dict[str, Any]:
     ledger = result.ledger
     return {
         "months": months,
-        "period": [first["period"], last["period"]],
+        "period": [f"{first['period']:%Y-%m}", f"{last['period']:%Y-%m}"],
         "beneficiaries": {"first_month": first["beneficiaries"], "last_month": last["beneficiaries"]},
         "account_coverage": {
             "first_month": _share(first["with_account"], first["beneficiaries"]),
@@ -127,12 +131,12 @@ def headline(result: RunResult) -> dict[str, Any]:
             "total": int(payments),
         },
         "money_vnd": {
-            "entitled": int(ledger["entitled"].sum()),
-            "credited_to_accounts": int(ledger["credited"].sum()),
-            "paid_in_cash": int(ledger["paid_cash_commune"].sum() + ledger["paid_cash_counter"].sum()),
-            "paid_at_home": int(ledger["paid_home"].sum()),
-            "forfeited": int(ledger["forfeited"].sum()),
-            "owed_at_end": int(ledger["owed_end"][-1] + ledger["suspended_end"][-1]),
+            "entitled": int(ledger["entitled_vnd"].sum()),
+            "credited_to_accounts": int(ledger["credited_vnd"].sum()),
+            "paid_in_cash": int(ledger["paid_cash_commune_vnd"].sum() + ledger["paid_cash_counter_vnd"].sum()),
+            "paid_at_home": int(ledger["paid_home_vnd"].sum()),
+            "forfeited": int(ledger["forfeited_vnd"].sum()),
+            "owed_at_end": int(ledger["owed_end_vnd"][-1] + ledger["suspended_end_vnd"][-1]),
         },
         "cost_vnd": {
             "state_total": state_total,
@@ -148,21 +152,28 @@ def headline(result: RunResult) -> dict[str, Any]:
     }
 
 
+def _every_month(result: RunResult, by_month: pl.DataFrame) -> pl.DataFrame:
+    """Per-month sums with a row for every month of the run: a month in which nobody is left
+    (everyone stopped) has no monthly rows, and counts zero."""
+    spine = result.ledger.select("month", "period")
+    sums = [c for c in by_month.columns if c not in ("month", "period")]
+    frame = spine.join(by_month, on=["month", "period"], how="left").sort("month")
+    return frame.with_columns(
+        pl.col(c).fill_null(0) for c in sums if frame[c].dtype.is_integer() or c.endswith("_total")
+    )
+
+
 def coverage_by_month(result: RunResult) -> pl.DataFrame:
-    return (
-        result.monthly.group_by("month", "period")
-        .agg(
-            pl.col("beneficiaries").sum(),
-            pl.col("with_account").sum(),
-            pl.col("paid_into_account").sum(),
-            (pl.col("paid_in_cash") + pl.col("paid_at_home")).sum().alias("paid_cash_or_home"),
-            pl.col("unpaid").sum(),
-        )
-        .sort("month")
-        .with_columns(
-            (pl.col("with_account") / pl.col("beneficiaries")).alias("account_coverage"),
-            (pl.col("paid_into_account") / (pl.col("paid_into_account") + pl.col("paid_cash_or_home"))).alias(
-                "cashless_share"
-            ),
-        )
+    by_month = result.monthly.group_by("month", "period").agg(
+        pl.col("beneficiaries").sum(),
+        pl.col("with_account").sum(),
+        pl.col("paid_into_account").sum(),
+        (pl.col("paid_in_cash") + pl.col("paid_at_home")).sum().alias("paid_cash_or_home"),
+        pl.col("unpaid").sum(),
+    )
+    return _every_month(result, by_month).with_columns(
+        (pl.col("with_account") / pl.col("beneficiaries")).alias("account_coverage"),
+        (pl.col("paid_into_account") / (pl.col("paid_into_account") + pl.col("paid_cash_or_home"))).alias(
+            "cashless_share"
+        ),
     )

@@ -1,7 +1,8 @@
 """Run a scenario and write its run folder atomically.
 
 A run folder holds monthly.parquet, payments.parquet (optional), points.parquet, waits.parquet,
-subgroups.parquet, ledger.parquet, summary.json, scenario.resolved.yaml and manifest.json.
+subgroups.parquet, ledger.parquet, funnel.parquet, places.parquet (the districts and communes the
+integer indices stand for), summary.json, scenario.resolved.yaml and manifest.json.
 Every file is written to a temporary name in the same folder and renamed into place, and the
 folder itself is assembled under a temporary name and renamed last, so a killed run leaves no
 half-written table behind.
@@ -25,6 +26,7 @@ from typing import Any
 import polars as pl
 
 from welfare_sim.models.payment_run import MonthRecord, Province
+from welfare_sim.sim.columns import parquet_metadata
 from welfare_sim.sim.engine import RunTimings, simulate
 from welfare_sim.sim.recorder import Recorder
 from welfare_sim.sim.results import RunResult, collect, headline
@@ -133,7 +135,7 @@ def atomic_write_parquet(path: Path, frame: pl.DataFrame) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
-        frame.write_parquet(tmp, statistics=True)
+        frame.write_parquet(tmp, statistics=True, metadata=parquet_metadata(frame))
         os.chmod(tmp, _FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
@@ -208,7 +210,8 @@ def write_run(
         t0 = time.perf_counter()
         if parts_dir is not None:
             tmp = staging / ".payments.parquet.tmp"
-            pl.scan_parquet(sorted(result.payment_parts)).sink_parquet(tmp, statistics=True)
+            parts = pl.scan_parquet(sorted(result.payment_parts))
+            parts.sink_parquet(tmp, statistics=True, metadata=parquet_metadata(parts.collect_schema()))
             os.replace(tmp, staging / "payments.parquet")
             shutil.rmtree(parts_dir)
         for name, frame in (
@@ -218,6 +221,7 @@ def write_run(
             ("waits", result.waits),
             ("ledger", result.ledger),
             ("funnel", result.funnel),
+            ("places", result.places),
         ):
             atomic_write_parquet(staging / f"{name}.parquet", frame)
         summary = {"scenario": scenario.name, "seed": seed, **result.summary}

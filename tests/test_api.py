@@ -139,7 +139,8 @@ def test_timeseries_adds_up_to_the_summary(result: ws.Result) -> None:
     ts = result.timeseries
     s = result.summary
     assert ts.columns == ["month", "period", *SERIES]
-    assert ts.height == s["months"] and [ts["period"][0], ts["period"][-1]] == s["period"]
+    periods = ts["period"].dt.strftime("%Y-%m")
+    assert ts.height == s["months"] and [periods[0], periods[-1]] == s["period"]
     assert int(ts["state_cost_vnd"].sum()) == s["cost_vnd"]["state_total"]
     assert int(ts["beneficiary_cost_vnd"].sum()) == s["cost_vnd"]["beneficiary_total"]
     assert int(ts["failed_credits"].sum()) == s["failed_credits"]["count"]
@@ -161,7 +162,7 @@ def test_plot_draws_the_figure_over_time(result: ws.Result, name: str) -> None:
     key = {"coverage": "account_coverage"}.get(name, name)
     expected = result.timeseries[key].cast(pl.Float64).to_numpy()
     assert np.allclose(line.get_ydata().astype(float), expected, equal_nan=True)
-    assert [t.get_text() for t in ax.get_xticklabels()][0] == result.timeseries["period"][0]
+    assert [t.get_text() for t in ax.get_xticklabels()][0] == result.timeseries["period"][0].strftime("%Y-%m")
 
 
 def test_plot_of_an_unknown_figure_lists_the_allowed_names(result: ws.Result) -> None:

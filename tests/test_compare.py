@@ -335,7 +335,7 @@ def test_compare_writes_the_comparison_folder(tmp_path: Path) -> None:
     assert meta["files"] == [str(base), str(other), str(base)]
     assert meta["seeds"] == [7, 8, 9]
     assert [f["figure"] for f in meta["figures"]] == list(compare.FIGURE_KEYS)
-    assert {f["unit"] for f in meta["figures"]} == {"%", "days", "min", "VND"}
+    assert {f["unit"] for f in meta["figures"]} == {"share", "days", "min", "VND"}
     table = pl.read_parquet(out / "table.parquet")
     assert table.columns == [
         "scenario",
@@ -414,7 +414,7 @@ def test_vnd_figures_print_in_one_readable_unit_per_row() -> None:
     assert compare._fmt(52.31e9, "VND", scale=(1e9, "bn VND")) == "52.31 bn VND"
     assert compare._fmt(-5.01e9, "VND", diff=True, scale=(1e9, "bn VND")) == "-5.01 bn VND"
     assert compare._fmt(1738.4, "VND", diff=True) == "+1,738 VND"
-    assert compare._fmt(0.0123, "%", diff=True) == "+1.2 pp"
+    assert compare._fmt(0.0123, "share", diff=True) == "+1.2 pp"
     assert compare._bound(1.29e9, "VND", (1e9, "bn VND")) == "1.29"
 
 

@@ -31,22 +31,22 @@ def run_tables(scenario: Scenario):  # noqa: ANN201
 def check_money(result, payments: pl.DataFrame) -> None:  # noqa: ANN001
     ledger = result.ledger
     # treasury, each month: what was due = what was paid + what is carried or forfeited
-    due = ledger["owed_start"] + ledger["suspended_start"] + ledger["entitled"]
+    due = ledger["owed_start_vnd"] + ledger["suspended_start_vnd"] + ledger["entitled_vnd"]
     out = (
-        ledger["credited"]
-        + ledger["paid_cash_commune"]
-        + ledger["paid_cash_counter"]
-        + ledger["paid_home"]
-        + ledger["forfeited"]
-        + ledger["owed_end"]
-        + ledger["suspended_end"]
+        ledger["credited_vnd"]
+        + ledger["paid_cash_commune_vnd"]
+        + ledger["paid_cash_counter_vnd"]
+        + ledger["paid_home_vnd"]
+        + ledger["forfeited_vnd"]
+        + ledger["owed_end_vnd"]
+        + ledger["suspended_end_vnd"]
     )
     assert (due == out).all()
     # months chain, from the rows: what the beneficiaries are owed at the end of a month (their rows,
     # summed) is what the ledger holds at that month's end and carries into the next month's start
     owed_rows = payments.group_by("month").agg(pl.col("owed_end_vnd").sum()).sort("month")["owed_end_vnd"]
-    assert (owed_rows == ledger["owed_end"] + ledger["suspended_end"]).all()
-    assert (owed_rows[:-1] == ledger["owed_start"][1:] + ledger["suspended_start"][1:]).all()
+    assert (owed_rows == ledger["owed_end_vnd"] + ledger["suspended_end_vnd"]).all()
+    assert (owed_rows[:-1] == ledger["owed_start_vnd"][1:] + ledger["suspended_start_vnd"][1:]).all()
     # the rows add up to the ledger, to the dong
     by_month = (
         payments.group_by("month")
@@ -59,22 +59,24 @@ def check_money(result, payments: pl.DataFrame) -> None:  # noqa: ANN001
         )
         .sort("month")
     )
-    assert by_month["entitled"].to_list() == ledger["entitled"].to_list()
-    assert by_month["credited"].to_list() == ledger["credited"].to_list()
-    assert by_month["home"].to_list() == ledger["paid_home"].to_list()
-    assert by_month["cash"].to_list() == (ledger["paid_cash_commune"] + ledger["paid_cash_counter"]).to_list()
-    assert by_month["withdrawn"].to_list() == ledger["withdrawn"].to_list()
+    assert by_month["entitled"].to_list() == ledger["entitled_vnd"].to_list()
+    assert by_month["credited"].to_list() == ledger["credited_vnd"].to_list()
+    assert by_month["home"].to_list() == ledger["paid_home_vnd"].to_list()
+    assert by_month["cash"].to_list() == (ledger["paid_cash_commune_vnd"] + ledger["paid_cash_counter_vnd"]).to_list()
+    assert by_month["withdrawn"].to_list() == ledger["withdrawn_vnd"].to_list()
     # accounts: credits in = withdrawals out + balances
-    assert ledger["balance_start"][0] == 0
-    assert (ledger["balance_start"] + ledger["credited"] == ledger["withdrawn"] + ledger["balance_end"]).all()
+    assert ledger["balance_start_vnd"][0] == 0
+    assert (
+        ledger["balance_start_vnd"] + ledger["credited_vnd"] == ledger["withdrawn_vnd"] + ledger["balance_end_vnd"]
+    ).all()
     # cash floats: delivered = paid out + returned, and never negative
-    assert (ledger["float_delivered"] == ledger["float_paid"] + ledger["float_returned"]).all()
-    assert (ledger["float_returned"] >= 0).all()
+    assert (ledger["float_delivered_vnd"] == ledger["float_paid_vnd"] + ledger["float_returned_vnd"]).all()
+    assert (ledger["float_returned_vnd"] >= 0).all()
     # over the run: entitled = delivered + still owed + forfeited
     total_entitled = int(payments["entitled_vnd"].sum())
     total_paid = int(payments["paid_vnd"].sum())
     last = payments.filter(pl.col("month") == payments["month"].max())
-    assert total_entitled == total_paid + int(last["owed_end_vnd"].sum()) + int(ledger["forfeited"].sum())
+    assert total_entitled == total_paid + int(last["owed_end_vnd"].sum()) + int(ledger["forfeited_vnd"].sum())
 
 
 def check_once_and_bounds(payments: pl.DataFrame) -> None:
@@ -150,7 +152,7 @@ def test_no_accounts_at_all_means_every_payment_is_cash() -> None:
     check_money(result, payments)
     assert (payments["account_status"] == "none").all()
     assert result.monthly["paid_into_account"].sum() == 0
-    assert result.ledger["credited"].sum() == 0
+    assert result.ledger["credited_vnd"].sum() == 0
     paid = payments.filter(pl.col("paid_vnd") > 0)
     assert paid.height > 0
     assert paid["channel"].is_in(["cash_commune", "cash_counter", "home"]).all()
@@ -172,10 +174,10 @@ def test_working_accounts_for_all_means_no_cash_channel() -> None:
     check_money(result, payments)
     assert (payments["channel"] == "account").all()
     assert (payments["status"] == "paid").all()
-    assert result.ledger["paid_cash_commune"].sum() == 0
-    assert result.ledger["paid_cash_counter"].sum() == 0
-    assert result.ledger["paid_home"].sum() == 0
-    assert result.ledger["credited"].sum() == result.ledger["entitled"].sum()
+    assert result.ledger["paid_cash_commune_vnd"].sum() == 0
+    assert result.ledger["paid_cash_counter_vnd"].sum() == 0
+    assert result.ledger["paid_home_vnd"].sum() == 0
+    assert result.ledger["credited_vnd"].sum() == result.ledger["entitled_vnd"].sum()
 
 
 def test_uncollected_money_is_suspended_after_three_months() -> None:
@@ -217,7 +219,7 @@ def test_base_level_rises_on_its_date() -> None:
         .agg(pl.col("entitled_vnd").unique())
         .sort("period")
     )
-    amounts = dict(zip(per_month["period"], per_month["entitled_vnd"].to_list(), strict=True))
+    amounts = dict(zip(per_month["period"].dt.strftime("%Y-%m"), per_month["entitled_vnd"].to_list(), strict=True))
     assert amounts["2023-01"] == [540000]  # 1.5 × 360,000 (Decree 20/2021)
     assert amounts["2023-03"] == [750000]  # 1.5 × 500,000 from the dated change
 

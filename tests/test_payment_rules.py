@@ -98,7 +98,7 @@ def check_money_stays_with_its_owner(result, rows: pl.DataFrame) -> None:  # noq
     months = sorted(rows["month"].unique().to_list())
     present = {m: set(rows.filter(pl.col("month") == m)["beneficiary_id"].to_list()) for m in months}
     owed_end = {(b, m): v for b, m, v in rows.select("beneficiary_id", "month", "owed_end_vnd").iter_rows()}
-    forfeited = dict(zip(result.ledger["month"].to_list(), result.ledger["forfeited"].to_list(), strict=True))
+    forfeited = dict(zip(result.ledger["month"].to_list(), result.ledger["forfeited_vnd"].to_list(), strict=True))
     for m in months[1:]:
         gone = present[m - 1] - present[m]
         assert forfeited[m] == sum(owed_end[(b, m - 1)] for b in gone), f"month {m}"

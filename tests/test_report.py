@@ -223,7 +223,7 @@ def test_workbook_cells_are_the_run_tables(reported: Path, run_dir: Path) -> Non
     assert len(rows) == monthly["month"].n_unique() == 3
     for row, month in zip(rows, sorted(monthly["month"].unique().to_list()), strict=True):
         m = monthly.filter(pl.col("month") == month)
-        assert row[col["Month"]] == m["period"][0]
+        assert row[col["Month"]] == f"{m['period'][0]:%Y-%m}"
         assert row[col["Beneficiaries"]] == m["beneficiaries"].sum()
         assert row[col["With an account"]] == m["with_account"].sum()
         assert row[col["Paid (VND)"]] == m["paid_vnd"].sum()
@@ -237,8 +237,10 @@ def test_workbook_cells_are_the_run_tables(reported: Path, run_dir: Path) -> Non
     ws = wb["By commune"]
     col = header_index(ws)
     last = monthly.filter(pl.col("month") == monthly["month"].max())
+    places = dict(pl.read_parquet(run_dir / "places.parquet").select("commune", "commune_name").iter_rows())
     for row in list(ws.iter_rows(min_row=2, values_only=True))[::37]:
-        commune = row[col["Commune id"]]
+        commune = row[col["Commune no."]]
+        assert row[col["Commune"]] == places[commune]  # the name places.parquet gives the index
         assert (
             row[col["Beneficiaries, last month"]]
             == last.filter(pl.col("commune") == commune)["beneficiaries"].sum()
@@ -306,7 +308,7 @@ def test_vietnamese_report(vi_run: Path) -> None:
     import json
 
     folder = vi_run
-    html = (folder / "report.html").read_text(encoding="utf-8")
+    html = (folder / "report.vi.html").read_text(encoding="utf-8")
     summary = json.loads((folder / "summary.json").read_text())
     assert '<html lang="vi">' in html and "Các chỉ số chính" in html
     first = f"{summary['beneficiaries']['first_month']:,}".replace(",", ".")
@@ -316,7 +318,7 @@ def test_vietnamese_report(vi_run: Path) -> None:
     state = f"{summary['cost_vnd']['state_per_payment']:,}".replace(",", ".")
     assert f"{state} VND" in html  # 66.919 VND
     assert len(charts_of(html)) == 6
-    wb = openpyxl.load_workbook(folder / "report.xlsx")
+    wb = openpyxl.load_workbook(folder / "report.vi.xlsx")
     assert wb.sheetnames == RUN_SHEETS_VI
     ws = wb["Theo tháng"]
     col = header_index(ws)
@@ -374,8 +376,8 @@ def test_comparison_report(comparison_dir: Path) -> None:
 def test_report_command_on_a_comparison(comparison_dir: Path) -> None:
     proc = cli("report", str(comparison_dir), "--lang", "vi")
     assert proc.returncode == 0, proc.stderr
-    assert "report.html" in proc.stdout
-    html = (comparison_dir / "report.html").read_text(encoding="utf-8")
+    assert "report.vi.html" in proc.stdout and "report.vi.xlsx" in proc.stdout
+    html = (comparison_dir / "report.vi.html").read_text(encoding="utf-8")
     assert '<html lang="vi">' in html and "Tỷ lệ có tài khoản, tháng cuối" in html
 
 
@@ -400,8 +402,8 @@ def test_run_with_report_flag(tmp_path: Path) -> None:
     out = tmp_path / "out"
     proc = cli("run", str(path), "--out", str(out), "--report", "--lang", "vi")
     assert proc.returncode == 0, proc.stderr
-    assert (out / "report.html").is_file() and (out / "report.xlsx").is_file()
-    assert '<html lang="vi">' in (out / "report.html").read_text(encoding="utf-8")
+    assert (out / "report.vi.html").is_file() and (out / "report.vi.xlsx").is_file()
+    assert '<html lang="vi">' in (out / "report.vi.html").read_text(encoding="utf-8")
     plain = tmp_path / "plain"
     assert cli("run", str(path), "--out", str(plain)).returncode == 0
     assert not (plain / "report.html").exists()
@@ -555,7 +557,7 @@ def test_vietnamese_number_format() -> None:
 
 def test_vietnamese_report_has_no_english_numbers(vi_run: Path, vi_wide: Path) -> None:
     """Every VND amount and percentage on the vi pages is written the Vietnamese way."""
-    pages = [(f / "report.html").read_text(encoding="utf-8") for f in (vi_run, vi_wide)]
+    pages = [(f / "report.vi.html").read_text(encoding="utf-8") for f in (vi_run, vi_wide)]
     for html in pages:
         text = re.sub(r"<[^>]+>", " ", html)
         amounts = re.findall(r"([-+]?\d[\d.,]*) (?:VND|triệu VND|tỷ VND)", text)
@@ -647,7 +649,7 @@ def test_comparison_page_shows_each_strategy_with_its_interval(wide_comparison: 
 def test_vietnamese_comparison_names_every_figure_in_vietnamese(vi_wide: Path) -> None:
     import html as html_lib
 
-    page = (vi_wide / "report.html").read_text(encoding="utf-8")
+    page = (vi_wide / "report.vi.html").read_text(encoding="utf-8")
     page = html_lib.unescape(page).lower()
     labels = pl.read_parquet(vi_wide / "table.parquet")["label"].unique().to_list()
     assert len(labels) > 10
@@ -674,13 +676,13 @@ def test_vietnamese_workbook_as_libreoffice_shows_it(vi_run: Path, tmp_path: Pat
             "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,-1",
             "--outdir",
             str(tmp_path),
-            str(vi_run / "report.xlsx"),
+            str(vi_run / "report.vi.xlsx"),
         ],
         capture_output=True,
         text=True,
         timeout=180,
     )
-    sheet = tmp_path / "report-Theo tháng.csv"
+    sheet = tmp_path / "report.vi-Theo tháng.csv"
     assert sheet.is_file(), proc.stdout + proc.stderr
     rows = list(csv.reader(sheet.read_text(encoding="utf-8").splitlines()))
     col = {name: i for i, name in enumerate(rows[0])}
@@ -690,7 +692,7 @@ def test_vietnamese_workbook_as_libreoffice_shows_it(vi_run: Path, tmp_path: Pat
     assert rows[1][col["Đã chi trả (VND)"]] == paid  # 15.418.080.000
     share = first["with_account"].sum() / first["beneficiaries"].sum()
     assert rows[1][col["Tỷ lệ có tài khoản (%)"]] == f"{100 * share:.1f} %".replace(".", ",")
-    assert rows[1][col["Tháng"]] == first["period"][0][5:] + "/" + first["period"][0][:4]
+    assert rows[1][col["Tháng"]] == f"{first['period'][0]:%m/%Y}"
 
 
 def test_many_districts_keep_a_readable_legend(tmp_path: Path) -> None:
@@ -723,3 +725,96 @@ def test_many_districts_keep_a_readable_legend(tmp_path: Path) -> None:
     # without payments.parquet, days to money is drawn by district too, the same way
     assert charts[2].key == "days" and "other districts" in charts[2].legend
     assert len(charts[2].legend) == 8
+
+
+# --------------------------------------------------------------------------- catalogues and languages side by side
+
+
+def test_every_message_has_a_vietnamese_translation_in_the_catalogue() -> None:
+    from babel.messages.pofile import read_po
+
+    from welfare_sim.sim.report import i18n
+
+    with i18n.po_path("vi").open("rb") as handle:
+        catalogue = read_po(handle, locale="vi")
+    entries = {(m.context, m.id): m.string for m in catalogue if m.id}
+    wanted = set(i18n.messages())
+    assert wanted - set(entries) == set(), "run: python -m welfare_sim.sim.report.i18n, then translate"
+    assert set(entries) - wanted == set()  # no stale message left behind
+    assert [key for key, vi in entries.items() if not vi.strip()] == []
+    # a template's fields survive translation
+    for (context, english), vi in entries.items():
+        assert set(re.findall(r"\{(\w*)", english)) == set(re.findall(r"\{(\w*)", vi)), context
+
+
+def test_the_committed_mo_is_the_compiled_po() -> None:
+    from welfare_sim.sim.report import i18n
+
+    assert i18n.po_path("vi").with_suffix(".mo").read_bytes() == i18n.compiled("vi")
+
+
+def test_wording_of_seeds_and_indices() -> None:
+    from welfare_sim.sim.report.i18n import Lang
+
+    vi = Lang("vi")
+    for name in ("district", "commune", "point", "seed"):
+        assert not vi.col(name).startswith("Mã"), vi.col(name)
+    assert vi.col("district") == "Số thứ tự huyện" and vi.col("commune") == "Số thứ tự xã"
+    texts = [vi.t(key) for key in ("about.seeds",)] + [vi.col("seed")]
+    assert all("hạt giống" not in t.lower() for t in texts)
+    subtitle = vi.t(
+        "subtitle_run", province="P", scenario="s", start="01/2023", end="12/2023", months=12, seed=7
+    )
+    assert "giá trị khởi tạo ngẫu nhiên (seed) 7" in subtitle
+
+
+def test_months_are_formatted_from_dates_and_text() -> None:
+    import datetime as dt
+
+    from welfare_sim.sim.report.i18n import Lang
+
+    vi, en = Lang("vi"), Lang("en")
+    assert vi.period(dt.date(2024, 11, 1)) == "11/2024" and en.period(dt.date(2024, 11, 1)) == "2024-11"
+    assert vi.period("2024-11-01") == "11/2024"
+    assert vi.pct(-0.0001, 1) == "0,0 %" and en.pct(1.0, 0) == "100%"
+
+
+def test_the_vietnamese_report_goes_beside_the_english_one(run_dir: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "both"
+    shutil.copytree(run_dir, folder)
+    write_report(folder, "en")
+    english = {name: (folder / name).read_bytes() for name in ("report.html", "report.xlsx")}
+    assert write_report(folder, "vi") == folder / "report.vi.html"
+    assert {name: (folder / name).read_bytes() for name in english} == english  # untouched
+    vi_html = (folder / "report.vi.html").read_text(encoding="utf-8")
+    assert '<html lang="vi">' in vi_html and "report.vi.xlsx" in vi_html
+    assert '<html lang="en">' in english["report.html"].decode() and "report.xlsx" in english["report.html"].decode()
+    assert openpyxl.load_workbook(folder / "report.vi.xlsx").sheetnames == RUN_SHEETS_VI
+
+
+def test_the_printed_tables_follow_the_language(tmp_path: Path, comparison_dir: Path) -> None:
+    from rich.console import Console
+
+    from welfare_sim.sim.experiments import compare
+
+    path = tmp_path / "small.yaml"
+    path.write_text(yaml.safe_dump(small(months=2), allow_unicode=True), encoding="utf-8")
+    vi = cli("run", str(path), "--out", str(tmp_path / "vi"), "--lang", "vi")
+    en = cli("run", str(path), "--out", str(tmp_path / "en"))
+    assert vi.returncode == 0 and en.returncode == 0, vi.stderr + en.stderr
+    assert "tỷ lệ có tài khoản" in vi.stdout and "01/2023 đến 02/2023" in vi.stdout
+    assert "account coverage" not in vi.stdout
+    assert "account coverage (first → last month)" in en.stdout and "2023-01 to 2023-02" in en.stdout
+    assert "tỷ lệ" not in en.stdout
+    bad = cli("run", str(path), "--out", str(tmp_path / "xx"), "--lang", "fr")
+    assert bad.returncode == 2 and "--lang fr" in bad.stderr and not (tmp_path / "xx").exists()
+
+    table = pl.read_parquet(comparison_dir / "table.parquet")
+    names = table["scenario"].unique(maintain_order=True).to_list()
+    n_seeds = int(table["n_seeds"][0])
+    for lang, word in (("vi", "Tỷ lệ có tài khoản, tháng cuối"), ("en", "account coverage, last month")):
+        console = Console(width=200, record=True)
+        console.print(compare.table_for_console(table, names, n_seeds, "t", lang))
+        text = console.export_text()
+        assert word in text
+        assert ("điểm %" in text) == (lang == "vi") and (" pp" in text) == (lang == "en")

@@ -70,44 +70,15 @@ class DelayedProgress:
             self.progress.stop()
 
 
-def _pct(x: float | None) -> str:
-    return "n/a" if x is None else f"{100 * x:.1f} %"
+def summary_table(summary: dict, title: str, lang: str = "en") -> Table:
+    from welfare_sim.sim.report.i18n import Lang, summary_rows
 
-
-def _vnd(x: float | None) -> str:
-    return "n/a" if x is None else f"{x:,.0f} VND"
-
-
-def _min(x: float | None) -> str:
-    return "n/a" if x is None else f"{x:.1f} min"
-
-
-def summary_table(summary: dict, title: str) -> Table:
+    words = Lang(lang)
     t = Table(title=title, show_header=True, header_style="bold")
-    t.add_column("figure")
-    t.add_column("value", justify="right")
-    cov, cl, days = summary["account_coverage"], summary["cashless_share"], summary["days_to_money"]
-    t.add_row(
-        "beneficiaries (first → last month)",
-        f"{summary['beneficiaries']['first_month']:,} → {summary['beneficiaries']['last_month']:,}",
-    )
-    t.add_row("account coverage (first → last month)", f"{_pct(cov['first_month'])} → {_pct(cov['last_month'])}")
-    t.add_row("cashless share of payments (whole run)", _pct(cl["run_payments"]))
-    t.add_row("cashless share of payments (last month)", _pct(cl["last_month_payments"]))
-    t.add_row("days from run start to money in hand (mean / p95)", f"{days['mean_days']} / {days['p95_days']} days")
-    for kind, w in summary["queue_wait"].items():
-        t.add_row(f"queue wait at {kind.replace('_', ' ')} (p50 / p95)", f"{_min(w['p50_min'])} / {_min(w['p95_min'])}")
-    for group, u in summary["unpaid_by_subgroup"].items():
-        t.add_row(
-            f"unpaid in a month: {group.replace('_', ' ')}",
-            f"{u['unpaid_per_month']:,.0f} per month ({_pct(u['unpaid_share'])})",
-        )
-    fc = summary["failed_credits"]
-    t.add_row("failed credits (returned)", f"{fc['count']:,} ({_vnd(fc['vnd'])})")
-    c = summary["cost_vnd"]
-    t.add_row("cost per payment to the state", _vnd(c["state_per_payment"]))
-    t.add_row("cost per payment to the beneficiary (travel + time)", _vnd(c["beneficiary_per_payment"]))
-    t.add_row("total cost to the state", _vnd(c["state_total"]))
+    t.add_column(words.t("term.figure"))
+    t.add_column(words.t("term.value"), justify="right")
+    for label, value in summary_rows(summary, words):
+        t.add_row(label, value)
     return t
 
 
@@ -146,16 +117,14 @@ def run(
     report: Annotated[
         bool, typer.Option("--report/--no-report", help="also write report.html and report.xlsx in the run folder")
     ] = False,
-    lang: Annotated[str, typer.Option(help="language of the report: en or vi")] = "en",
+    lang: Annotated[str, typer.Option(help="language of the report and the printed table: en or vi")] = "en",
 ) -> None:
     """Run a scenario and write its run folder."""
+    from welfare_sim.sim.report.i18n import Lang, check_lang
     from welfare_sim.sim.run import write_run
 
-    if report:
-        from welfare_sim.sim.report import check_lang
-
-        if check_lang(lang):
-            fail(check_lang(lang))
+    if check_lang(lang):
+        fail(check_lang(lang))
     overrides = list(set_ or [])
     try:
         sc = load_scenario(scenario, overrides)
@@ -203,7 +172,8 @@ def run(
         from welfare_sim.sim.report import ReportError, write_report
 
         try:
-            report_note = f"wrote {write_report(out_dir, lang)} and report.xlsx"
+            html = write_report(out_dir, lang)
+            report_note = f"wrote {html} and {html.name.removesuffix('.html')}.xlsx"
         except ReportError as exc:
             fail(exc.problems)
     if as_json:
@@ -211,10 +181,13 @@ def run(
         if report_note:
             err.print(report_note, highlight=False)
         return
-    out.print(summary_table(summary, f"{sc.name} · seed {seed} · {summary['period'][0]} to {summary['period'][1]}"))
+    words = Lang(lang)
+    start, end = (words.period(p) for p in summary["period"])
+    title = words.t("term.title", scenario=sc.name, seed=seed, start=start, end=end)
+    out.print(summary_table(summary, title, lang))
     tables = "monthly, payments, points" if payments else "monthly, points"
     out.print(
-        f"wrote {out_dir}/ ({tables}, waits, subgroups, ledger, funnel .parquet; "
+        f"wrote {out_dir}/ ({tables}, waits, subgroups, ledger, funnel, places .parquet; "
         f"summary.json, manifest.json, scenario.resolved.yaml) in {wall:.1f} s",
         highlight=False,
     )

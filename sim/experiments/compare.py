@@ -18,7 +18,7 @@ The comparison folder (the contract that `welfare_sim.sim.report` reads):
 * `compare.png`: coverage and cashless share by month, a line per scenario with its band;
 * `table.md`: the printed table as Markdown (a row per figure, a column per scenario).
 
-Shares (unit "%") are stored as fractions from 0 to 1 and printed as percentages; a difference of
+Shares (unit "share") are stored as fractions from 0 to 1 and printed as percentages; a difference of
 shares is printed in percentage points.
 """
 
@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 class Figure:
     key: str
     label: str
-    unit: str  # "%" (stored as a fraction), "days", "min", "VND"
+    unit: str  # "share" (a fraction from 0 to 1, printed as %), "days", "min", "VND"
 
 
 SUBGROUPS = {
@@ -63,21 +63,21 @@ SUBGROUPS = {
 }
 
 FIGURES: tuple[Figure, ...] = (
-    Figure("account_coverage_last", "account coverage, last month", "%"),
+    Figure("account_coverage_last", "account coverage, last month", "share"),
     # who is left behind: coverage of each subgroup (the "all" row is the line above)
     *(
-        Figure(f"account_coverage_last_{key}", f"account coverage, last month: {label}", "%")
+        Figure(f"account_coverage_last_{key}", f"account coverage, last month: {label}", "share")
         for key, label in SUBGROUPS.items()
         if key != "all"
     ),
-    Figure("cashless_share_run", "cashless share of payments, whole run", "%"),
-    Figure("cashless_share_last", "cashless share of payments, last month", "%"),
+    Figure("cashless_share_run", "cashless share of payments, whole run", "share"),
+    Figure("cashless_share_last", "cashless share of payments, last month", "share"),
     Figure("days_to_money_mean", "days from run start to money in hand, mean", "days"),
     Figure("days_to_money_p95", "days from run start to money in hand, p95", "days"),
     Figure("wait_p95_min", "queue wait at any point, p95 of visits", "min"),
     Figure("travel_min_per_payment", "travel time per payment (all trips, both ways)", "min"),
     *(
-        Figure(f"unpaid_{key}", f"unpaid in a month: {label}", "%")
+        Figure(f"unpaid_{key}", f"unpaid in a month: {label}", "share")
         for key, label in SUBGROUPS.items()
     ),
     Figure("state_cost_per_payment_vnd", "cost per payment to the state", "VND"),
@@ -188,8 +188,9 @@ def run_one(payload: dict[str, Any]) -> dict[str, Any]:
     assert recorder is not None
     result = collect(recorder)
     result.summary = headline(result)
+    # the period as ISO text: a run's result is plain JSON-able data between processes
     series = coverage_by_month(result).select(
-        "month", "period", "account_coverage", "cashless_share"
+        "month", pl.col("period").dt.to_string("%Y-%m-%d"), "account_coverage", "cashless_share"
     )
     return {
         "index": payload["index"],
@@ -286,7 +287,7 @@ def timeseries_frame(names: list[str], results: list[dict[str, Any]]) -> pl.Data
             pl.lit(names[r["index"]]).alias("scenario"),
             pl.lit(r["seed"], pl.Int64).alias("seed"),
             pl.col("month").cast(pl.Int64),
-            pl.col("period"),
+            pl.col("period").str.to_date("%Y-%m-%d"),
             pl.col("account_coverage").cast(pl.Float64),
             pl.col("cashless_share").cast(pl.Float64),
         )
@@ -491,7 +492,7 @@ def write_comparison(
             "seeds": seeds,
             "figures": [{"figure": f.key, "label": f.label, "unit": f.unit} for f in FIGURES],
             "notes": {
-                "shares": "figures with unit % are fractions from 0 to 1; their differences too",
+                "shares": "figures with unit share are fractions from 0 to 1; their differences too",
                 "interval": "diff_lo, diff_hi: 95 % t-interval of the paired difference (scenario "
                 "minus base, seed by seed); none with one seed",
                 "timeseries": "account_coverage and cashless_share are fractions from 0 to 1",
@@ -536,7 +537,7 @@ def _fmt(
     if value is None or not math.isfinite(value):
         return "–"
     sign = "+" if diff else ""
-    if unit == "%":
+    if unit == "share":
         return f"{100 * value:{sign},.1f}" + (" pp" if diff else " %")
     if unit == "VND":
         divisor, name = scale
@@ -549,7 +550,7 @@ def _fmt(
 def _bound(value: float, unit: str, scale: tuple[float, str] = (1.0, "VND")) -> str:
     if not math.isfinite(value):
         return "–"
-    if unit == "%":
+    if unit == "share":
         return f"{100 * value:,.1f}"
     if unit == "VND":
         divisor = scale[0]
@@ -585,17 +586,22 @@ def cells(table: pl.DataFrame, names: list[str], n_seeds: int) -> list[tuple[Fig
     return out
 
 
-def table_for_console(table: pl.DataFrame, names: list[str], n_seeds: int, title: str):  # noqa: ANN201
-    """A rich table: a row per figure, the base's column, then a column per scenario of `names`."""
+def table_for_console(table: pl.DataFrame, names: list[str], n_seeds: int, title: str, lang: str = "en"):  # noqa: ANN201
+    """A rich table: a row per figure, the base's column, then a column per scenario of `names`;
+    in Vietnamese (`lang="vi"`) with the report's labels and number formats."""
     from rich.table import Table
 
+    from welfare_sim.sim.report.i18n import Lang, figure_label
+
+    words = Lang(lang)
     t = Table(title=title, show_header=True, header_style="bold", show_lines=True)
-    t.add_column("figure", max_width=FIGURE_COLUMN)
-    t.add_column(f"{names[0]}\n(base)", justify="right")
+    t.add_column(words.t("term.figure"), max_width=FIGURE_COLUMN)
+    t.add_column(f"{names[0]}\n({words.t('term.base')})", justify="right")
     for name in names[1:]:
-        t.add_column(f"{name}\nvalue · Δ vs base [95 % interval]", justify="right")
-    for fig, row in cells(table, names, n_seeds):
-        out = [fig.label, row[0]["value"]]
+        t.add_column(f"{name}\n{words.t('term.compare_column')}", justify="right")
+    rows = cells(table, names, n_seeds) if lang == "en" else _cells_in(words, table, names, n_seeds)
+    for fig, row in rows:
+        out = [fig.label if lang == "en" else figure_label(words, fig.key, fig.label), row[0]["value"]]
         for cell in row[1:]:
             if n_seeds < 2:
                 out.append(f"{cell['value']}\nΔ {cell['delta']}")
@@ -605,6 +611,27 @@ def table_for_console(table: pl.DataFrame, names: list[str], n_seeds: int, title
                 out.append(f"{cell['value']}\n[bold]Δ {cell['delta']}[/] {cell['interval']}")
         t.add_row(*out)
     return t
+
+
+def _cells_in(words: Any, table: pl.DataFrame, names: list[str], n_seeds: int) -> list[tuple[Figure, list[dict]]]:
+    """`cells` in another language: the report's formats (large VND sums in millions or billions)."""
+    from welfare_sim.sim.report.i18n import fmt_diff, fmt_value, interval_text
+
+    out = []
+    for fig in FIGURES:
+        rows = {r["scenario"]: r for r in table.filter(pl.col("figure") == fig.key).iter_rows(named=True)}
+        row = []
+        for k, name in enumerate(names):
+            r = rows[name]
+            cell = {"value": fmt_value(words, r["mean"], fig.unit, short=True)}
+            if k > 0:
+                cell["delta"] = fmt_diff(words, r["diff_mean"], fig.unit, short=True)
+                interval = interval_text(words, r["diff_lo"], r["diff_hi"], fig.unit, short=True)
+                cell["interval"] = f"[{interval}]" if n_seeds >= 2 else ""
+                cell["zero"] = n_seeds >= 2 and not r["distinguishable"]
+            row.append(cell)
+        out.append((fig, row))
+    return out
 
 
 FIGURE_COLUMN = 30  # characters of the figure column; labels wrap
@@ -751,7 +778,7 @@ def compare(
     groups = console_groups(names, out.width)
     for k, group in enumerate(groups):
         part = f" · part {k + 1} of {len(groups)}" if len(groups) > 1 else ""
-        out.print(table_for_console(table, group, len(seed_list), title + part))
+        out.print(table_for_console(table, group, len(seed_list), title + part, lang))
     if len(seed_list) < 2:
         out.print(
             "With one seed there is no interval: every difference is one draw. "

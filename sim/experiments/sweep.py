@@ -594,7 +594,10 @@ def _atomic(out: Path, target: Path, write: Callable[[Path], None]) -> None:
 
 
 def _write_parquet(out: Path, target: Path, frame: pl.DataFrame) -> None:
-    _atomic(out, target, lambda tmp: frame.write_parquet(tmp, statistics=True))
+    from welfare_sim.sim.columns import parquet_metadata
+
+    metadata = parquet_metadata(frame)
+    _atomic(out, target, lambda tmp: frame.write_parquet(tmp, statistics=True, metadata=metadata))
 
 
 def _write_json(out: Path, target: Path, data: Any) -> None:

@@ -47,8 +47,22 @@ HTML_NAME = "report.html"
 XLSX_NAME = "report.xlsx"
 
 
+def report_names(lang: str = "en") -> tuple[str, str]:
+    """File names of the report in a language: report.html and report.xlsx in English, and
+    report.<lang>.html and report.<lang>.xlsx beside them otherwise (never over the English)."""
+    if lang == "en":
+        return HTML_NAME, XLSX_NAME
+    return f"report.{lang}.html", f"report.{lang}.xlsx"
+
+
+def xlsx_beside(html: Path) -> Path:
+    """The workbook written with the page `html` (same language)."""
+    return html.with_name(html.name.removesuffix(".html") + ".xlsx")
+
+
 def write_report(folder: Path, lang: str = "en") -> Path:
-    """Write report.html and report.xlsx into a run or comparison folder; return the HTML path.
+    """Write report.html and report.xlsx into a run or comparison folder (report.vi.html and
+    report.vi.xlsx for Vietnamese, beside the English ones); return the HTML path.
 
     Raises ReportError (with one line per problem) for bad input.
     """
@@ -68,9 +82,10 @@ def write_report(folder: Path, lang: str = "en") -> Path:
         xlsx = _comparison_workbook(comparison, words)
     from welfare_sim.sim.run import atomic_write_bytes
 
-    atomic_write_bytes(folder / XLSX_NAME, xlsx)
-    atomic_write_bytes(folder / HTML_NAME, html_text.encode("utf-8"))
-    return folder / HTML_NAME
+    html_name, xlsx_name = report_names(lang)
+    atomic_write_bytes(folder / xlsx_name, xlsx)
+    atomic_write_bytes(folder / html_name, html_text.encode("utf-8"))
+    return folder / html_name
 
 
 # --------------------------------------------------------------------------- headline figures
@@ -268,7 +283,7 @@ def _run_html(run: d.RunData, words: Lang) -> str:
             other=sum(v for k, v in counts.items() if k not in {"sourced", "mixed", "assumption"}),
         ),
         *assumptions.notes,
-        t("tables_in_xlsx"),
+        t("tables_in_xlsx", xlsx=report_names(words.code)[1]),
     ]
     fraction = lookup(run.scenario, "geography", "sample_fraction")
     if isinstance(fraction, int | float) and fraction < 1:
@@ -412,7 +427,7 @@ MONTH_COLUMNS = [
     ("beneficiary_fees_vnd", "vnd"),
     ("beneficiary_cost_vnd", "vnd"),
     ("beneficiary_per_payment", "vnd"),
-    ("drive_reached", "int"),
+    ("reached_by_drive", "int"),
 ]
 
 
@@ -469,6 +484,7 @@ def _run_workbook(run: d.RunData, words: Lang) -> bytes:
                 ("commune", "int"),
                 *district_first,
                 ("commune_no", "int"),
+                ("commune_name", "text"),
                 ("beneficiaries_last", "int"),
                 ("coverage_last", "pct"),
                 ("cashless_last", "pct"),
@@ -477,7 +493,7 @@ def _run_workbook(run: d.RunData, words: Lang) -> bytes:
                 ("suspended_last", "int"),
                 ("days_to_money_mean", "dec2"),
                 ("beneficiary_per_payment", "vnd"),
-                ("drive_reached", "int"),
+                ("reached_by_drive", "int"),
                 ("paid_vnd", "vnd"),
             ],
         )
@@ -495,6 +511,7 @@ def _run_workbook(run: d.RunData, words: Lang) -> bytes:
                 ("commune", "int"),
                 *district_first,
                 ("commune_no", "int"),
+                ("commune_name", "text"),
                 *commune_cols,
             ],
         )
@@ -679,8 +696,9 @@ def _comparison_html(data: d.ComparisonData, words: Lang) -> str:
                 ),
             )
         )
+    xlsx_note = t("tables_in_xlsx", xlsx=report_names(words.code)[1])
     sections.append(
-        f'<section id="about"><h2>{page.esc(t("about"))}</h2><p>{page.esc(t("tables_in_xlsx"))}</p>'
+        f'<section id="about"><h2>{page.esc(t("about"))}</h2><p>{page.esc(xlsx_note)}</p>'
         + page.table(
             [(t("about.item"), False), (t("value"), False)],
             [[(k, False), (v, False)] for k, v in facts],
@@ -967,6 +985,6 @@ def report(
         )
         raise typer.Exit(1) from None
     out.print(
-        f"wrote {path} and {path.with_name(XLSX_NAME)} in {time.perf_counter() - t0:.1f} s",
+        f"wrote {path} and {xlsx_beside(path)} in {time.perf_counter() - t0:.1f} s",
         highlight=False,
     )

@@ -129,6 +129,7 @@ class RunData:
     ledger: pl.DataFrame | None
     funnel: pl.DataFrame | None
     payments: Path | None
+    places: pl.DataFrame | None = None  # places.parquet: names (and codes) of the communes
 
     @property
     def district_names(self) -> list[str]:
@@ -203,6 +204,9 @@ def load_run(folder: Path) -> RunData:
         if (folder / "funnel.parquet").is_file()
         else None,
         payments=folder / "payments.parquet" if (folder / "payments.parquet").is_file() else None,
+        places=_read_parquet(folder / "places.parquet", ("commune", "commune_name"))
+        if (folder / "places.parquet").is_file()
+        else None,
     )
     if data.payments is not None:
         data.monthly = _with_exact_days(data.monthly, data.payments)
@@ -259,7 +263,7 @@ _COUNTS = (
     "unpaid",
     "suspended",
     "failed_credits",
-    "drive_reached",
+    "reached_by_drive",
     "entitled_vnd",
     "paid_vnd",
     "paid_into_account_vnd",
@@ -396,16 +400,22 @@ def by_district(run: RunData) -> pl.DataFrame:
 
 def commune_month(run: RunData) -> pl.DataFrame:
     frame = _aggregate(run.monthly, ["district", "commune", "month", "period"], None)
-    return _with_commune_no(_with_district_name(frame, run))
+    return _with_commune_no(_with_district_name(frame, run), run)
 
 
-def _with_commune_no(frame: pl.DataFrame) -> pl.DataFrame:
+def _with_commune_no(frame: pl.DataFrame, run: RunData) -> pl.DataFrame:
+    """The commune's number within its district and, from places.parquet (run folders written
+    before it existed have none), its name."""
     numbers = (
         frame.select("district", "commune")
         .unique()
         .sort("district", "commune")
-        .with_columns(commune_no=pl.col("commune").rank("dense").over("district").cast(pl.Int32))
+        .with_columns(commune_no=pl.col("commune").rank("dense").over("district").cast(pl.Int64))
     )
+    if run.places is not None:
+        numbers = numbers.join(run.places.select("commune", "commune_name"), on="commune", how="left")
+    else:
+        numbers = numbers.with_columns(commune_name=pl.lit(None, pl.String))
     return frame.join(numbers, on=["district", "commune"], how="left")
 
 
@@ -428,13 +438,13 @@ def by_commune(run: RunData) -> pl.DataFrame:
             unpaid_share_run="unpaid_share",
             days_to_money_mean="days_to_money_mean",
             beneficiary_per_payment="beneficiary_per_payment",
-            drive_reached="drive_reached",
+            reached_by_drive="reached_by_drive",
             paid_vnd="paid_vnd",
         )
         .join(last_rows, on="commune", how="left")
         .sort("district", "commune")
     )
-    return _with_commune_no(_with_district_name(frame, run))
+    return _with_commune_no(_with_district_name(frame, run), run)
 
 
 def subgroup_table(run: RunData) -> pl.DataFrame:

@@ -1,0 +1,409 @@
+"""The data dictionary: every column any welfare-sim table writes, with its type, unit and meaning.
+
+This module is the one source of `docs/data.md` (`python -m welfare_sim.sim.columns > docs/data.md`)
+and of the field descriptions stored in each Parquet file (`parquet_metadata`). A column is known by
+its name alone, so one name has one type in every file. The type rule:
+
+* every integer is `Int64` (signed, so `with_account - beneficiaries` never wraps in pandas or
+  numpy); money is integer VND and its name ends in `_vnd`; a time's name carries its unit
+  (`_min`, `_days`, `day`);
+* `period` is a `Date`, the first day of the month; `month` is the 0-based month of the run;
+* shares are `Float64` fractions from 0 to 1 (unit "share"), never percentages.
+
+A sweep's result table also has a column per swept scenario key (a dotted path such as
+`assumptions.opening.monthly_apply_prob`): those are described by `SWEPT_PARAMETER`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+
+import polars as pl
+
+from welfare_sim.models.interventions import STRATEGY_COUNTS
+
+
+@dataclass(frozen=True)
+class Column:
+    dtype: str  # "Int64", "Float64", "Boolean", "String", "Date" or "Enum"
+    unit: str  # "VND", "min", "days", "day of month", "count", "share", "date", "index", "" (none)
+    en: str
+    vi: str
+
+
+def _c(dtype: str, unit: str, en: str, vi: str) -> Column:
+    return Column(dtype, unit, en, vi)
+
+
+INT, FLOAT, BOOL, STR, DATE, ENUM = "Int64", "Float64", "Boolean", "String", "Date", "Enum"
+VND, N = "VND", "count"
+
+COLUMNS: dict[str, Column] = {
+    # ------------------------------------------------------------- keys
+    "month": _c(INT, "month", "Month of the run, 0 for the first", "Tháng thứ mấy của kỳ mô phỏng, 0 là tháng đầu"),
+    "period": _c(DATE, "date", "Calendar month (its first day)", "Tháng theo lịch (ngày đầu tháng)"),
+    "district": _c(
+        INT,
+        "index",
+        "District number, 0-based, in the scenario's order (not an official code)",
+        "Số thứ tự huyện, bắt đầu từ 0, theo thứ tự trong kịch bản (không phải mã hành chính)",
+    ),
+    "district_name": _c(STR, "", "District name, as the scenario writes it", "Tên huyện, như trong kịch bản"),
+    "district_code": _c(
+        STR,
+        "",
+        "Official district code, where the scenario gives it (else empty)",
+        "Mã huyện chính thức, nếu kịch bản có (nếu không thì để trống)",
+    ),
+    "commune": _c(
+        INT,
+        "index",
+        "Commune number, 0-based across the province, district by district (not an official code)",
+        "Số thứ tự xã, bắt đầu từ 0 trong toàn tỉnh, lần lượt theo huyện (không phải mã hành chính)",
+    ),
+    "commune_in_district": _c(
+        INT,
+        "index",
+        "Commune number within its district, 1-based",
+        "Số thứ tự xã trong huyện, bắt đầu từ 1",
+    ),
+    "commune_name": _c(
+        STR,
+        "",
+        "Commune name (generated as '<district> commune N' until a commune register is used)",
+        "Tên xã (tạm đặt là '<huyện> commune N' cho đến khi có danh mục xã)",
+    ),
+    "commune_code": _c(
+        STR,
+        "",
+        "Official commune code, where known (else empty)",
+        "Mã xã chính thức, nếu có (nếu không thì để trống)",
+    ),
+    "beneficiary_id": _c(INT, "index", "Beneficiary's stable id", "Mã định danh cố định của người hưởng"),
+    "point": _c(INT, "index", "Payment point's stable id", "Mã định danh cố định của điểm chi trả"),
+    "category": _c(ENUM, "", "Category of benefit", "Đối tượng hưởng"),
+    "terrain": _c(ENUM, "", "Terrain of the commune", "Địa hình của xã"),
+    "age_group": _c(ENUM, "", "Age group", "Nhóm tuổi"),
+    "disabled": _c(BOOL, "", "Has a disability", "Là người khuyết tật"),
+    "ethnic_minority": _c(BOOL, "", "Belongs to an ethnic minority", "Là người dân tộc thiểu số"),
+    "subgroup": _c(STR, "", "Group of beneficiaries (all, aged 60+, aged 80+, ...)", "Nhóm người hưởng"),
+    "kind": _c(ENUM, "", "Kind of payment point", "Loại điểm chi trả"),
+    "day": _c(INT, "day of month", "Day of the month (1 = first)", "Ngày trong tháng (1 = ngày đầu)"),
+    # ------------------------------------------------------------- payments (one row per beneficiary-month)
+    "channel": _c(ENUM, "", "How the month's money was paid", "Hình thức chi trả trong tháng"),
+    "status": _c(ENUM, "", "Outcome of the month's payment", "Kết quả chi trả trong tháng"),
+    "due_vnd": _c(INT, VND, "Due this month, arrears included", "Phải trả trong tháng, kể cả tiền nợ các tháng trước"),
+    "day_in_hand": _c(
+        INT,
+        "day of month",
+        "Day of the month the money came to hand (empty if it did not)",
+        "Ngày trong tháng nhận được tiền (để trống nếu chưa nhận)",
+    ),
+    "days_to_money": _c(
+        INT,
+        "days",
+        "Days from the start of the payment run to money in hand (empty if none)",
+        "Số ngày từ đầu kỳ chi trả đến khi nhận tiền (để trống nếu chưa nhận)",
+    ),
+    "travel_min": _c(FLOAT, "min", "Travel time, all trips, both ways", "Thời gian đi lại, mọi chuyến, cả hai chiều"),
+    "wait_min": _c(FLOAT, "min", "Time spent waiting in queues", "Thời gian xếp hàng chờ"),
+    "withdrawals": _c(INT, N, "Cash withdrawals from the account", "Số lần rút tiền mặt từ tài khoản"),
+    "account_status": _c(ENUM, "", "Account status at month end", "Tình trạng tài khoản cuối tháng"),
+    "account_type": _c(ENUM, "", "Type of account", "Loại tài khoản"),
+    "registered": _c(
+        BOOL,
+        "",
+        "Registered for payment into the account",
+        "Đã đăng ký nhận trợ cấp qua tài khoản",
+    ),
+    "balance_vnd": _c(INT, VND, "Account balance at month end", "Số dư tài khoản cuối tháng"),
+    "drive_reached": _c(
+        BOOL,
+        "",
+        "Reached by an account-opening drive this month",
+        "Được đợt vận động mở tài khoản tiếp cận trong tháng",
+    ),
+    "fee_vnd": _c(INT, VND, "Withdrawal fees paid by the beneficiary", "Phí rút tiền người hưởng trả"),
+    "state_fee_vnd": _c(INT, VND, "Payment fees paid by the state", "Phí chi trả Nhà nước trả"),
+    # ------------------------------------------------------------- monthly (month × commune × category)
+    "beneficiaries": _c(INT, N, "Beneficiaries in the month", "Số người hưởng trong tháng"),
+    "with_account": _c(
+        INT,
+        N,
+        "Beneficiaries with an open or dormant account",
+        "Số người có tài khoản (đang hoạt động hoặc ngừng hoạt động)",
+    ),
+    "without_account": _c(INT, N, "Beneficiaries without an account", "Số người chưa có tài khoản"),
+    "on_account_list": _c(
+        INT, N, "Registered for payment into an account", "Số người trong danh sách chi trả qua tài khoản"
+    ),
+    "paid_into_account": _c(INT, N, "Payments into an account", "Số lượt chi trả qua tài khoản"),
+    "paid_in_cash": _c(
+        INT, N, "Payments in cash (commune point or post office)", "Số lượt chi trả tiền mặt (điểm xã hoặc bưu điện)"
+    ),
+    "paid_at_commune_point": _c(
+        INT, N, "Cash payments at the commune point", "Số lượt nhận tiền mặt tại điểm chi trả xã"
+    ),
+    "paid_at_post_office": _c(INT, N, "Cash payments at the post office", "Số lượt nhận tiền mặt tại bưu điện"),
+    "paid_at_home": _c(INT, N, "Payments delivered at home", "Số lượt chi trả tại nhà"),
+    "paid_partly": _c(INT, N, "Payments made only in part", "Số lượt chỉ được chi trả một phần"),
+    "unpaid": _c(INT, N, "Beneficiaries not paid this month", "Số người chưa nhận được tiền trong tháng"),
+    "held": _c(INT, N, "Payments held for a record mismatch", "Số lượt bị tạm giữ do sai lệch hồ sơ"),
+    "failed_credits": _c(INT, N, "Credits to an account that were returned", "Số lượt chuyển khoản bị trả lại"),
+    "uncollected": _c(INT, N, "Cash payments not collected", "Số lượt không đến nhận tiền mặt"),
+    "suspended": _c(INT, N, "Beneficiaries suspended", "Số người bị tạm dừng chi trả"),
+    "reached_by_drive": _c(
+        INT, N, "Beneficiaries reached by an account-opening drive", "Số người được đợt vận động mở tài khoản tiếp cận"
+    ),
+    "entitled_vnd": _c(INT, VND, "Entitlement of the month", "Số tiền được hưởng trong tháng"),
+    "paid_vnd": _c(INT, VND, "Money paid", "Số tiền đã chi trả"),
+    "paid_into_account_vnd": _c(INT, VND, "Money paid into accounts", "Số tiền chi trả qua tài khoản"),
+    "paid_in_cash_vnd": _c(INT, VND, "Money paid in cash", "Số tiền chi trả bằng tiền mặt"),
+    "paid_at_home_vnd": _c(INT, VND, "Money paid at home", "Số tiền chi trả tại nhà"),
+    "failed_credit_vnd": _c(INT, VND, "Money of returned credits", "Số tiền chuyển khoản bị trả lại"),
+    "owed_end_vnd": _c(INT, VND, "Owed to beneficiaries at month end", "Số tiền còn nợ người hưởng cuối tháng"),
+    "withdrawn_vnd": _c(INT, VND, "Withdrawn from accounts", "Số tiền rút từ tài khoản"),
+    "trips": _c(INT, N, "Trips to a payment point", "Số chuyến đi đến điểm chi trả"),
+    "days_to_money_mean": _c(
+        FLOAT,
+        "days",
+        "Days from the run start to money in hand, mean of those paid",
+        "Số ngày từ đầu kỳ chi trả đến khi nhận tiền, trung bình của người đã nhận",
+    ),
+    "wait_min_total": _c(FLOAT, "min", "Time spent waiting in queues, total", "Tổng thời gian xếp hàng chờ"),
+    "travel_min_total": _c(FLOAT, "min", "Travel time, total", "Tổng thời gian đi lại"),
+    "travel_cost_vnd": _c(INT, VND, "Beneficiaries' travel cost", "Chi phí đi lại của người hưởng"),
+    "time_cost_vnd": _c(INT, VND, "Beneficiaries' time, valued", "Chi phí thời gian của người hưởng (quy ra tiền)"),
+    "beneficiary_fees_vnd": _c(INT, VND, "Fees paid by beneficiaries", "Phí người hưởng trả"),
+    "state_fees_vnd": _c(INT, VND, "Payment fees paid by the state", "Phí chi trả Nhà nước trả"),
+    # ------------------------------------------------------------- points and waits
+    "open_days": _c(INT, "days", "Days the point was open", "Số ngày điểm mở cửa"),
+    "down_days": _c(INT, "days", "Days the point was down", "Số ngày điểm gián đoạn"),
+    "visits": _c(INT, N, "Visits to the point", "Số lượt đến điểm"),
+    "served": _c(INT, N, "Visits that were paid in full or in part", "Số lượt được chi trả (toàn bộ hoặc một phần)"),
+    "float_vnd": _c(INT, VND, "Cash delivered to the point", "Tiền mặt cấp cho điểm"),
+    "wait_min_mean": _c(FLOAT, "min", "Queue wait, mean of visits", "Thời gian chờ, trung bình các lượt"),
+    "wait_min_p50": _c(FLOAT, "min", "Queue wait, median of visits", "Thời gian chờ, trung vị các lượt"),
+    "wait_min_p95": _c(FLOAT, "min", "Queue wait, 95th percentile of visits", "Thời gian chờ, phân vị 95 các lượt"),
+    "staff_cost_vnd": _c(INT, VND, "Staff cost of the point", "Chi phí nhân sự của điểm"),
+    "cash_transport_cost_vnd": _c(INT, VND, "Cash transport cost of the point", "Chi phí vận chuyển tiền mặt của điểm"),
+    "turned_away_no_cash": _c(
+        INT, N, "Visits turned away: the point had no cash", "Số lượt phải về: điểm hết tiền mặt"
+    ),
+    "not_reached": _c(INT, N, "Visits not served before closing", "Số lượt chưa được phục vụ khi đóng cửa"),
+    "found_closed": _c(INT, N, "Visits that found the point closed", "Số lượt đến khi điểm đóng cửa"),
+    # ------------------------------------------------------------- ledger (one row per month; conserved to the dong)
+    "owed_start_vnd": _c(INT, VND, "Owed to beneficiaries at month start", "Số tiền còn nợ người hưởng đầu tháng"),
+    "suspended_start_vnd": _c(
+        INT, VND, "Owed to suspended beneficiaries at month start", "Số tiền của người bị tạm dừng, đầu tháng"
+    ),
+    "credited_vnd": _c(INT, VND, "Credited to accounts", "Số tiền chuyển vào tài khoản"),
+    "paid_cash_commune_vnd": _c(INT, VND, "Paid in cash at commune points", "Số tiền mặt chi tại điểm xã"),
+    "paid_cash_counter_vnd": _c(INT, VND, "Paid in cash at post offices", "Số tiền mặt chi tại bưu điện"),
+    "paid_home_vnd": _c(INT, VND, "Paid at home", "Số tiền chi trả tại nhà"),
+    "forfeited_vnd": _c(
+        INT, VND, "Forfeited (stopped beneficiaries)", "Số tiền bị mất quyền nhận (người bị thôi chi trả)"
+    ),
+    "returned_vnd": _c(INT, VND, "Credits returned by the bank", "Số tiền chuyển khoản bị ngân hàng trả lại"),
+    "held_vnd": _c(INT, VND, "Held for a record mismatch", "Số tiền bị tạm giữ do sai lệch hồ sơ"),
+    "balance_start_vnd": _c(INT, VND, "Account balances at month start", "Số dư tài khoản đầu tháng"),
+    "float_delivered_vnd": _c(INT, VND, "Cash delivered to points", "Tiền mặt cấp cho các điểm chi trả"),
+    "float_paid_vnd": _c(INT, VND, "Cash paid out at points", "Tiền mặt đã chi tại các điểm"),
+    "float_returned_vnd": _c(INT, VND, "Cash returned from points", "Tiền mặt nộp lại từ các điểm"),
+    "suspended_end_vnd": _c(
+        INT, VND, "Owed to suspended beneficiaries at month end", "Số tiền của người bị tạm dừng, cuối tháng"
+    ),
+    "balance_end_vnd": _c(INT, VND, "Account balances at month end", "Số dư tài khoản cuối tháng"),
+    # ------------------------------------------------------------- funnel (one row per month)
+    "chip_ids_issued": _c(INT, N, "Chip ID cards issued", "Số căn cước gắn chip được cấp"),
+    "accounts_opened": _c(INT, N, "Accounts opened", "Số tài khoản được mở"),
+    "applications_failed": _c(INT, N, "Account applications that failed", "Số hồ sơ mở tài khoản không thành công"),
+    "applications": _c(INT, N, "Account applications made", "Số hồ sơ mở tài khoản"),
+    "went_dormant": _c(INT, N, "Accounts that went dormant", "Số tài khoản ngừng hoạt động"),
+    "reactivated": _c(INT, N, "Dormant accounts used again", "Số tài khoản hoạt động trở lại"),
+    "registrations": _c(
+        INT, N, "New registrations for payment into an account", "Số đăng ký mới nhận trợ cấp qua tài khoản"
+    ),
+    # ------------------------------------------------------------- comparison folder
+    "scenario": _c(STR, "", "Scenario (strategy) name", "Tên kịch bản (phương án)"),
+    "seed": _c(INT, "", "Seed of the run's random streams", "Giá trị khởi tạo ngẫu nhiên (seed) của lần chạy"),
+    "figure": _c(STR, "", "Figure's key", "Mã chỉ số"),
+    "label": _c(STR, "", "Figure's label, in English", "Tên chỉ số, bằng tiếng Anh"),
+    "unit": _c(
+        STR,
+        "",
+        "Unit of the figure's values: share (0 to 1), days, min or VND",
+        "Đơn vị của chỉ số: share (tỷ lệ 0 đến 1), days, min hoặc VND",
+    ),
+    "mean": _c(
+        FLOAT,
+        "(figure's unit)",
+        "Mean of the figure (over seeds in a comparison, across points in a sensitivity table)",
+        "Giá trị trung bình của chỉ số (qua các lần chạy khi so sánh, qua các điểm khi phân tích độ nhạy)",
+    ),
+    "diff_mean": _c(
+        FLOAT,
+        "(figure's unit)",
+        "Paired difference from the base, mean over seeds",
+        "Chênh lệch so với phương án gốc, trung bình theo cặp",
+    ),
+    "diff_lo": _c(
+        FLOAT,
+        "(figure's unit)",
+        "95 % t-interval of the difference, low end",
+        "Khoảng tin cậy 95 % của chênh lệch, cận dưới",
+    ),
+    "diff_hi": _c(
+        FLOAT,
+        "(figure's unit)",
+        "95 % t-interval of the difference, high end",
+        "Khoảng tin cậy 95 % của chênh lệch, cận trên",
+    ),
+    "distinguishable": _c(BOOL, "", "The interval excludes zero", "Khoảng tin cậy không chứa 0"),
+    "n_seeds": _c(INT, N, "Seeds (runs) per scenario", "Số lần chạy của mỗi kịch bản"),
+    "account_coverage": _c(FLOAT, "share", "Share of beneficiaries with an account", "Tỷ lệ người hưởng có tài khoản"),
+    "paid_cash_or_home": _c(INT, N, "Payments in cash or at home", "Số lượt chi trả tiền mặt hoặc tại nhà"),
+    "cashless_share": _c(FLOAT, "share", "Share of payments made into accounts", "Tỷ lệ lượt chi trả qua tài khoản"),
+    # ------------------------------------------------------------- sweep (its other columns are dotted paths)
+    "months": _c(INT, "months", "Months simulated", "Số tháng mô phỏng"),
+    # ------------------------------------------------------------- sensitivity
+    "parameter": _c(STR, "", "Swept scenario key", "Khóa kịch bản được thay đổi"),
+    "S1": _c(FLOAT, "", "Sobol' first-order index", "Chỉ số Sobol' bậc một"),
+    "S1_conf": _c(FLOAT, "", "Half-width of the 95 % interval of S1", "Nửa độ rộng khoảng tin cậy 95 % của S1"),
+    "ST": _c(FLOAT, "", "Sobol' total-order index", "Chỉ số Sobol' toàn phần"),
+    "ST_conf": _c(FLOAT, "", "Half-width of the 95 % interval of ST", "Nửa độ rộng khoảng tin cậy 95 % của ST"),
+    "std": _c(
+        FLOAT,
+        "(figure's unit)",
+        "Standard deviation of the figure across points",
+        "Độ lệch chuẩn của chỉ số giữa các điểm",
+    ),
+}
+
+_STRATEGY_TEXT = {
+    "drive_team_months": ("Account-drive team-months worked", "Số tháng-nhóm của các đợt vận động mở tài khoản"),
+    "drives_vnd": ("Cost of account drives", "Chi phí các đợt vận động mở tài khoản"),
+    "atm_points_open": ("Commune ATMs open (point-months)", "Số ATM tại xã hoạt động (điểm-tháng)"),
+    "atm_points_vnd": ("Cost of commune ATMs", "Chi phí ATM tại xã"),
+    "agents_open": ("Cash-out agents open (agent-months)", "Số đại lý chi trả hoạt động (đại lý-tháng)"),
+    "agents_vnd": ("Cost of cash-out agents", "Chi phí đại lý chi trả"),
+    "chip_id_enrolled": ("Chip ID cards issued by the strategy", "Số căn cước gắn chip do phương án cấp"),
+    "chip_id_linked": ("Accounts linked to chip ID", "Số tài khoản liên kết căn cước gắn chip"),
+    "chip_id_vnd": ("Cost of chip ID enrolment", "Chi phí cấp căn cước gắn chip"),
+    "home_delivery_requests": ("Requests for home delivery", "Số yêu cầu chi trả tại nhà"),
+    "home_delivery_scheduled": ("Home deliveries scheduled", "Số lượt chi trả tại nhà được xếp lịch"),
+    "fees_waived_vnd": ("Withdrawal fees waived (paid by the state)", "Phí rút tiền được miễn (Nhà nước trả)"),
+    "digital_team_months": ("Digital-help team-months worked", "Số tháng-nhóm hỗ trợ kỹ thuật số"),
+    "digital_teams_helped": ("Beneficiaries helped by digital teams", "Số người được nhóm hỗ trợ kỹ thuật số giúp"),
+    "digital_teams_vnd": ("Cost of digital-help teams", "Chi phí nhóm hỗ trợ kỹ thuật số"),
+    "cash_closure_listed": (
+        "Beneficiaries listed for the end of cash",
+        "Số người trong danh sách chuyển khỏi tiền mặt",
+    ),
+}
+for _key in STRATEGY_COUNTS:
+    _en, _vi = _STRATEGY_TEXT[_key]
+    COLUMNS[_key] = _c(
+        INT, VND if _key.endswith("_vnd") else N, f"Over the run: {_en.lower()}", f"Cả kỳ: {_vi[:1].lower()}{_vi[1:]}"
+    )
+
+SWEPT_PARAMETER = Column(
+    "(as the value)",
+    "(as the value)",
+    "A sweep's dotted column: the value of a swept scenario key at the point, or the headline figure of "
+    "summary.json at that path",
+    "Cột có dấu chấm của một lượt quét: giá trị của khóa kịch bản tại điểm quét, hoặc chỉ số chính trong "
+    "summary.json tại đường dẫn đó",
+)
+
+
+def _figures() -> None:
+    """The comparison's figures are also columns (runs.parquet, a sweep's results)."""
+    from welfare_sim.sim.experiments.compare import FIGURES
+
+    vi = _figure_vi()
+    for fig in FIGURES:
+        unit = {"%": "share", "share": "share"}.get(fig.unit, fig.unit)
+        COLUMNS.setdefault(fig.key, _c(FLOAT, unit, fig.label[:1].upper() + fig.label[1:], vi.get(fig.key, fig.label)))
+
+
+def _figure_vi() -> dict[str, str]:
+    from welfare_sim.sim.report.i18n import FIGURES as LABELS
+
+    return {key: pair[1] for key, pair in LABELS.items()}
+
+
+def entry(name: str) -> Column:
+    """The dictionary entry of a column; swept scenario keys (dotted paths) share one entry."""
+    if not COLUMNS.get("cashless_share_run"):
+        _figures()
+    if name in COLUMNS:
+        return COLUMNS[name]
+    if "." in name:
+        return SWEPT_PARAMETER
+    raise KeyError(
+        f"column {name!r} has no entry in the data dictionary (welfare_sim/sim/columns.py): add its type, unit "
+        "and English and Vietnamese descriptions there, then regenerate docs/data.md"
+    )
+
+
+def dtype_name(dtype: pl.DataType) -> str:
+    return "Enum" if isinstance(dtype, pl.Enum) else str(dtype)
+
+
+def check_frame(frame: pl.DataFrame | pl.Schema | dict) -> None:
+    """Raise if a column has no entry or not the dictionary's type."""
+    schema = frame.schema if isinstance(frame, pl.DataFrame) else frame
+    wrong = []
+    for name, dtype in schema.items():
+        col = entry(name)
+        if col is not SWEPT_PARAMETER and dtype_name(dtype) != col.dtype and dtype != pl.Null:
+            wrong.append(f"{name}: {dtype_name(dtype)} (the dictionary says {col.dtype})")
+    if wrong:
+        raise TypeError("columns of the wrong type: " + "; ".join(wrong))
+
+
+def parquet_metadata(frame: pl.DataFrame | pl.Schema | dict) -> dict[str, str]:
+    """File-level Parquet key-value metadata: per column `welfare_sim:<column>` with its unit and
+    descriptions as JSON, after checking every column against the dictionary."""
+    check_frame(frame)
+    schema = frame.schema if isinstance(frame, pl.DataFrame) else frame
+    out = {}
+    for name in schema:
+        col = entry(name)
+        out[f"welfare_sim:{name}"] = json.dumps(
+            {"unit": col.unit, "description": col.en, "description_vi": col.vi}, ensure_ascii=False
+        )
+    return out
+
+
+def markdown() -> str:
+    """docs/data.md: the dictionary as a table."""
+    entry("month")
+    lines = [
+        "# Data dictionary",
+        "",
+        "Every column of every table that welfare-sim writes (run folder, comparison folder, sweep and",
+        "sensitivity tables). Generated from `sim/columns.py`; do not edit by hand, run",
+        "`python -m welfare_sim.sim.columns > docs/data.md`. The same unit and descriptions are in each",
+        "Parquet file's metadata, under the key `welfare_sim:<column>`.",
+        "",
+        "Types: every integer is Int64 (signed); money is integer VND in columns named `*_vnd`; times carry",
+        "their unit in the name (`_min`, `_days`); `period` is the first day of the month; shares are",
+        "fractions from 0 to 1. District and commune numbers are 0-based indices, not official codes: see",
+        "`places.parquet` in the run folder for their names and, where the scenario knows them, codes.",
+        "A sweep's result table also has one column per swept scenario key (a dotted path), of the",
+        "scenario value's type.",
+        "",
+        "| column | type | unit | description | mô tả |",
+        "|---|---|---|---|---|",
+    ]
+    for name, col in COLUMNS.items():
+        lines.append(f"| `{name}` | {col.dtype} | {col.unit} | {col.en} | {col.vi} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.stdout.write(markdown())
