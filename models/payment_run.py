@@ -408,6 +408,12 @@ class Province:
         self._office_next_day = nxt
         self._counter_open_days = int(office_open.sum())
         self._weekdays = np.array([d.weekday() for d in days], np.int64)
+        # each point's next open weekday on or after each day of the month (NO_DAY: none left)
+        is_open = self.points.open_weekday[:, self._weekdays]
+        point_next = np.full((self.points.n, len(days) + 2), NO_DAY, np.int16)
+        for x in range(len(days), 0, -1):
+            point_next[:, x] = np.where(is_open[:, x - 1], x, point_next[:, x + 1])
+        self._point_next_open = point_next
         self._counter_open_through = np.cumsum(office_open)
         self._paid_at = np.zeros(self.points.n)
         self._wd_month = np.zeros(self.points.n)
@@ -588,6 +594,13 @@ class Province:
             point = np.where(local >= 0, local, point)
         return point
 
+    def _withdrawal_days(self, idx: np.ndarray, day: np.ndarray) -> np.ndarray:
+        """Cash-out trips move to the first day on or after `day` that the point opens on (its
+        weekdays; downtime cannot be foreseen), or to none if it opens no more this month."""
+        table = self._point_next_open
+        at = np.minimum(np.asarray(day, np.int64), table.shape[1] - 1)
+        return table[self._withdrawal_point(idx), at]
+
     def _floats(self, d: int, point_open: np.ndarray) -> np.ndarray:
         """Cash delivered to each point today, from what the planner knows before the day (never
         the day's own visitors): fixed, or planned and rounded up to 100,000 VND.
@@ -692,7 +705,7 @@ class Province:
         if plan is self.next_day:
             nxt = self._into_windows(idx, nxt, int(d))
         else:
-            nxt = np.where(nxt > len(self._days), NO_DAY, nxt)
+            nxt = self._withdrawal_days(idx, nxt)
         plan[idx] = np.where(again, nxt, NO_DAY).astype(np.int16)
 
     def _credit(self, d: int) -> None:
@@ -725,7 +738,7 @@ class Province:
         delay = np.floor(
             s["cashout.delay"].exponential(a.cashout.mean_delay_days, self.people.id[cashers], self.m)
         )
-        self.withdraw_day[cashers] = np.minimum(d + delay, len(self._days)).astype(np.int16)
+        self.withdraw_day[cashers] = self._withdrawal_days(cashers, np.minimum(d + delay, len(self._days)))
         self._plan_withdrawals(d, cashers)
 
     # ------------------------------------------------------------------ month end

@@ -63,14 +63,16 @@ def scheduled_worlds(draw: st.DrawFn, cash_covers: bool) -> dict[str, Any]:
     return data
 
 
-def run_days(data: dict[str, Any]) -> list[tuple[Province, list, np.ndarray]]:
+def run_days(data: dict[str, Any], records: list | None = None) -> list[tuple[Province, list, np.ndarray]]:
     """Run the world; for each month, the province, its day records (day, service, point) and
-    its schedule (commune x payment days)."""
+    its schedule (commune x payment days); `records` collects each month's strategy record."""
     scenario = validate_scenario(data, "hypothesis")
     months: list[tuple[Province, list, np.ndarray]] = []
 
     def keep(record: MonthRecord, province: Province) -> None:
         months.append((province, list(province._point_days), province.sched_days.copy()))
+        if records is not None:
+            records.append(record.strategies)
 
     simulate(scenario, on_month=keep)
     return months
@@ -90,7 +92,7 @@ def test_cash_planned_from_the_list_never_runs_out_at_a_commune_point(data: dict
 
 @PROPERTY
 @given(scheduled_worlds(cash_covers=False))
-def test_nobody_is_paid_at_a_closed_point_and_commune_points_pay_on_their_days(data: dict[str, Any]) -> None:
+def test_nobody_is_paid_or_goes_on_a_closed_day_and_commune_points_pay_on_their_days(data: dict[str, Any]) -> None:
     for province, days, sched in run_days(data):
         communes = province.communes.n
         for d, service, point in days:
@@ -100,9 +102,11 @@ def test_nobody_is_paid_at_a_closed_point_and_commune_points_pay_on_their_days(d
             scheduled = (sched == d).any(axis=1)
             assert not service.point_open[:communes][~scheduled].any()
             assert not (service.float_vnd[:communes][~scheduled] > 0).any()
-            # and trips to a commune point are made only on its days
+            # and trips to a commune point are made only on its days; to any point, only on a
+            # day it was to open (a point found closed is down, which nobody foresees)
             at_commune = point < communes
             assert scheduled[point[at_commune]].all()
+            assert (service.point_open | service.point_down)[point].all()
 
 
 @PROPERTY
@@ -132,3 +136,26 @@ def test_the_schedule_fits_teams_into_the_commune_window() -> None:
     assert province[0].sched_days[4].tolist() == [NO_DAY, NO_DAY]
     assert province[0].sched_days[2].tolist() == [4, NO_DAY]
     assert np.array_equal(province[0].team_of[[0, 1, 2, 3, 4]], [0, 1, 0, 1, -1])
+
+
+def test_escorted_runs_cap_the_cash_a_team_carries_and_only_then_does_a_commune_point_run_short() -> None:
+    data = small(months=2)
+    point = data["assumptions"]["points"]["commune_point"]
+    point["downtime_prob"] = 0.0
+    point["float_cover"] = 1.0
+    limit = {"max_vnd_per_run": 1_000_000, "runs_per_team_day": 2, "cost_per_run_vnd": 300_000}
+    data["payment_run"]["cash_in_transit"] = limit
+    records: list[dict[str, int]] = []
+    short = 0
+    for province, days, _sched in run_days(data, records):
+        communes = province.communes.n
+        for _d, service, point_of in days:
+            cash = service.float_vnd[:communes]
+            team = province.team_of
+            carried = np.bincount(team[cash > 0], weights=cash[cash > 0], minlength=province.n_teams)
+            assert (carried <= 2 * limit["max_vnd_per_run"]).all()
+            short += int((service.outcome[point_of < communes] == NO_CASH).sum())
+    assert short > 0
+    runs = [r["cash_in_transit_runs"] for r in records]
+    assert all(n > 0 for n in runs)
+    assert [r["cash_in_transit_cost"] for r in records] == [n * 300_000 for n in runs]
