@@ -67,6 +67,11 @@ ST_PAID, ST_PARTIAL, ST_HELD, ST_RETURNED, ST_UNCOLLECTED, ST_SUSPENDED, ST_STOP
 STATUSES = ("paid", "partial", "held", "returned", "uncollected", "suspended", "stopped")
 
 MODE_ALL, MODE_PARTIAL, MODE_KEEP = 0, 1, 2
+
+# why a credit failed and was returned (a record that does not match the population database is
+# reported as a mismatch even when the account is also dormant: fixing the data comes first)
+FC_NONE, FC_DATA_MISMATCH, FC_DORMANT, FC_OTHER = 0, 1, 2, 3
+FAILED_CREDIT_CAUSES = ("none", "data_mismatch", "dormant_account", "other")
 NO_DAY = -1
 
 
@@ -271,6 +276,7 @@ class Province:
         self.next_day = np.full(n, NO_DAY, np.int16)
         self.withdraw_day = np.full(n, NO_DAY, np.int16)
         self.withdraw_due = np.zeros(n, np.int64)
+        self.failed_credit_cause = np.zeros(n, np.int8)  # FAILED_CREDIT_CAUSES
 
         payable = active & ~held & (self.owed_vnd > 0)
         acct = self.accounts
@@ -726,6 +732,9 @@ class Province:
         self.fallback_cash[bad] = True
         acct.registered[bad] = False
         self.failed_credit = bad
+        self.failed_credit_cause[bad] = np.where(
+            acct.mismatch[bad], FC_DATA_MISMATCH, np.where(acct.status[bad] == acc_mod.DORMANT, FC_DORMANT, FC_OTHER)
+        )
 
         mode = self.cashout_mode[good]
         keep = good[mode == MODE_KEEP]
@@ -795,6 +804,7 @@ class Province:
             "balance_vnd": acct.balance_vnd[rows].copy(),
             "drive_reached": month_only(self.drive_reached),
             "fee_vnd": month_only(self.fee_vnd),  # cash-out fees the beneficiary paid (waived ones not)
+            "failed_credit_cause": month_only(self.failed_credit_cause),  # FAILED_CREDIT_CAUSES
         }
         points = self._summarise_points()
         visits = self._visits()
@@ -887,6 +897,6 @@ def _months_between(start: str, month: str) -> int:
 
 
 __all__ = [
-    "CHANNELS", "STATUSES", "Province", "MonthRecord", "ConservationError",
+    "CHANNELS", "STATUSES", "FAILED_CREDIT_CAUSES", "Province", "MonthRecord", "ConservationError",
     "NO_CASH", "NOT_REACHED", "PAID_FULL",
 ]
