@@ -9,8 +9,11 @@ Each month:
 4. account credits land the day after the run starts; a failed credit is returned and the
    beneficiary falls back to cash next month; account holders then cash out at an ATM or a
    post office, or keep a balance;
-5. cash is paid at commune points in the commune window and at district post-office counters
-   in the counter window; failed trips (closed, no cash, not reached) are retried;
+5. cash is paid at commune points on their scheduled days of the commune window (the post
+   office's teams go round the communes) and at district post-office counters in the counter
+   window; those who come late, or fail on their commune's last day, go to the counter; failed
+   trips (down, no cash, not reached) are retried. Each point's cash is planned from what the
+   planner knows before the day: the cash list, and last month's withdrawals;
 6. at month end, unpaid cash recipients count a month uncollected, and are suspended after
    `suspend_after_months`; the month is reconciled to the dong.
 

@@ -159,3 +159,21 @@ def test_escorted_runs_cap_the_cash_a_team_carries_and_only_then_does_a_commune_
     runs = [r["cash_in_transit_runs"] for r in records]
     assert all(n > 0 for n in runs)
     assert [r["cash_in_transit_cost"] for r in records] == [n * 300_000 for n in runs]
+
+
+def test_a_team_serving_two_communes_a_day_splits_the_day_and_moves_between_them() -> None:
+    """One team, two communes a day, an hour's move: Town's communes 0 and 1 share day 2 (07:30 to
+    11:00, then 12:00 to 16:30), commune 2 has day 3 in the morning session."""
+    data = small(months=1)
+    data["payment_run"]["schedule"] = {
+        "teams_per_post_office": 1, "communes_per_team_day": 2, "days_per_commune": 1, "move_min": 60,
+    }
+    province: list[Province] = []
+    simulate(validate_scenario(data, "test"), on_month=lambda record, p: province.append(p))
+    p = province[0]
+    assert p.sched_days[:3, 0].tolist() == [2, 2, 3]
+    hours = p._day_points
+    assert hours.open_min[:3].tolist() == [450.0, 720.0, 450.0]
+    assert hours.close_min[:3].tolist() == [660.0, 990.0, 660.0]
+    assert p.team_of[:3].tolist() == [0, 0, 0]
+    assert p.points.close_min[:3].tolist() == [990.0] * 3  # the points' own hours are unchanged
