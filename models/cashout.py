@@ -168,11 +168,17 @@ class DayService:
     point_down: np.ndarray  # bool per point
     float_vnd: np.ndarray  # int64 per point, cash delivered today
     float_left_vnd: np.ndarray  # int64 per point, cash returned to the vault at day's end
+    arrival_min: np.ndarray  # float64 per visit, minutes after midnight
+    close_min: np.ndarray  # float64 per point, closing time today (a session may close early)
 
 
-def point_status(points: Points, weekday: int, day_key: int, streams) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
-    """(open, down) per point for one day; `day_key` numbers the day in the run."""
-    scheduled = points.open_weekday[:, weekday] & points.active
+def point_status(
+    points: Points, weekday: int, day_key: int, streams, scheduled: np.ndarray | None = None  # noqa: ANN001
+) -> tuple[np.ndarray, np.ndarray]:
+    """(open, down) per point for one day; `day_key` numbers the day in the run. `scheduled`
+    (bool per point) closes the points with no payment scheduled today (commune points)."""
+    planned = points.open_weekday[:, weekday] & points.active
+    scheduled = planned if scheduled is None else planned & scheduled
     down = streams["points.downtime"].bernoulli(points.downtime_prob, np.arange(points.n), day_key)
     down &= scheduled
     return scheduled & ~down, down
@@ -239,4 +245,6 @@ def serve_day(
         point_down=point_down,
         float_vnd=np.where(point_open, float_vnd, 0),
         float_left_vnd=left,
+        arrival_min=arrival,
+        close_min=points.close_min,
     )

@@ -582,6 +582,8 @@ STRATEGY_COUNTS = (
     "digital_teams_helped",
     "digital_teams_vnd",
     "cash_closure_listed",
+    "cash_in_transit_runs",
+    "cash_in_transit_cost",
 )
 """Keys of each month's strategy record; the *_vnd keys are costs to the state."""
 

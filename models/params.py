@@ -264,12 +264,73 @@ class DayWindow(Frozen):
         return self
 
 
+class PaymentSchedule(Frozen):
+    """The post office's announced schedule of commune payment days.
+
+    No published source says how a district post office assigns commune payment days; every
+    default here is an assumption. Teams of the district's post offices go round its communes in
+    commune order: each team serves `communes_per_team_day` communes a day (the opening hours
+    split into that many sessions, less the move between them), each commune on
+    `days_per_commune` consecutive open days of the commune window. A commune point is open
+    (staffed, with cash) only on its scheduled days; communes the teams cannot fit into the
+    window get no commune day, and their beneficiaries are paid at the post-office counter.
+    """
+
+    teams_per_post_office: int = Field(
+        6, ge=1, le=50,
+        description="payment teams per post office (assumption); bound: a district office has tens of staff",
+    )
+    communes_per_team_day: int = Field(
+        1, ge=1, le=6,
+        description="communes a team serves in one day (assumption); bound: sessions of at least an hour",
+    )
+    days_per_commune: int = Field(
+        2, ge=1, le=31,
+        description="payment days per commune point (assumption); bound: days in a month",
+    )
+    move_min: float = Field(
+        60.0, ge=0.0, le=600.0,
+        description="minutes a team needs to move to its next commune of the day (assumption); "
+        "bound: most of a working day",
+    )
+    late_share: Probability = Field(
+        0.05,
+        description="share of cash recipients who miss their commune's days and go to the counter "
+        "window instead (assumption)",
+    )
+
+
+class CashInTransit(Frozen):
+    """Escorted cash runs that carry the commune points' cash (assumptions: not published)."""
+
+    max_vnd_per_run: Vnd = Field(
+        2_000_000_000, ge=100_000, le=10**12,
+        description="most cash one escorted run may carry (assumption: insurance limit); "
+        "bound: 100,000 VND (the rounding unit) to 1,000 bn VND",
+    )
+    runs_per_team_day: int = Field(
+        1, ge=1, le=10,
+        description="escorted runs a team may make in a day (assumption); bound: a few per working day",
+    )
+    cost_per_run_vnd: Vnd = Field(
+        500_000, le=10**9,
+        description="cost of one escorted run, VND (assumption); counted in the month's "
+        "cash_in_transit_cost; bound: 1 bn VND",
+    )
+
+
 class PaymentRun(Frozen):
     run_start_day: int = Field(1, ge=1, le=28, description="day of the month the list and funds arrive")
     commune_window: DayWindow = Field(description="cash at commune payment points")
     counter_window: DayWindow = Field(description="cash at district post-office counters")
     suspend_after_months: int = Field(3, ge=1, description="consecutive months uncollected")
     stop_after_suspended_months: int = Field(3, ge=1)
+    schedule: PaymentSchedule = Field(
+        default_factory=PaymentSchedule, description="commune payment days (assumptions)"
+    )
+    cash_in_transit: CashInTransit = Field(
+        default_factory=CashInTransit, description="escorted cash runs to commune points (assumptions)"
+    )
 
     @model_validator(mode="after")
     def _windows(self) -> PaymentRun:

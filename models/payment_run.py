@@ -9,8 +9,11 @@ Each month:
 4. account credits land the day after the run starts; a failed credit is returned and the
    beneficiary falls back to cash next month; account holders then cash out at an ATM or a
    post office, or keep a balance;
-5. cash is paid at commune points in the commune window and at district post-office counters
-   in the counter window; failed trips (closed, no cash, not reached) are retried;
+5. cash is paid at commune points on their scheduled days of the commune window (the post
+   office's teams go round the communes) and at district post-office counters in the counter
+   window; those who come late, or fail on their commune's last day, go to the counter; failed
+   trips (down, no cash, not reached) are retried. Each point's cash is planned from what the
+   planner knows before the day: the cash list, and last month's withdrawals;
 6. at month end, unpaid cash recipients count a month uncollected, and are suspended after
    `suspend_after_months`; the month is reconciled to the dong.
 
@@ -21,7 +24,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -67,6 +70,11 @@ ST_PAID, ST_PARTIAL, ST_HELD, ST_RETURNED, ST_UNCOLLECTED, ST_SUSPENDED, ST_STOP
 STATUSES = ("paid", "partial", "held", "returned", "uncollected", "suspended", "stopped")
 
 MODE_ALL, MODE_PARTIAL, MODE_KEEP = 0, 1, 2
+
+# why a credit failed and was returned (a record that does not match the population database is
+# reported as a mismatch even when the account is also dormant: fixing the data comes first)
+FC_NONE, FC_DATA_MISMATCH, FC_DORMANT, FC_OTHER = 0, 1, 2, 3
+FAILED_CREDIT_CAUSES = ("none", "data_mismatch", "dormant_account", "other")
 NO_DAY = -1
 
 
@@ -144,6 +152,7 @@ class Province:
         )
         self.day_serial = 0
         self._add_strategies()
+        self._wd_last = np.zeros(self.points.n)  # withdrawals per point last month (VND)
 
     def _chip_id_share(self) -> float | np.ndarray:
         """Chance of holding a chip ID at the start: the district's figure where it gives one."""
@@ -270,6 +279,7 @@ class Province:
         self.next_day = np.full(n, NO_DAY, np.int16)
         self.withdraw_day = np.full(n, NO_DAY, np.int16)
         self.withdraw_due = np.zeros(n, np.int64)
+        self.failed_credit_cause = np.zeros(n, np.int8)  # FAILED_CREDIT_CAUSES
 
         payable = active & ~held & (self.owed_vnd > 0)
         acct = self.accounts
@@ -300,11 +310,20 @@ class Province:
             self.channel[extra] = CH_HOME
             self.cash_list = self.cash_list[~np.isin(self.cash_list, extra)]
         cl = self.cash_list
+        self._schedule_month(self.month_days(month))
         self._cash_owed_at = self._cash_owed_by(self.commune_point)
         self._owed_at_offices = False
         absent = s["collection.absent"].bernoulli(a.collection.monthly_absent_prob, ids[cl], month)
+        late = s["collection.late"].bernoulli(self.run.schedule.late_share, ids[cl], month)
         delay = np.floor(s["collection.first_delay"].exponential(a.collection.mean_first_delay_days, ids[cl], month))
-        first = window.first_day + delay
+        # on time: the commune's first payment day, or (with several) the day the delay falls on;
+        # late, or a commune the teams could not fit in: the counter window
+        sched = self.sched_days[self.people.commune[cl]]
+        n_sched = (sched != NO_DAY).sum(axis=1)
+        pick = np.minimum(delay, np.maximum(n_sched - 1, 0)).astype(np.int64)
+        on_day = sched[np.arange(cl.size), pick].astype(np.float64)
+        counter_day = self.run.counter_window.first_day + delay
+        first = np.where(late | (n_sched == 0), counter_day, on_day)
         self.next_day[cl] = np.where(absent, NO_DAY, self._into_windows(cl, first, 0)).astype(np.int16)
         self._cash_by_day: dict[int, list[np.ndarray]] = {}
         self._file_cash_trips(cl)
@@ -338,11 +357,96 @@ class Province:
         self.counts["cash_closure_listed"] += int(movers.sum())
         self.fallback_cash[here & ~fallback[district] & ~exempted] = False
 
+    def _schedule_month(self, days: list[dt.date]) -> None:
+        """The month's announced schedule: each commune point's payment days and session hours,
+        each commune's team, and the post offices' open days (trips are planned only on those).
+
+        Sets `sched_days` (commune x days_per_commune, NO_DAY where unscheduled), `team_of`
+        (commune -> team, -1 if unscheduled), `_office_next_day` (day of month -> the first post
+        office open day on or after it in the counter window, NO_DAY if none), `_counter_open_days`
+        and `_day_points` (the points with today's session hours)."""
+        cw, kw, sch = self.run.commune_window, self.run.counter_window, self.run.schedule
+        kinds = self.assume.points
+        cp, po = kinds.commune_point, kinds.post_office
+        window_days = np.array(
+            [d.day for d in days if cw.first_day <= d.day <= cw.last_day and d.weekday() in cp.open_weekdays],
+            np.int64,
+        )
+        com = self.communes
+        n, per_commune, k = com.n, sch.days_per_commune, sch.communes_per_team_day
+        offices = np.array([d.post_offices for d in self.geo.districts], np.int64)
+        teams = offices * sch.teams_per_post_office
+        first_commune = np.concatenate([[0], np.cumsum(np.bincount(com.district, minlength=offices.size))[:-1]])
+        first_team = np.concatenate([[0], np.cumsum(teams)[:-1]])
+        district = com.district.astype(np.int64)
+        # communes in commune order, team by team: a team-day serves k sessions
+        pos = np.arange(n) - first_commune[district]
+        per_day = teams[district] * k
+        block, slot = pos // per_day, pos % per_day
+        session = slot // teams[district]
+        start = block * per_commune
+        sched = np.full((n, per_commune), NO_DAY, np.int16)
+        for j in range(per_commune):
+            at = start + j
+            fits = at < window_days.size
+            sched[fits, j] = window_days[at[fits]]
+        self.sched_days = sched
+        self.team_of = np.where(sched[:, 0] != NO_DAY, first_team[district] + slot % teams[district], -1)
+        self.n_teams = int(teams.sum())
+
+        # a day of k sessions: each closes early enough for the move to the next (at most half
+        # the session goes on moving)
+        span = (cp.close_min - cp.open_min) / k
+        opens = cp.open_min + session * span
+        closes = opens + np.where(session < k - 1, span - min(sch.move_min, span / 2), span)
+        if k == 1:
+            self._day_points = self.points
+        else:
+            open_min, close_min = self.points.open_min.copy(), self.points.close_min.copy()
+            open_min[:n], close_min[:n] = opens, closes
+            self._day_points = replace(self.points, open_min=open_min, close_min=close_min)
+
+        office_open = np.zeros(len(days) + 2, bool)
+        for d in days:
+            office_open[d.day] = kw.first_day <= d.day <= kw.last_day and d.weekday() in po.open_weekdays
+        nxt = np.full(office_open.size, NO_DAY, np.int64)
+        following = NO_DAY
+        for x in range(office_open.size - 1, -1, -1):
+            following = x if office_open[x] else following
+            nxt[x] = following
+        self._office_next_day = nxt
+        self._counter_open_days = int(office_open.sum())
+        self._weekdays = np.array([d.weekday() for d in days], np.int64)
+        # each point's next open weekday on or after each day of the month (NO_DAY: none left)
+        is_open = self.points.open_weekday[:, self._weekdays]
+        point_next = np.full((self.points.n, len(days) + 2), NO_DAY, np.int16)
+        for x in range(len(days), 0, -1):
+            point_next[:, x] = np.where(is_open[:, x - 1], x, point_next[:, x + 1])
+        self._point_next_open = point_next
+        self._counter_open_through = np.cumsum(office_open)
+        self._paid_at = np.zeros(self.points.n)
+        self._wd_month = np.zeros(self.points.n)
+        self._wd_plan = np.zeros((self.points.n, len(days) + 1))
+        self._cash_runs = 0
+
+    def _scheduled_today(self, d: int) -> np.ndarray:
+        """Points with a payment scheduled today: commune points on their days, all others."""
+        out = np.ones(self.points.n, bool)
+        out[: self.communes.n] = (self.sched_days == d).any(axis=1)
+        return out
+
     def _into_windows(self, idx: np.ndarray, day: np.ndarray, attempt: int) -> np.ndarray:
-        """Move planned trip days past the commune window into the counter window, or drop them."""
-        cw, kw = self.run.commune_window, self.run.counter_window
+        """Planned trip days: the commune's next payment day on or after `day`; failing that
+        (late, or its days are over) the counter window, on a day the post office is open, for
+        those who go there; or no trip."""
+        kw = self.run.counter_window
         day = np.array(day, np.float64)
-        late = np.flatnonzero(day > cw.last_day)
+        sched = self.sched_days[self.people.commune[idx]].astype(np.float64)
+        sched[sched == NO_DAY] = np.inf
+        nearest = np.where(sched >= day[:, None], sched, np.inf).min(axis=1) if idx.size else day
+        on_schedule = np.isfinite(nearest)
+        day = np.where(on_schedule, nearest, np.maximum(day, kw.first_day + 0.0))
+        late = np.flatnonzero(~on_schedule)
         if late.size:
             # drawn for the late ones only: each draw is keyed by id, so it is the same draw
             who = idx[late]
@@ -350,8 +454,8 @@ class Province:
                 self.assume.collection.counter_visit_prob.array()[self.people.terrain[who]],
                 self.people.id[who], self.m, attempt,
             )
-            day[late] = np.where(goes, np.maximum(day[late], kw.first_day), NO_DAY)
-        day = np.where(day > kw.last_day, NO_DAY, day)
+            office_day = self._office_next_day[np.minimum(day[late], self._office_next_day.size - 1).astype(np.int64)]
+            day[late] = np.where(goes, office_day, NO_DAY)
         return day
 
     # ------------------------------------------------------------------ one day
@@ -380,20 +484,16 @@ class Province:
         cw = self.run.commune_window
         in_commune_window = cw.first_day <= d <= cw.last_day
         cash_point = self.commune_point[cash_today] if in_commune_window else self.post_office[cash_today]
-        wd_kind = self.point_kind_by_type[self.accounts.type[wd_all]]
-        wd_point = np.where(wd_kind == ATM, self.atm[wd_all], self.post_office[wd_all])
-        if self.has_strategy_points:
-            local = self.strategies.local_points(wd_all, self.accounts.type[wd_all])
-            wd_point = np.where(local >= 0, local, wd_point)
+        wd_point = self._withdrawal_point(wd_all)
         who = np.concatenate([cash_today, wd_all])
         point = np.concatenate([cash_point, wd_point])
         demand = np.concatenate([self.owed_vnd[cash_today], self.withdraw_due[wd_all]])
 
         weekday = day.weekday()
-        point_open, point_down = point_status(self.points, weekday, day_key, s)
-        float_vnd = self._floats(d, point_open, wd_point, demand[cash_today.size:])
+        point_open, point_down = point_status(self.points, weekday, day_key, s, self._scheduled_today(d))
+        float_vnd = self._floats(d, point_open)
         result = serve_day(
-            self.points, point_open, point_down, float_vnd, point, people.id[who], demand, day_key,
+            self._day_points, point_open, point_down, float_vnd, point, people.id[who], demand, day_key,
             a.points.partial_payout, s, fine_grained=self.fine_grained,
         )
 
@@ -440,6 +540,8 @@ class Province:
         self.accounts.withdraw(wi, wpaid)
         self.withdrawn_vnd[wi] += wpaid
         self.ledger["withdrawn"] += int(wpaid.sum())
+        self._wd_month += np.bincount(wd_point, weights=wpaid, minlength=self.points.n)
+        self._paid_at += np.bincount(point, weights=paid, minlength=self.points.n)
         self.withdraw_due[wi] -= wpaid
         self.withdrawals[wi[wpaid > 0]] += 1
         self._charge_fees(wi[wpaid > 0], wd_point[wpaid > 0])
@@ -492,29 +594,113 @@ class Province:
         cl = self.cash_list
         return np.bincount(point_of[cl], weights=self.owed_vnd[cl], minlength=self.points.n)
 
-    def _floats(self, d: int, point_open: np.ndarray, wd_point: np.ndarray, wd_demand: np.ndarray) -> np.ndarray:
-        """Cash delivered to each point today: fixed, or sized from the demand still expected."""
+    def _withdrawal_point(self, idx: np.ndarray) -> np.ndarray:
+        """Where account holders cash out: by account type, or a strategy's local point."""
+        kind = self.point_kind_by_type[self.accounts.type[idx]]
+        point = np.where(kind == ATM, self.atm[idx], self.post_office[idx])
+        if self.has_strategy_points:
+            local = self.strategies.local_points(idx, self.accounts.type[idx])
+            point = np.where(local >= 0, local, point)
+        return point
+
+    def _withdrawal_days(self, idx: np.ndarray, day: np.ndarray) -> np.ndarray:
+        """Cash-out trips move to the first day on or after `day` that the point opens on (its
+        weekdays; downtime cannot be foreseen), or to none if it opens no more this month."""
+        table = self._point_next_open
+        at = np.minimum(np.asarray(day, np.int64), table.shape[1] - 1)
+        return table[self._withdrawal_point(idx), at]
+
+    def _floats(self, d: int, point_open: np.ndarray) -> np.ndarray:
+        """Cash delivered to each point today, from what the planner knows before the day (never
+        the day's own visitors): fixed, or planned and rounded up to 100,000 VND.
+
+        * a commune point on its payment day: the cash still owed to its cash list (everyone
+          scheduled there), times the cover factor;
+        * every other point tops its cash up to the plan so far, times the cover factor, less
+          what it has paid out this month (cash planned and not yet paid is still there). The
+          plan: for withdrawals, at every kind of point alike, the month's expected withdrawals
+          there by the day (`_plan_withdrawals`); at a post office in the counter window, the
+          cash owed to its cash list when the window opens, spread evenly over its open days.
+        The commune points' cash then goes by escorted run, within the run limits."""
         pts = self.points
         fixed = pts.fixed_float_vnd
         cw, kw = self.run.commune_window, self.run.counter_window
-        expected = np.zeros(pts.n)
-        if cw.first_day <= d <= cw.last_day:
-            remaining_days = cw.last_day - d + 1
-            expected += self._cash_owed_at / remaining_days
-        elif kw.first_day <= d <= kw.last_day:
+        planned = self._wd_plan[:, d].copy()  # cumulative, to the end of today
+        communes = self.communes.n
+        if kw.first_day <= d <= kw.last_day:
             if not self._owed_at_offices:
                 # the counter window opens: what is still owed, now by post office
                 self._cash_owed_at = self._cash_owed_by(self.post_office)
+                self._counter_plan = self._cash_owed_at / max(self._counter_open_days, 1)
                 self._owed_at_offices = True
-            remaining_days = kw.last_day - d + 1
-            expected += self._cash_owed_at / remaining_days
-        # withdrawals: the balances expected over the rest of the month, spread evenly
-        expected += np.bincount(wd_point, weights=wd_demand, minlength=pts.n)
-        sized = np.ceil(expected * pts.float_cover / 100_000.0).astype(np.int64) * 100_000
+            planned += self._counter_plan * self._counter_open_through[d]
+        # cash on hand tops up to the plan so far: what was planned and not yet paid out is there
+        expected = np.maximum(planned * pts.float_cover - self._paid_at, 0.0)
+        if cw.first_day <= d <= cw.last_day:
+            expected[:communes] = self._cash_owed_at[:communes] * pts.float_cover[:communes]
+        sized = np.ceil(expected / 100_000.0).astype(np.int64) * 100_000
         if self.has_strategy_points:
             sized = np.where(pts.float_cap_vnd >= 0, np.minimum(sized, pts.float_cap_vnd), sized)
-        out = np.where(fixed >= 0, fixed, sized)
-        return np.where(point_open, out, 0)
+        out = np.where(point_open, np.where(fixed >= 0, fixed, sized), 0)
+        if cw.first_day <= d <= cw.last_day:
+            out[:communes] = self._cash_in_transit(out[:communes])
+        return out
+
+    def _cash_in_transit(self, cash: np.ndarray) -> np.ndarray:
+        """The commune points' cash as their teams' escorted runs carry it: a team-day carries at
+        most `runs_per_team_day` runs of `max_vnd_per_run`; above that every commune of the team
+        gets the same share of its plan (rounded down to 100,000 VND). Counts the runs."""
+        cit = self.run.cash_in_transit
+        team = self.team_of
+        has = (cash > 0) & (team >= 0)
+        if not has.any():
+            return cash
+        total = np.bincount(team[has], weights=cash[has], minlength=self.n_teams)
+        limit = float(cit.max_vnd_per_run) * cit.runs_per_team_day
+        over = total > limit
+        if over[team[has]].any():
+            share = np.where(over, limit / np.maximum(total, 1.0), 1.0)
+            cut = has & over[np.maximum(team, 0)]
+            cash = cash.copy()
+            cash[cut] = np.floor(cash[cut] * share[team[cut]] / 100_000.0).astype(np.int64) * 100_000
+            total = np.bincount(team[has], weights=cash[has], minlength=self.n_teams)
+        runs = np.ceil(total / float(cit.max_vnd_per_run)).astype(np.int64)
+        self._cash_runs += int(runs.sum())
+        return cash
+
+    def _plan_withdrawals(self, d: int, cashers: np.ndarray) -> None:
+        """Plan the month's withdrawal cash per point and day, on the credit day `d`.
+
+        The month's total at a point is last month's withdrawals there; where there were none
+        (the first month, a new point, the rollout's first month) it is the account holders
+        credited today who cash out there, times the expected withdrawal (the scenario's
+        cash-out mode shares). It is spread over the days by the expected cash-out delay from the
+        credit, a closed day's share moving to the point's next open day."""
+        a, pts = self.assume.cashout, self.points
+        n_days = self._wd_plan.shape[1] - 1
+        shares = a.mode_shares
+        fraction = shares.get("all_at_once", 0.0) + shares.get("partial", 0.0) * a.partial_fraction
+        listed = np.bincount(
+            self._withdrawal_point(cashers), weights=self.accounts.balance_vnd[cashers] * fraction, minlength=pts.n
+        )
+        total = np.where(self._wd_last > 0, self._wd_last, listed)
+        # the delay's distribution: floor(exponential(mean)) days after the credit, capped at month end
+        k = np.arange(n_days - d + 1)
+        mean = self.assume.cashout.mean_delay_days
+        mass = np.exp(-k / mean) - np.exp(-(k + 1) / mean) if mean > 0 else (k == 0).astype(np.float64)
+        mass[-1] += 1.0 - mass.sum()
+        profile = np.zeros(n_days + 1)
+        profile[d:] = mass
+        plan = np.outer(total, profile)
+        is_open = pts.open_weekday[:, self._weekdays]  # points x days 1..n_days
+        # a closed day's share waits for the next open day; the plan is kept cumulative
+        carry = np.zeros(pts.n)
+        for x in range(1, n_days + 1):
+            here = plan[:, x] + carry
+            open_x = is_open[:, x - 1]
+            plan[:, x] = np.where(open_x, here, 0.0)
+            carry = np.where(open_x, 0.0, here)
+        self._wd_plan = np.cumsum(plan, axis=1)
 
     def _plan_retry(self, idx: np.ndarray, d: int, plan: np.ndarray) -> None:
         if idx.size == 0:
@@ -528,7 +714,7 @@ class Province:
         if plan is self.next_day:
             nxt = self._into_windows(idx, nxt, int(d))
         else:
-            nxt = np.where(nxt > len(self._days), NO_DAY, nxt)
+            nxt = self._withdrawal_days(idx, nxt)
         plan[idx] = np.where(again, nxt, NO_DAY).astype(np.int16)
 
     def _credit(self, d: int) -> None:
@@ -549,6 +735,9 @@ class Province:
         self.fallback_cash[bad] = True
         acct.registered[bad] = False
         self.failed_credit = bad
+        self.failed_credit_cause[bad] = np.where(
+            acct.mismatch[bad], FC_DATA_MISMATCH, np.where(acct.status[bad] == acc_mod.DORMANT, FC_DORMANT, FC_OTHER)
+        )
 
         mode = self.cashout_mode[good]
         keep = good[mode == MODE_KEEP]
@@ -561,7 +750,8 @@ class Province:
         delay = np.floor(
             s["cashout.delay"].exponential(a.cashout.mean_delay_days, self.people.id[cashers], self.m)
         )
-        self.withdraw_day[cashers] = np.minimum(d + delay, len(self._days)).astype(np.int16)
+        self.withdraw_day[cashers] = self._withdrawal_days(cashers, np.minimum(d + delay, len(self._days)))
+        self._plan_withdrawals(d, cashers)
 
     # ------------------------------------------------------------------ month end
 
@@ -617,9 +807,13 @@ class Province:
             "balance_vnd": acct.balance_vnd[rows].copy(),
             "drive_reached": month_only(self.drive_reached),
             "fee_vnd": month_only(self.fee_vnd),  # cash-out fees the beneficiary paid (waived ones not)
+            "failed_credit_cause": month_only(self.failed_credit_cause),  # FAILED_CREDIT_CAUSES
         }
         points = self._summarise_points()
         visits = self._visits()
+        self.counts["cash_in_transit_runs"] = self._cash_runs
+        self.counts["cash_in_transit_cost"] = self._cash_runs * self.run.cash_in_transit.cost_per_run_vnd
+        self._wd_last = self._wd_month
         self.strategies.month_costs(month, self.counts)
         return MonthRecord(
             month, rows, columns, dict(led), points, visits, dict(self.funnel), dict(self.counts)
@@ -706,6 +900,6 @@ def _months_between(start: str, month: str) -> int:
 
 
 __all__ = [
-    "CHANNELS", "STATUSES", "Province", "MonthRecord", "ConservationError",
+    "CHANNELS", "STATUSES", "FAILED_CREDIT_CAUSES", "Province", "MonthRecord", "ConservationError",
     "NO_CASH", "NOT_REACHED", "PAID_FULL",
 ]

@@ -19,3 +19,4 @@ def test_results_match_the_baseline(name: str) -> None:
     assert actual["ledger"] == expected["ledger"]
     assert actual["monthly_totals"] == expected["monthly_totals"]
     assert actual["summary"] == expected["summary"]
+    assert actual.get("per_month") == expected.get("per_month")
