@@ -583,8 +583,13 @@ STRATEGY_COUNTS = (
     "digital_teams_vnd",
     "cash_closure_listed",
     "cash_in_transit_runs",
-    "cash_in_transit_cost",
+    "cash_in_transit_cost_vnd",
 )
 """Keys of each month's strategy record; the *_vnd keys are costs to the state."""
 
-STRATEGY_COST_KEYS = tuple(k for k in STRATEGY_COUNTS if k.endswith("_vnd"))
+LOGISTICS_COST_KEYS = ("cash_in_transit_cost_vnd",)
+"""Costs of the status quo's own cash logistics, recorded beside the strategies' for checking: the
+escorted cash runs are already charged in the points table (`cash_transport_cost_vnd`, one run per
+commune point-day with cash), so they are not strategy spending and are not added to it again."""
+
+STRATEGY_COST_KEYS = tuple(k for k in STRATEGY_COUNTS if k.endswith("_vnd") and k not in LOGISTICS_COST_KEYS)

@@ -315,7 +315,7 @@ class CashInTransit(Frozen):
     cost_per_run_vnd: Vnd = Field(
         500_000, le=10**9,
         description="cost of one escorted run, VND (assumption); counted in the month's "
-        "cash_in_transit_cost; bound: 1 bn VND",
+        "cash_in_transit_cost_vnd; bound: 1 bn VND",
     )
 
 

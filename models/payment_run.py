@@ -812,7 +812,7 @@ class Province:
         points = self._summarise_points()
         visits = self._visits()
         self.counts["cash_in_transit_runs"] = self._cash_runs
-        self.counts["cash_in_transit_cost"] = self._cash_runs * self.run.cash_in_transit.cost_per_run_vnd
+        self.counts["cash_in_transit_cost_vnd"] = self._cash_runs * self.run.cash_in_transit.cost_per_run_vnd
         self._wd_last = self._wd_month
         self.strategies.month_costs(month, self.counts)
         return MonthRecord(

@@ -302,6 +302,11 @@ _STRATEGY_TEXT = {
         "Beneficiaries listed for the end of cash",
         "Số người trong danh sách chuyển khỏi tiền mặt",
     ),
+    "cash_in_transit_runs": ("Escorted cash runs to commune points", "Số chuyến áp tải tiền mặt đến điểm chi trả xã"),
+    "cash_in_transit_cost_vnd": (
+        "Cost of the escorted cash runs (also in the points table's cash transport cost)",
+        "Chi phí các chuyến áp tải tiền mặt (đã tính trong chi phí vận chuyển tiền của bảng điểm chi trả)",
+    ),
 }
 for _key in STRATEGY_COUNTS:
     _en, _vi = _STRATEGY_TEXT[_key]

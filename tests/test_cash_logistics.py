@@ -158,7 +158,7 @@ def test_escorted_runs_cap_the_cash_a_team_carries_and_only_then_does_a_commune_
     assert short > 0
     runs = [r["cash_in_transit_runs"] for r in records]
     assert all(n > 0 for n in runs)
-    assert [r["cash_in_transit_cost"] for r in records] == [n * 300_000 for n in runs]
+    assert [r["cash_in_transit_cost_vnd"] for r in records] == [n * 300_000 for n in runs]
 
 
 def test_a_team_serving_two_communes_a_day_splits_the_day_and_moves_between_them() -> None:
