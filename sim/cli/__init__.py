@@ -163,7 +163,14 @@ def run(
         fail(exc.problems)
     seed = sc.seed if seed is None else seed
     months = sc.months if months is None else months
-    out_dir = out_dir or Path("outputs") / f"{sc.name}-seed{seed}"
+    default = Path("outputs") / f"{sc.name}-seed{seed}"
+    out_dir = out_dir or default
+    from welfare_sim.sim.publish import OutputError, check_out
+
+    try:
+        check_out(out_dir, "run", suggestion=default)
+    except OutputError as exc:
+        fail(exc.problems)
     if payments is None:
         # per-payment rows for millions of people run to gigabytes: opt in with --payments
         payments = sc.geography.n_beneficiaries * sc.geography.sample_fraction <= PAYMENTS_AUTO_MAX
@@ -187,6 +194,9 @@ def run(
             on_month=progress.advance,
             fine_grained=fine_grained,
         )
+    except OutputError as exc:  # the folder changed while the run ran
+        progress.close()
+        fail(exc.problems)
     except OSError as exc:
         progress.close()
         err.print(
@@ -249,11 +259,27 @@ def schema(
     if output is None:
         sys.stdout.write(text)
     else:
-        from welfare_sim.sim.run import atomic_write_bytes
+        from welfare_sim.sim.publish import atomic_write_bytes
 
+        if output.is_dir() or (output.exists() and not _is_schema_file(output)):
+            fail(
+                [
+                    f"--out {output}: exists and is not a scenario schema that welfare-sim wrote; "
+                    "nothing there was changed. Choose a new file name, such as scenario.schema.json"
+                ]
+            )
         output.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(output, text.encode())
         out.print(f"wrote {output}")
+
+
+def _is_schema_file(path: Path) -> bool:
+    """An earlier `schema --out` file (replacing it loses nothing): JSON with the schema's title."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and data.get("title") == json_schema().get("title") and "properties" in data
 
 
 def load_plugins() -> None:

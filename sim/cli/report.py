@@ -1,0 +1,48 @@
+"""`welfare-sim report`: the command over welfare_sim.sim.report (parse, write, print)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from welfare_sim.sim.cli import err, fail, out
+
+
+def register(app: typer.Typer) -> None:
+    """Add `report` to `welfare-sim` (entry point group welfare_sim.commands)."""
+    app.command("report")(report)
+
+
+def report(
+    folder: Annotated[
+        Path,
+        typer.Argument(
+            help="a run folder (welfare-sim run) or a comparison folder (welfare-sim compare)"
+        ),
+    ],
+    lang: Annotated[
+        str, typer.Option("--lang", help="language of the report: en (English) or vi (Vietnamese)")
+    ] = "en",
+) -> None:
+    """Write report.html (headline, charts) and report.xlsx (tables, assumptions) in FOLDER."""
+    from welfare_sim.sim.report import XLSX_NAME, ReportError, write_report
+
+    t0 = time.perf_counter()
+    try:
+        path = write_report(folder, lang)
+    except ReportError as exc:
+        fail(exc.problems)
+    except OSError as exc:
+        err.print(
+            f"[bold red]error:[/] cannot write the report into {folder}: {exc.strerror or exc}; "
+            "check that the folder is writable",
+            highlight=False,
+        )
+        raise typer.Exit(1) from None
+    out.print(
+        f"wrote {path} and {path.with_name(XLSX_NAME)} in {time.perf_counter() - t0:.1f} s",
+        highlight=False,
+    )
