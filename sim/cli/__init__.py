@@ -13,8 +13,6 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from welfare_sim.sim.scenario import ScenarioError, json_schema, load_scenario
-
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
@@ -150,6 +148,7 @@ def run(
 ) -> None:
     """Run a scenario and write its run folder."""
     from welfare_sim.sim.run import write_run
+    from welfare_sim.sim.scenario import ScenarioError, load_scenario
 
     if report:
         from welfare_sim.sim.report import check_lang
@@ -238,6 +237,8 @@ def validate(
     set_: Annotated[list[str] | None, typer.Option("--set", help="override a value: key.path=value")] = None,
 ) -> None:
     """Check a scenario file; print every problem, or a one-line description if it is valid."""
+    from welfare_sim.sim.scenario import ScenarioError, load_scenario
+
     try:
         sc = load_scenario(scenario, list(set_ or []))
     except ScenarioError as exc:
@@ -255,6 +256,8 @@ def schema(
     output: Annotated[Path | None, typer.Option("--out", help="write to this file instead of stdout")] = None,
 ) -> None:
     """Print the scenario JSON schema (for editor autocompletion)."""
+    from welfare_sim.sim.scenario import json_schema
+
     text = json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
     if output is None:
         sys.stdout.write(text)
@@ -275,6 +278,8 @@ def schema(
 
 def _is_schema_file(path: Path) -> bool:
     """An earlier `schema --out` file (replacing it loses nothing): JSON with the schema's title."""
+    from welfare_sim.sim.scenario import json_schema
+
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):

@@ -12,18 +12,10 @@ from welfare_sim.sim.cli import DelayedProgress, err, fail, out
 
 
 def compare(
-    base: Annotated[
-        Path, typer.Argument(help="the base scenario (the plan the others are compared with)")
-    ],
-    others: Annotated[
-        list[Path], typer.Argument(help="the strategy scenarios to compare with the base")
-    ],
-    seeds: Annotated[
-        int, typer.Option(min=1, max=1000, help="seeds per scenario (the same seeds for all)")
-    ] = 5,
-    first_seed: Annotated[
-        int | None, typer.Option(help="first seed (default: the base scenario's seed)")
-    ] = None,
+    base: Annotated[Path, typer.Argument(help="the base scenario (the plan the others are compared with)")],
+    others: Annotated[list[Path], typer.Argument(help="the strategy scenarios to compare with the base")],
+    seeds: Annotated[int, typer.Option(min=1, max=1000, help="seeds per scenario (the same seeds for all)")] = 5,
+    first_seed: Annotated[int | None, typer.Option(help="first seed (default: the base scenario's seed)")] = None,
     workers: Annotated[int, typer.Option(min=1, max=64, help="worker processes")] = 1,
     months: Annotated[
         int | None,
@@ -75,9 +67,7 @@ def compare(
         fail(problems)
     start_seed = ref.seed if first_seed is None else first_seed
     if not 0 <= start_seed <= 2**63 - 1 - seeds:
-        fail(
-            [f"--first-seed {start_seed}: must be ≥ 0 and leave room for {seeds} seeds below 2**63"]
-        )
+        fail([f"--first-seed {start_seed}: must be ≥ 0 and leave room for {seeds} seeds below 2**63"])
     seed_list = [start_seed + k for k in range(seeds)]
     sources = [str(p) for p in paths]
     names = unique_names(scenarios, sources)
@@ -89,9 +79,7 @@ def compare(
         fail(exc.problems)
 
     n_runs = len(scenarios) * len(seed_list)
-    progress = DelayedProgress(
-        n_runs, f"compare: {len(scenarios)} scenarios × {len(seed_list)} seeds"
-    )
+    progress = DelayedProgress(n_runs, f"compare: {len(scenarios)} scenarios × {len(seed_list)} seeds")
     t0 = time.perf_counter()
     try:
         results = run_all(scenarios, sources, seed_list, months, workers, progress.advance)
@@ -128,8 +116,7 @@ def compare(
         out.print(table_for_console(table, group, len(seed_list), title + part))
     if len(seed_list) < 2:
         out.print(
-            "With one seed there is no interval: every difference is one draw. "
-            "Use --seeds 5 or more.",
+            "With one seed there is no interval: every difference is one draw. Use --seeds 5 or more.",
             highlight=False,
         )
     else:

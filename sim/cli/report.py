@@ -19,13 +19,9 @@ def register(app: typer.Typer) -> None:
 def report(
     folder: Annotated[
         Path,
-        typer.Argument(
-            help="a run folder (welfare-sim run) or a comparison folder (welfare-sim compare)"
-        ),
+        typer.Argument(help="a run folder (welfare-sim run) or a comparison folder (welfare-sim compare)"),
     ],
-    lang: Annotated[
-        str, typer.Option("--lang", help="language of the report: en (English) or vi (Vietnamese)")
-    ] = "en",
+    lang: Annotated[str, typer.Option("--lang", help="language of the report: en (English) or vi (Vietnamese)")] = "en",
 ) -> None:
     """Write report.html (headline, charts) and report.xlsx (tables, assumptions) in FOLDER."""
     from welfare_sim.sim.report import XLSX_NAME, ReportError, write_report

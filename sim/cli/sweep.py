@@ -14,6 +14,7 @@ from welfare_sim.sim.cli import err, fail, out
 if TYPE_CHECKING:
     from welfare_sim.sim.experiments.sweep import Sweep
 
+
 def _describe(values: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items())
 
