@@ -246,6 +246,11 @@ def folder_kind(folder: Path) -> str | None:
     return None
 
 
+def report_files(folder: Path) -> list[Path]:
+    """The report files (any language) in `folder`."""
+    return sorted(p for p in Path(folder).iterdir() if _ADDED_LATER.match(p.name))
+
+
 def _free_name(out: Path) -> Path:
     for k in range(2, 1000):
         candidate = out.with_name(f"{out.name}-{k}")

@@ -179,6 +179,20 @@ def test_report_adds_only_its_own_files_and_the_folder_stays_replaceable(tmp_pat
     assert cli("run", str(sc), "--out", str(out)).returncode == 0
 
 
+def test_report_keeps_a_users_report_in_a_folder_welfare_sim_did_not_write(tmp_path: Path) -> None:
+    sc = scenario(tmp_path)
+    out = tmp_path / "run"
+    assert cli("run", str(sc), "--out", str(out)).returncode == 0
+    (out / "notes.txt").write_text("mine")
+    (out / "report.html").write_text("my own report")
+    proc = cli("report", str(out))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and "report.html" in proc.stderr
+    assert (out / "report.html").read_text() == "my own report"
+    (out / "notes.txt").unlink()  # the folder is as welfare-sim wrote it again: its report is replaced
+    assert cli("report", str(out)).returncode == 0
+    assert (out / "report.html").read_text() != "my own report"
+
+
 def test_schema_does_not_overwrite_a_users_file(tmp_path: Path) -> None:
     (tmp_path / "notes.json").write_text('{"mine": true}')
     proc = cli("schema", "--out", str(tmp_path / "notes.json"))

@@ -24,8 +24,19 @@ def report(
     lang: Annotated[str, typer.Option("--lang", help="language of the report: en (English) or vi (Vietnamese)")] = "en",
 ) -> None:
     """Write report.html (headline, charts) and report.xlsx (tables, assumptions) in FOLDER."""
+    from welfare_sim.sim.publish import folder_kind, report_files
     from welfare_sim.sim.report import XLSX_NAME, ReportError, write_report
 
+    mine = report_files(folder) if folder.is_dir() and folder_kind(folder) is None else []
+    if mine:
+        # a folder welfare-sim did not write (or holds other files too): its report files may be a user's
+        fail(
+            [
+                f"{folder}: already holds {', '.join(p.name for p in mine)} and is not a folder welfare-sim wrote "
+                "(or holds other files too); nothing was changed. Move those files, or report a run or "
+                "comparison folder as welfare-sim wrote it"
+            ]
+        )
     t0 = time.perf_counter()
     try:
         path = write_report(folder, lang)
