@@ -72,8 +72,8 @@ def calibrate(
     from welfare_sim.calibration.fit import calibrate as run_fit
     from welfare_sim.calibration.report import CALIBRATED, UNACCEPTED, write_outputs
     from welfare_sim.calibration.targets import check_targets, load_targets
-    from welfare_sim.sim.cli import fail
-    from welfare_sim.sim.publish import OutputError, building, check_out
+    from welfare_sim.sim.cli import fail, out_folder
+    from welfare_sim.sim.publish import OutputError, building
     from welfare_sim.sim.scenario import (
         ScenarioError,
         apply_overrides,
@@ -110,12 +110,7 @@ def calibrate(
     except ScenarioError as exc:
         fail(exc.problems)
 
-    default = Path("outputs") / f"calibrate-{sc.name}"
-    out_dir = out_dir or default
-    try:
-        check_out(out_dir, "calibration", suggestion=default)
-    except OutputError as exc:
-        fail(exc.problems)
+    out_dir = out_folder(out_dir, Path("outputs") / f"calibrate-{sc.name}", "calibration")
     seed_list = [sc.seed + i for i in range(seeds)]
     command = (
         "welfare-sim calibrate " + " ".join(shlex.quote(a) for a in sys.argv[2:])

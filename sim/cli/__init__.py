@@ -36,6 +36,18 @@ def fail(problems: list[str]) -> None:
     raise typer.Exit(EXIT_BAD_INPUT)
 
 
+def out_folder(out_dir: Path | None, default: Path, kind: str) -> Path:
+    """`--out` (or `default`) if a `kind` folder may be written there; otherwise exit 2 with why
+    and what to choose instead, before any work is done."""
+    from welfare_sim.sim.publish import OutputError, check_out
+
+    try:
+        return check_out(out_dir or default, kind, suggestion=default)
+    except OutputError as exc:
+        fail(exc.problems)
+        raise  # fail() has exited; this keeps type checkers content
+
+
 class DelayedProgress:
     """A progress bar that appears only once the work has taken more than `delay_s`."""
 
@@ -147,6 +159,7 @@ def run(
     lang: Annotated[str, typer.Option(help="language of the report: en or vi")] = "en",
 ) -> None:
     """Run a scenario and write its run folder."""
+    from welfare_sim.sim.publish import OutputError
     from welfare_sim.sim.run import write_run
     from welfare_sim.sim.scenario import ScenarioError, load_scenario
 
@@ -162,14 +175,7 @@ def run(
         fail(exc.problems)
     seed = sc.seed if seed is None else seed
     months = sc.months if months is None else months
-    default = Path("outputs") / f"{sc.name}-seed{seed}"
-    out_dir = out_dir or default
-    from welfare_sim.sim.publish import OutputError, check_out
-
-    try:
-        check_out(out_dir, "run", suggestion=default)
-    except OutputError as exc:
-        fail(exc.problems)
+    out_dir = out_folder(out_dir, Path("outputs") / f"{sc.name}-seed{seed}", "run")
     if payments is None:
         # per-payment rows for millions of people run to gigabytes: opt in with --payments
         payments = sc.geography.n_beneficiaries * sc.geography.sample_fraction <= PAYMENTS_AUTO_MAX

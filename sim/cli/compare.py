@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from welfare_sim.sim.cli import DelayedProgress, err, fail, out
+from welfare_sim.sim.cli import DelayedProgress, err, fail, out, out_folder
 
 
 def compare(
@@ -41,7 +41,7 @@ def compare(
         unique_names,
         write_comparison,
     )
-    from welfare_sim.sim.publish import OutputError, check_out
+    from welfare_sim.sim.publish import OutputError
     from welfare_sim.sim.scenario import ScenarioError, load_scenario
 
     if lang not in ("en", "vi"):
@@ -71,12 +71,7 @@ def compare(
     seed_list = [start_seed + k for k in range(seeds)]
     sources = [str(p) for p in paths]
     names = unique_names(scenarios, sources)
-    default = default_out(scenarios, seed_list, months)
-    out_dir = out_dir or default
-    try:
-        check_out(out_dir, "comparison", suggestion=default)
-    except OutputError as exc:
-        fail(exc.problems)
+    out_dir = out_folder(out_dir, default_out(scenarios, seed_list, months), "comparison")
 
     n_runs = len(scenarios) * len(seed_list)
     progress = DelayedProgress(n_runs, f"compare: {len(scenarios)} scenarios × {len(seed_list)} seeds")
