@@ -262,12 +262,12 @@ def _free_name(out: Path) -> Path:
 def _why_not(out: Path, kind: str) -> str | None:
     if str(out) in ("", ".") or out == Path("."):
         return "is the current folder"
-    if ".." in out.parts:
-        return "goes through '..'; give the path without '..'"
     cwd = Path.cwd().resolve()
     for form in {Path(os.path.abspath(out)), out.resolve()}:
         if form == cwd or form in cwd.parents:
             return "is the current folder or a folder that holds it"
+    if ".." in out.parts:
+        return "goes through '..'; give the path without '..'"
     if out.is_symlink():
         return "is a symbolic link; give a real folder"
     if out.exists():
