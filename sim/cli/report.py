@@ -24,7 +24,7 @@ def report(
     lang: Annotated[str, typer.Option("--lang", help="language of the report: en (English) or vi (Vietnamese)")] = "en",
 ) -> None:
     """Write report.html (headline, charts) and report.xlsx (tables, assumptions) in FOLDER."""
-    from welfare_sim.sim.publish import folder_kind, report_files
+    from welfare_sim.sim.publish import folder_kind, remove_stale, report_files
     from welfare_sim.sim.report import XLSX_NAME, ReportError, write_report
 
     mine = report_files(folder) if folder.is_dir() and folder_kind(folder) is None else []
@@ -37,6 +37,8 @@ def report(
                 "comparison folder as welfare-sim wrote it"
             ]
         )
+    if folder.is_dir():
+        remove_stale(folder)  # temporary files of a report that was killed while writing
     t0 = time.perf_counter()
     try:
         path = write_report(folder, lang)
