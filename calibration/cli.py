@@ -72,7 +72,8 @@ def calibrate(
     from welfare_sim.calibration.fit import calibrate as run_fit
     from welfare_sim.calibration.report import CALIBRATED, UNACCEPTED, write_outputs
     from welfare_sim.calibration.targets import check_targets, load_targets
-    from welfare_sim.sim.cli import fail
+    from welfare_sim.sim.cli import fail, out_folder
+    from welfare_sim.sim.publish import OutputError, building
     from welfare_sim.sim.scenario import (
         ScenarioError,
         apply_overrides,
@@ -109,7 +110,7 @@ def calibrate(
     except ScenarioError as exc:
         fail(exc.problems)
 
-    out_dir = out_dir or Path("outputs") / f"calibrate-{sc.name}"
+    out_dir = out_folder(out_dir, Path("outputs") / f"calibrate-{sc.name}", "calibration")
     seed_list = [sc.seed + i for i in range(seeds)]
     command = (
         "welfare-sim calibrate " + " ".join(shlex.quote(a) for a in sys.argv[2:])
@@ -168,9 +169,10 @@ def calibrate(
     calibrated = fitted_data(data, free, integers, result.u)
     validate_scenario(calibrated, "calibrated scenario")
     try:
-        write_outputs(
-            out_dir, result, list(tf.targets), calibrated, sc.start, command, str(targets)
-        )
+        with building(out_dir, "calibration") as staging:
+            write_outputs(staging, result, list(tf.targets), calibrated, sc.start, command, str(targets))
+    except OutputError as exc:  # the folder changed while the fit ran
+        fail(exc.problems)
     except OSError as exc:
         err.print(
             f"[bold red]error:[/] cannot write {out_dir}: {exc.strerror or exc}; choose another --out",

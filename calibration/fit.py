@@ -19,7 +19,6 @@
 from __future__ import annotations
 
 import math
-import multiprocessing as mp
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -142,7 +141,9 @@ class Evaluator:
 
     def __enter__(self) -> Evaluator:
         if self.workers > 1:
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=mp.get_context("spawn"))
+            from welfare_sim.sim.pool import process_pool  # workers that die with this process
+
+            self._pool = process_pool(self.workers)
         return self
 
     def __exit__(self, *_: object) -> None:

@@ -10,12 +10,10 @@ half-written table behind.
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import shutil
 import subprocess
-import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -28,14 +26,16 @@ import polars as pl
 from welfare_sim.models.payment_run import MonthRecord, Province
 from welfare_sim.sim.columns import parquet_metadata
 from welfare_sim.sim.engine import RunTimings, simulate
+from welfare_sim.sim.publish import (  # noqa: F401  (atomic_write_* and publish_folder: kept importable from here)
+    atomic_write_bytes,
+    atomic_write_parquet,
+    building,
+    publish_folder,
+    write_json,
+)
 from welfare_sim.sim.recorder import Recorder
 from welfare_sim.sim.results import RunResult, collect, headline
 from welfare_sim.sim.scenario import Scenario, dump_scenario
-
-_UMASK = os.umask(0)
-os.umask(_UMASK)
-_FILE_MODE = 0o666 & ~_UMASK
-_DIR_MODE = 0o777 & ~_UMASK
 
 PACKAGES = ("welfare-sim", "simpy", "numpy", "scipy", "polars", "pydantic", "typer", "pyyaml")
 
@@ -86,9 +86,7 @@ def run_scenario(
                 on_month(rec.month)
 
         try:
-            simulate(
-                scenario, seed=seed, months=months, on_month=record, timings=timings, fine_grained=fine_grained
-            )
+            simulate(scenario, seed=seed, months=months, on_month=record, timings=timings, fine_grained=fine_grained)
             wait_for_recorder()
         finally:
             if pending is not None:
@@ -98,49 +96,6 @@ def run_scenario(
     result.summary = headline(result)
     result.payment_parts = recorder.payment_parts
     return result
-
-
-def write_json(path: Path, data: Any) -> None:
-    atomic_write_bytes(path, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode())
-
-
-def publish_folder(staging: Path, out_dir: Path) -> None:
-    """Put the finished folder `staging` in place as `out_dir`, replacing any old one whole (the
-    old folder is moved aside first, so `out_dir` is never half old, half new)."""
-    os.chmod(staging, _DIR_MODE)
-    if out_dir.exists():
-        trash = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.", suffix=".old"))
-        os.replace(out_dir, trash / "old")
-        os.replace(staging, out_dir)
-        shutil.rmtree(trash, ignore_errors=True)
-    else:
-        os.replace(staging, out_dir)
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, _FILE_MODE)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_parquet(path: Path, frame: pl.DataFrame) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        frame.write_parquet(tmp, statistics=True, metadata=parquet_metadata(frame))
-        os.chmod(tmp, _FILE_MODE)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def git_commit() -> str | None:
@@ -154,8 +109,12 @@ def git_commit() -> str | None:
     if out.returncode != 0:
         return None
     dirty = subprocess.run(
-        ["git", "status", "--porcelain", "--untracked-files=no"], cwd=here, capture_output=True,
-        text=True, timeout=5, check=False,
+        ["git", "status", "--porcelain", "--untracked-files=no"],
+        cwd=here,
+        capture_output=True,
+        text=True,
+        timeout=5,
+        check=False,
     ).stdout.strip()
     return out.stdout.strip() + ("-dirty" if dirty else "")
 
@@ -195,14 +154,12 @@ def write_run(
     timings: RunTimings | None = None,
     fine_grained: bool = False,
 ) -> tuple[RunResult, dict[str, float]]:
-    """Run and write the run folder `out_dir` (replaced as a whole if it exists)."""
+    """Run and write the run folder `out_dir`: a new path, or a run folder welfare-sim wrote, which
+    is then replaced as a whole. Anything else raises OutputError before the simulation starts."""
     seed = scenario.seed if seed is None else seed
     months = scenario.months if months is None else months
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.", suffix=".partial"))
     timings = timings or RunTimings()
-    try:
+    with building(Path(out_dir), "run") as staging:
         parts_dir = staging / ".payment-parts" if payments else None
         if parts_dir is not None:
             parts_dir.mkdir()
@@ -235,8 +192,4 @@ def write_run(
             "record_wait_s": timings.record_wait_s,
             "write_s": time.perf_counter() - t0,
         }
-        publish_folder(staging, out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return result, timings_out

@@ -361,7 +361,10 @@ def test_fit_that_does_not_converge_is_not_written_as_calibrated(tmp_path: Path)
     scenario, tfile = write_files(tmp_path, data, targets)
     out = tmp_path / "cal"
     out.mkdir()
+    # an older accepted fit, as calibrate wrote it before folders carried a marker
     (out / "scenario.calibrated.yaml").write_text("an older fit\n", encoding="utf-8")
+    old_report = {"scenario": "small", "command": "welfare-sim calibrate", "converged": True, "accepted": True}
+    (out / "fit_report.json").write_text(json.dumps(old_report), encoding="utf-8")
     proc = run_cli(
         str(scenario),
         "--targets",

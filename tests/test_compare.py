@@ -20,6 +20,7 @@ import yaml
 from factory import small
 from scipy import stats
 
+from welfare_sim.sim.cli import compare as compare_command
 from welfare_sim.sim.experiments import compare
 from welfare_sim.sim.run import run_scenario
 from welfare_sim.sim.scenario import validate_scenario
@@ -456,7 +457,7 @@ def test_report_flag_without_the_report_module_says_so(
 ) -> None:
     monkeypatch.setitem(sys.modules, "welfare_sim.sim.report", None)  # as if welfare_sim.sim.report were not installed
     with pytest.raises(typer.Exit) as exit_info:
-        compare._write_report(tmp_path, "en")
+        compare_command._write_report(tmp_path, "en")
     assert exit_info.value.exit_code == 1
 
 

@@ -109,7 +109,7 @@ def test_a_grid_sweep_is_refused_with_the_fix(tmp_path: Path) -> None:
 
 
 def test_the_installed_command_offers_sensitivity() -> None:
-    """Registered by welfare_sim.sim.experiments.sweep:register (entry point `sweep`), so the console script has it."""
+    """Registered by welfare_sim.sim.cli.sweep:register (entry point `sweep`), so the console script has it."""
     script = shutil.which("welfare-sim") or str(Path(sys.executable).parent / "welfare-sim")
     proc = subprocess.run(
         [script, "sensitivity", "--help"],

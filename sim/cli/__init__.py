@@ -13,8 +13,6 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from welfare_sim.sim.scenario import ScenarioError, json_schema, load_scenario
-
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
@@ -36,6 +34,18 @@ def fail(problems: list[str]) -> None:
         for line in problems:
             err.print("  " + line, markup=False, highlight=False)
     raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def out_folder(out_dir: Path | None, default: Path, kind: str) -> Path:
+    """`--out` (or `default`) if a `kind` folder may be written there; otherwise exit 2 with why
+    and what to choose instead, before any work is done."""
+    from welfare_sim.sim.publish import OutputError, check_out
+
+    try:
+        return check_out(out_dir or default, kind, suggestion=default)
+    except OutputError as exc:
+        fail(exc.problems)
+        raise  # fail() has exited; this keeps type checkers content
 
 
 class DelayedProgress:
@@ -121,7 +131,9 @@ def run(
 ) -> None:
     """Run a scenario and write its run folder."""
     from welfare_sim.sim.report.i18n import Lang, check_lang
+    from welfare_sim.sim.publish import OutputError
     from welfare_sim.sim.run import write_run
+    from welfare_sim.sim.scenario import ScenarioError, load_scenario
 
     if check_lang(lang):
         fail(check_lang(lang))
@@ -132,7 +144,7 @@ def run(
         fail(exc.problems)
     seed = sc.seed if seed is None else seed
     months = sc.months if months is None else months
-    out_dir = out_dir or Path("outputs") / f"{sc.name}-seed{seed}"
+    out_dir = out_folder(out_dir, Path("outputs") / f"{sc.name}-seed{seed}", "run")
     if payments is None:
         # per-payment rows for millions of people run to gigabytes: opt in with --payments
         payments = sc.geography.n_beneficiaries * sc.geography.sample_fraction <= PAYMENTS_AUTO_MAX
@@ -156,6 +168,9 @@ def run(
             on_month=progress.advance,
             fine_grained=fine_grained,
         )
+    except OutputError as exc:  # the folder changed while the run ran
+        progress.close()
+        fail(exc.problems)
     except OSError as exc:
         progress.close()
         err.print(
@@ -201,6 +216,8 @@ def validate(
     set_: Annotated[list[str] | None, typer.Option("--set", help="override a value: key.path=value")] = None,
 ) -> None:
     """Check a scenario file; print every problem, or a one-line description if it is valid."""
+    from welfare_sim.sim.scenario import ScenarioError, load_scenario
+
     try:
         sc = load_scenario(scenario, list(set_ or []))
     except ScenarioError as exc:
@@ -218,15 +235,35 @@ def schema(
     output: Annotated[Path | None, typer.Option("--out", help="write to this file instead of stdout")] = None,
 ) -> None:
     """Print the scenario JSON schema (for editor autocompletion)."""
+    from welfare_sim.sim.scenario import json_schema
+
     text = json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
     if output is None:
         sys.stdout.write(text)
     else:
-        from welfare_sim.sim.run import atomic_write_bytes
+        from welfare_sim.sim.publish import atomic_write_bytes
 
+        if output.is_dir() or (output.exists() and not _is_schema_file(output)):
+            fail(
+                [
+                    f"--out {output}: exists and is not a scenario schema that welfare-sim wrote; "
+                    "nothing there was changed. Choose a new file name, such as scenario.schema.json"
+                ]
+            )
         output.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(output, text.encode())
         out.print(f"wrote {output}")
+
+
+def _is_schema_file(path: Path) -> bool:
+    """An earlier `schema --out` file (replacing it loses nothing): JSON with the schema's title."""
+    from welfare_sim.sim.scenario import json_schema
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and data.get("title") == json_schema().get("title") and "properties" in data
 
 
 def load_plugins() -> None:

@@ -27,19 +27,14 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import multiprocessing
-import shutil
-import tempfile
-import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
-import typer
 
 if TYPE_CHECKING:
     from welfare_sim.sim.results import RunResult
@@ -229,8 +224,9 @@ def run_all(
             if on_done is not None:
                 on_done()
     else:
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        from welfare_sim.sim.pool import process_pool
+
+        with process_pool(workers) as pool:
             futures = [pool.submit(run_one, payload) for payload in payloads]
             for future in as_completed(futures):
                 results.append(future.result())
@@ -355,7 +351,7 @@ def plot_timeseries(series: pl.DataFrame, names: list[str], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from welfare_sim.sim.run import atomic_write_bytes
+    from welfare_sim.sim.publish import atomic_write_bytes
 
     stats = (
         series.group_by("scenario", "month", "period")
@@ -473,18 +469,14 @@ def write_comparison(
     results: list[dict[str, Any]],
     extra: dict[str, Any] | None = None,
 ) -> pl.DataFrame:
-    """Write the comparison folder (assembled under a temporary name, then renamed into place)."""
-    from welfare_sim.sim.run import atomic_write_bytes, atomic_write_parquet, publish_folder, write_json
+    """Write the comparison folder (assembled under a temporary name, then swapped into place): a
+    new path, or a comparison folder welfare-sim wrote. Anything else raises OutputError."""
+    from welfare_sim.sim.publish import atomic_write_bytes, atomic_write_parquet, building, write_json
 
     runs = runs_frame(names, results)
     table = comparison_table(runs, names, seeds)
     series = timeseries_frame(names, results)
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(
-        tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.", suffix=".partial")
-    )
-    try:
+    with building(Path(out_dir), "comparison") as staging:
         meta = {
             "base": names[0],
             "scenarios": names,
@@ -505,13 +497,7 @@ def write_comparison(
         atomic_write_parquet(staging / "timeseries.parquet", series)
         atomic_write_parquet(staging / "strategies.parquet", strategies_frame(names, results))
         plot_timeseries(series, names, staging / "compare.png")
-        atomic_write_bytes(
-            staging / "table.md", markdown_table(table, names, len(seeds)).encode("utf-8")
-        )
-        publish_folder(staging, out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        atomic_write_bytes(staging / "table.md", markdown_table(table, names, len(seeds)).encode("utf-8"))
     return table
 
 
@@ -674,163 +660,3 @@ def markdown_table(table: pl.DataFrame, names: list[str], n_seeds: int) -> str:
         else "One seed: every difference is one draw, with no interval."
     )
     return "\n".join([*lines, "", note, ""])
-
-
-# --------------------------------------------------------------------------- command
-
-
-def compare(
-    base: Annotated[
-        Path, typer.Argument(help="the base scenario (the plan the others are compared with)")
-    ],
-    others: Annotated[
-        list[Path], typer.Argument(help="the strategy scenarios to compare with the base")
-    ],
-    seeds: Annotated[
-        int, typer.Option(min=1, max=1000, help="seeds per scenario (the same seeds for all)")
-    ] = 5,
-    first_seed: Annotated[
-        int | None, typer.Option(help="first seed (default: the base scenario's seed)")
-    ] = None,
-    workers: Annotated[int, typer.Option(min=1, max=64, help="worker processes")] = 1,
-    months: Annotated[
-        int | None,
-        typer.Option(min=1, max=240, help="months to simulate (default: the scenarios')"),
-    ] = None,
-    out_dir: Annotated[
-        Path | None,
-        typer.Option("--out", help="comparison folder (default: outputs/compare-BASE-HASH)"),
-    ] = None,
-    report: Annotated[
-        bool, typer.Option("--report", help="also write the report of the comparison (welfare_sim.sim.report)")
-    ] = False,
-    lang: Annotated[str, typer.Option(help="language of the report: en or vi")] = "en",
-) -> None:
-    """Compare strategies: run every scenario over the same seeds (common random numbers), print
-    each headline figure with its difference from the base and a 95 % interval, and write the
-    comparison folder (tables as parquet, a PNG of coverage and cashless share over time)."""
-    from welfare_sim.sim.cli import DelayedProgress, err, fail, out
-    from welfare_sim.sim.scenario import ScenarioError, load_scenario
-
-    if lang not in ("en", "vi"):
-        fail([f"--lang {lang!r}: must be en or vi"])
-    paths = [base, *others]
-    scenarios, problems = [], []
-    for path in paths:
-        try:
-            scenarios.append(load_scenario(path))
-        except ScenarioError as exc:
-            problems.extend(exc.problems)
-    if problems:
-        fail(problems)
-    ref = scenarios[0]
-    for path, sc in zip(paths[1:], scenarios[1:], strict=True):
-        if sc.start != ref.start or (months is None and sc.months != ref.months):
-            problems.append(
-                f"{path}: covers {sc.start} for {sc.months} months but the base {base} covers "
-                f"{ref.start} for {ref.months}; give them the same start and months "
-                "(or pass --months)"
-            )
-    if problems:
-        fail(problems)
-    start_seed = ref.seed if first_seed is None else first_seed
-    if not 0 <= start_seed <= 2**63 - 1 - seeds:
-        fail(
-            [f"--first-seed {start_seed}: must be ≥ 0 and leave room for {seeds} seeds below 2**63"]
-        )
-    seed_list = [start_seed + k for k in range(seeds)]
-    sources = [str(p) for p in paths]
-    names = unique_names(scenarios, sources)
-    out_dir = out_dir or default_out(scenarios, seed_list, months)
-
-    n_runs = len(scenarios) * len(seed_list)
-    progress = DelayedProgress(
-        n_runs, f"compare: {len(scenarios)} scenarios × {len(seed_list)} seeds"
-    )
-    t0 = time.perf_counter()
-    try:
-        results = run_all(scenarios, sources, seed_list, months, workers, progress.advance)
-    finally:
-        progress.close()
-    run_s = time.perf_counter() - t0
-    try:
-        table = write_comparison(
-            out_dir,
-            names,
-            sources,
-            seed_list,
-            results,
-            {"months": months or ref.months, "start": ref.start},
-        )
-    except OSError as exc:
-        err.print(
-            f"[bold red]error:[/] cannot write the comparison folder {out_dir}: "
-            f"{exc.strerror or exc}; "
-            "choose another --out",
-            highlight=False,
-        )
-        raise typer.Exit(1) from None
-    wall = time.perf_counter() - t0
-    title = (
-        f"{len(scenarios)} scenarios · {len(seed_list)} seed(s) {seed_list[0]}…{seed_list[-1]} · "
-        f"{ref.start}, {months or ref.months} months"
-    )
-    groups = console_groups(names, out.width)
-    for k, group in enumerate(groups):
-        part = f" · part {k + 1} of {len(groups)}" if len(groups) > 1 else ""
-        out.print(table_for_console(table, group, len(seed_list), title + part, lang))
-    if len(seed_list) < 2:
-        out.print(
-            "With one seed there is no interval: every difference is one draw. "
-            "Use --seeds 5 or more.",
-            highlight=False,
-        )
-    else:
-        out.print(
-            "Δ: scenario minus base, paired seed by seed, with its 95 % t-interval over "
-            f"{len(seed_list)} seeds; ≈0 (dim): the seeds cannot tell this difference from zero. "
-            "pp: percentage points.",
-            highlight=False,
-        )
-    out.print(
-        f"wrote {out_dir}/ (comparison.json, table, runs, timeseries, strategies .parquet; "
-        "compare.png, table.md): "
-        f"{n_runs} runs in {run_s:.1f} s, {wall:.1f} s in all, {workers} worker(s)",
-        highlight=False,
-    )
-    if report:
-        _write_report(out_dir, lang)
-
-
-def _write_report(folder: Path, lang: str) -> None:
-    from welfare_sim.sim.cli import err, out
-
-    try:
-        import welfare_sim.sim.report as report_module
-    except ImportError:
-        report_module = None
-    write_report = getattr(report_module, "write_report", None)
-    if write_report is None:
-        err.print(
-            "[bold red]error:[/] --report needs the report module (welfare_sim.sim.report), which this "
-            "install "
-            f"does not have; the comparison itself is written to {folder}",
-            highlight=False,
-        )
-        raise typer.Exit(1)
-    try:
-        path = write_report(folder, lang)
-    except Exception as exc:  # the report's own input errors carry their problems, one per line
-        problems = getattr(exc, "problems", None)
-        if not problems:
-            raise
-        err.print(
-            f"[bold red]error:[/] the report could not be written: {'; '.join(problems)}",
-            highlight=False,
-        )
-        raise typer.Exit(1) from None
-    out.print(f"wrote the report {path}", highlight=False)
-
-
-def register(app: typer.Typer) -> None:
-    app.command(name="compare")(compare)

@@ -18,15 +18,14 @@ sensitivity.png (bar charts of S1 and ST).
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import numpy as np
 import polars as pl
-import typer
 
 from welfare_sim.sim.experiments.sweep import read_manifest, read_results
-from welfare_sim.sim.run import atomic_write_bytes, atomic_write_parquet
 from welfare_sim.sim.scenario import ScenarioError
 
 DEFAULT_FIGURES = {
@@ -206,75 +205,9 @@ def plot_indices(table: pl.DataFrame, path: Path, title: str) -> None:
     fig.legend(handles, labels, loc="upper right", fontsize=8, ncols=2)
     fig.suptitle(title, fontsize=11, x=0.02, ha="left")
     fig.tight_layout(rect=(0, 0, 1, 1 - 0.5 / fig.get_figheight()))
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=110)
+    from welfare_sim.sim.publish import atomic_write_bytes
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
     plt.close(fig)
-    tmp.replace(path)
-
-
-def sensitivity_command(
-    sweep_dir: Annotated[Path, typer.Argument(help="output folder of a sweep with design method saltelli")],
-    figure: Annotated[
-        list[str] | None,
-        typer.Option("--figure", help="headline figure to analyse, e.g. cost_vnd.state_total (repeatable)"),
-    ] = None,
-    resamples: Annotated[int, typer.Option(min=10, help="bootstrap resamples for the confidence intervals")] = 1000,
-    conf_level: Annotated[float, typer.Option(min=0.5, max=0.999, help="confidence level of the intervals")] = 0.95,
-) -> None:
-    """Which assumptions drive the answer: Sobol' indices from a saltelli-design sweep.
-
-    Averages each headline figure over the seeds at each point, then prints first-order and
-    total indices with confidence intervals, and writes sensitivity/ (PNG, Parquet, CSV).
-    """
-    from rich.table import Table
-
-    from welfare_sim.sim.cli import err, fail, out
-
-    try:
-        table, notes = sobol_indices(sweep_dir, figure, resamples, conf_level)
-    except ScenarioError as exc:
-        fail(exc.problems)
-    manifest = read_manifest(sweep_dir)
-    pct = f"{conf_level:.0%}"
-    for fig in table["figure"].unique(maintain_order=True):
-        part = table.filter(pl.col("figure") == fig).sort("ST", descending=True)
-        first = part.row(0, named=True)
-        t = Table(
-            title=f"{DEFAULT_FIGURES.get(fig, fig)} — mean {_num(first['mean'])}, "
-            f"sd {_num(first['std'])} across points",
-            header_style="bold",
-            title_justify="left",
-        )
-        t.add_column("parameter", overflow="fold")
-        t.add_column(f"first order S1 (± {pct})", justify="right")
-        t.add_column(f"total ST (± {pct})", justify="right")
-        for r in part.iter_rows(named=True):
-            t.add_row(
-                r["parameter"],
-                f"{r['S1']:.3f} ± {r['S1_conf']:.3f}",
-                f"{r['ST']:.3f} ± {r['ST_conf']:.3f}",
-            )
-        out.print(t)
-    for note in notes:
-        err.print(f"note: {note}", highlight=False, markup=False)
-    if table.is_empty():
-        fail([f"{sweep_dir}: no figure varies across the sweep's points; nothing to analyse"])
-    target = Path(sweep_dir) / "sensitivity"
-    target.mkdir(exist_ok=True)
-    atomic_write_parquet(target / "indices.parquet", table)
-    atomic_write_bytes(target / "indices.csv", table.write_csv().encode())
-    n = len(manifest["design"])
-    plot_indices(
-        table,
-        target / "sensitivity.png",
-        f"{manifest['name']}: Sobol' indices ({n} points × {len(manifest['seeds'])} seeds, mean over seeds)",
-    )
-    out.print("[bold]what drives each figure[/] (total index ST ≥ 0.1, largest first):")
-    for fig in table["figure"].unique(maintain_order=True):
-        part = table.filter(pl.col("figure") == fig, pl.col("ST") >= DRIVER_ST).sort("ST", descending=True)
-        drivers = ", ".join(f"{r['parameter']} ({r['ST']:.2f})" for r in part.iter_rows(named=True))
-        out.print(
-            f"  {DEFAULT_FIGURES.get(fig, fig)}: {drivers or 'no parameter matters much'}",
-            highlight=False,
-        )
-    out.print(f"wrote {target}/indices.parquet, indices.csv and sensitivity.png", highlight=False)
+    atomic_write_bytes(path, buffer.getvalue())

@@ -30,19 +30,18 @@ import json
 import math
 import os
 import shutil
-import tempfile
 import time
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import polars as pl
-import typer
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from welfare_sim.models.params import Frozen
+from welfare_sim.sim.publish import WRITER, OutputError, atomic_write_parquet, check_out, write_json
 from welfare_sim.sim.scenario import (
     ScenarioError,
     apply_overrides,
@@ -499,17 +498,12 @@ def _serial(base: dict[str, Any], tasks: list[Task]) -> Iterator[tuple[Task, Out
 
 
 def _pool(base: dict[str, Any], tasks: list[Task], workers: int) -> Iterator[tuple[Task, Outcome]]:
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures import as_completed
     from concurrent.futures.process import BrokenProcessPool
 
-    # spawn: workers start clean (no copied locks or threads) and import the package themselves
-    pool = ProcessPoolExecutor(
-        max_workers=min(workers, len(tasks)),
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_init_worker,
-        initargs=(base,),
-    )
+    from welfare_sim.sim.pool import process_pool
+
+    pool = process_pool(min(workers, len(tasks)), _init_worker, (base,))
     try:
         futures = {pool.submit(_pool_run, task): task for task in tasks}
         for future in as_completed(futures):
@@ -579,30 +573,15 @@ def _staging(out: Path) -> Path:
     return out / ".tmp"
 
 
-def _atomic(out: Path, target: Path, write: Callable[[Path], None]) -> None:
-    """Write via a temporary file in OUT/.tmp (same file system) and rename it into place."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=_staging(out), prefix=f"{target.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _write_parquet(out: Path, target: Path, frame: pl.DataFrame) -> None:
-    from welfare_sim.sim.columns import parquet_metadata
-
-    metadata = parquet_metadata(frame)
-    _atomic(out, target, lambda tmp: frame.write_parquet(tmp, statistics=True, metadata=metadata))
+    # temporary files go to OUT/.tmp, outside the dataset, so no reader ever globs a half file
+    target.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_parquet(target, frame, _staging(out))
 
 
 def _write_json(out: Path, target: Path, data: Any) -> None:
-    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    _atomic(out, target, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_json(target, data, _staging(out))
 
 
 def _remove_empty_dirs(root: Path) -> None:
@@ -619,6 +598,12 @@ def prepare_out(sweep: Sweep) -> None:
     """Create or reopen the output folder: check it holds this sweep, clear interrupted writes."""
     out = sweep.out
     manifest = out / "sweep.json"
+    # (a folder holding only OUT/.tmp is a set-up killed before sweep.json was written)
+    if not (out.is_dir() and not out.is_symlink() and {p.name for p in out.iterdir()} <= {_staging(out).name}):
+        try:
+            check_out(out, "sweep", f"{sweep.source} › out:")
+        except OutputError as exc:
+            raise ScenarioError(exc.problems) from None
     if manifest.exists():
         try:
             old = json.loads(manifest.read_text(encoding="utf-8")).get("identity")
@@ -635,11 +620,6 @@ def prepare_out(sweep: Sweep) -> None:
                     "choose another out: folder or delete that one"
                 ]
             )
-    elif out.exists() and any(p != _staging(out) for p in out.iterdir()):
-        # (a folder holding only OUT/.tmp is a set-up killed before sweep.json was written)
-        raise ScenarioError(
-            [f"{sweep.source} › out: {out} exists and is not a sweep folder (no sweep.json); choose another out:"]
-        )
     out.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(_staging(out), ignore_errors=True)  # temporary files of an interrupted sweep
     _staging(out).mkdir()
@@ -650,6 +630,8 @@ def prepare_out(sweep: Sweep) -> None:
 
 def manifest_data(sweep: Sweep) -> dict[str, Any]:
     return {
+        "written_by": WRITER,
+        "kind": "sweep",
         "sweep_file": str(sweep.source),
         "name": sweep.name,
         "base": str(sweep.base_file),
@@ -785,201 +767,3 @@ def _record(sweep: Sweep, task: Task, result: Outcome, outcome: SweepOutcome) ->
     # the result file last: its presence marks the run finished
     _write_parquet(out, result_path(out, point, seed), frame)
     failure_path(out, point, seed).unlink(missing_ok=True)  # an earlier failure, now retried
-
-
-# --------------------------------------------------------------------------- command line
-
-
-def _describe(values: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items())
-
-
-def sweep_command(
-    sweep_file: Path,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    out_dir: Path | None = None,
-) -> None:
-    """Run a parameter sweep: every point of a grid or design, with the same seeds."""
-    from rich.progress import (
-        BarColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    from welfare_sim.sim.cli import err, fail, out
-
-    try:
-        sweep = load_sweep(sweep_file, out_dir)
-    except ScenarioError as exc:
-        fail(exc.problems)
-    n_points, n_runs = len(sweep.points), len(sweep.points) * len(sweep.seeds)
-    where = (
-        f"Dask scheduler {scheduler}"
-        if scheduler
-        else (
-            "this process" if (workers or os.cpu_count() or 1) == 1 else f"{workers or os.cpu_count()} worker processes"
-        )
-    )
-    err.print(
-        f"sweep {sweep.name}: {n_points} points × {len(sweep.seeds)} seeds = {n_runs} runs of "
-        f"{sweep.months} months, on {where}",
-        highlight=False,
-    )
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total} runs · {task.fields[points]}/" + f"{n_points} points ·"),
-        TextColumn("[red]{task.fields[failed]} failed"),
-        TimeElapsedColumn(),
-        TextColumn("eta"),
-        TimeRemainingColumn(),
-        console=err,
-    )
-    bar = progress.add_task(sweep.name, total=n_runs, points=0, failed=0)
-
-    started = False
-
-    def on_run(done: int, points_done: int, failed: int, total: int) -> None:
-        nonlocal started
-        if not started:  # runs already done count for the bar, not for the speed behind the eta
-            progress.reset(bar, completed=done, points=points_done, failed=failed)
-            started = True
-        progress.update(bar, completed=done, points=points_done, failed=failed)
-
-    progress.start()
-    try:
-        result = run_sweep(sweep, workers=workers, scheduler=scheduler, on_run=on_run)
-    except ScenarioError as exc:
-        progress.stop()
-        fail(exc.problems)
-    except KeyboardInterrupt:
-        progress.stop()
-        err.print(
-            "interrupted: finished runs are kept; run the same command again to go on",
-            highlight=False,
-        )
-        raise typer.Exit(EXIT_INTERRUPTED) from None
-    except OSError as exc:
-        progress.stop()
-        err.print(
-            f"[bold red]error:[/] cannot write the sweep folder {sweep.out}: "
-            f"{exc.strerror or exc}; "
-            "choose another out:",
-            highlight=False,
-        )
-        raise typer.Exit(1) from None
-    progress.stop()
-    _print_points(sweep)
-    out.print(
-        f"{result.runs} runs: {result.ran} ran now, {result.skipped} were already done, "
-        f"{len(result.failures)} failed · {result.wall_s:.1f} s · results in {sweep.out}/results/ "
-        "(one Parquet file per run, hive-partitioned by point and seed)",
-        highlight=False,
-    )
-    if result.failures:
-        err.print(
-            f"[bold red]{len(result.failures)} run(s) failed[/] "
-            f"(recorded in {sweep.out}/failures/; "
-            "fix the cause and run the sweep again to retry them):",
-            highlight=False,
-        )
-        by_point: dict[str, list[dict[str, Any]]] = {}
-        for f in result.failures:
-            by_point.setdefault(f["point"], []).append(f)
-        order = {p.id: i for i, p in enumerate(sweep.points)}
-        shown = sorted(by_point, key=lambda pid: order.get(pid, 0))
-        for pid in shown[:20]:
-            fails = sorted(by_point[pid], key=lambda f: f["seed"])
-            seeds = ", ".join(str(f["seed"]) for f in fails)
-            first = fails[0]
-            err.print(
-                f"  point {pid} ({_describe(first['parameters'])}), "
-                f"seed{'s' * (len(fails) > 1)} {seeds}: {first['kind']}: "
-                f"{first['error']}",
-                markup=False,
-                highlight=False,
-            )
-        if len(shown) > 20:
-            err.print(f"  ... and {len(shown) - 20} more points", highlight=False)
-        raise typer.Exit(EXIT_SOME_FAILED)
-
-
-_TABLE_FIGURES = {
-    "account_coverage.last_month": ("accounts, last month", "pct"),
-    "cashless_share.run_payments": ("cashless", "pct"),
-    "unpaid_by_subgroup.all.unpaid_share": ("unpaid", "pct"),
-    "queue_wait.post_office.p95_min": ("p95 wait PO", "min"),
-    "cost_vnd.state_per_payment": ("state cost/payment", "vnd"),
-}
-
-
-def _print_points(sweep: Sweep, limit: int = 30) -> None:
-    """Mean over seeds of a few headline figures per point, for sweeps small enough to read."""
-    from rich.table import Table
-
-    from welfare_sim.sim.cli import out
-
-    rows = read_results(sweep.out)
-    if rows.is_empty() or len(sweep.points) > limit:
-        return
-    ids = [p.id for p in sweep.points]
-    figures = [f for f in _TABLE_FIGURES if f in rows.columns]
-    means = (
-        rows.filter(pl.col("point").is_in(ids), pl.col("seed").is_in(sweep.seeds))
-        .group_by("point")
-        .agg(pl.len().alias("seeds"), *[pl.col(f).mean() for f in figures])
-    )
-    by_id = {r["point"]: r for r in means.iter_rows(named=True)}
-    table = Table(title=f"{sweep.name}: mean over seeds", header_style="bold")
-    for p in sweep.dtypes:
-        table.add_column(".".join(p.split(".")[-2:]))
-    table.add_column("seeds", justify="right")
-    for f in figures:
-        table.add_column(_TABLE_FIGURES[f][0], justify="right")
-    for p in sweep.points:
-        r = by_id.get(p.id)
-        cells = [f"{v:.4g}" if isinstance(v, float) else str(v) for v in p.values.values()]
-        if r is None:
-            table.add_row(*cells, "0", *["failed"] * len(figures))
-            continue
-        fmt = {
-            "pct": lambda x: f"{100 * x:.1f} %",
-            "min": lambda x: f"{x:,.0f} min",
-            "vnd": lambda x: f"{x:,.0f} VND",
-        }
-        table.add_row(
-            *cells,
-            str(r["seeds"]),
-            *["n/a" if r[f] is None else fmt[_TABLE_FIGURES[f][1]](r[f]) for f in figures],
-        )
-    out.print(table)
-
-
-def sweep_cli(
-    sweep_file: Annotated[Path, typer.Argument(help="sweep YAML file (see docs/sweeps.md)")],
-    workers: Annotated[
-        int | None,
-        typer.Option(min=1, help="worker processes (default: one per core; 1 runs serially)"),
-    ] = None,
-    scheduler: Annotated[
-        str | None,
-        typer.Option(help="Dask scheduler address, e.g. tcp://host:8786: run the sweep there"),
-    ] = None,
-    out_dir: Annotated[Path | None, typer.Option("--out", help="output folder (default: the file's out:)")] = None,
-) -> None:
-    """Run a parameter sweep (a grid or a design of values, the same seeds at every point).
-
-    Re-running the same sweep skips finished runs. Exit code 3 if some runs failed.
-    """
-    sweep_command(sweep_file, workers, scheduler, out_dir)
-
-
-def register(app: typer.Typer) -> None:
-    """Add `sweep` and `sensitivity` to `welfare-sim` (entry point group welfare_sim.commands)."""
-    from welfare_sim.sim.experiments.sensitivity import sensitivity_command
-
-    app.command(name="sweep")(sweep_cli)
-    app.command(name="sensitivity")(sensitivity_command)

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import io
 import math
-import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import polars as pl
-import typer
 
 from welfare_sim.sim.report import data as d
 from welfare_sim.sim.report.data import ReportError
@@ -41,7 +39,7 @@ from welfare_sim.sim.report.sources import (
     value_text,
 )
 
-__all__ = ["LANGS", "ReportError", "check_lang", "register", "write_report"]
+__all__ = ["LANGS", "ReportError", "check_lang", "write_report"]
 
 HTML_NAME = "report.html"
 XLSX_NAME = "report.xlsx"
@@ -80,7 +78,7 @@ def write_report(folder: Path, lang: str = "en") -> Path:
         comparison = d.load_comparison(folder)
         html_text = _comparison_html(comparison, words)
         xlsx = _comparison_workbook(comparison, words)
-    from welfare_sim.sim.run import atomic_write_bytes
+    from welfare_sim.sim.publish import atomic_write_bytes
 
     html_name, xlsx_name = report_names(lang)
     atomic_write_bytes(folder / xlsx_name, xlsx)
@@ -949,42 +947,3 @@ def comparison_assumptions(
         )
     rows.sort(key=lambda r: r[0])  # stable: differences first, file order kept
     return header, [r[1] for r in rows], notes
-
-
-# --------------------------------------------------------------------------- command line
-
-
-def register(app: typer.Typer) -> None:
-    app.command("report")(report)
-
-
-def report(
-    folder: Annotated[
-        Path,
-        typer.Argument(
-            help="a run folder (welfare-sim run) or a comparison folder (welfare-sim compare)"
-        ),
-    ],
-    lang: Annotated[
-        str, typer.Option("--lang", help="language of the report: en (English) or vi (Vietnamese)")
-    ] = "en",
-) -> None:
-    """Write report.html (headline, charts) and report.xlsx (tables, assumptions) in FOLDER."""
-    from welfare_sim.sim.cli import err, fail, out
-
-    t0 = time.perf_counter()
-    try:
-        path = write_report(folder, lang)
-    except ReportError as exc:
-        fail(exc.problems)
-    except OSError as exc:
-        err.print(
-            f"[bold red]error:[/] cannot write the report into {folder}: {exc.strerror or exc}; "
-            "check that the folder is writable",
-            highlight=False,
-        )
-        raise typer.Exit(1) from None
-    out.print(
-        f"wrote {path} and {xlsx_beside(path)} in {time.perf_counter() - t0:.1f} s",
-        highlight=False,
-    )

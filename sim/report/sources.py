@@ -21,6 +21,8 @@ from typing import Any
 
 import yaml
 
+from welfare_sim.sim.scenario import _merge as merge
+
 TAG = re.compile(r"\[([^\]\s][^\]]*)\]")
 TAG_DEFINITION = re.compile(r"^\[([^\]]+)\]\s+(\S.*)$")
 KEY_LINE = re.compile(
@@ -236,6 +238,7 @@ class ScenarioSources:
         if scenario_file is None:
             return
         seen: set[Path] = set()
+        chain: list[dict[str, Any]] = []  # the file, then the file it extends, and so on
         path: Path | None = scenario_file.resolve()
         while path is not None and path.exists() and path not in seen:
             seen.add(path)
@@ -247,11 +250,25 @@ class ScenarioSources:
                 data = None
             if not isinstance(data, dict):
                 break
-            # values of the child win over the parent's (as welfare_sim.sim.scenario merges them)
-            self.data = _merge(data, self.data)
+            chain.append(data)
             parent = data.get("extends")
             path = (path.parent / parent).resolve() if isinstance(parent, str) else None
-        self.data.pop("extends", None)
+        # the scenario loader's own merge (`NAME+` appends included), the furthest base first;
+        # an item a file appends with `NAME+` is documented in that file, under `NAME+`
+        self.appended: dict[tuple[str, ...], tuple[int, tuple[str, ...]]] = {}
+        for k, data in reversed(list(enumerate(chain))):
+            over = {key: v for key, v in data.items() if key != "extends"}
+            for merged_at, written_at in _appended_items(self.data, over):
+                self.appended[merged_at] = (k, written_at)
+            self.data = merge(self.data, over)
+
+    @staticmethod
+    def _comment_in(f: FileComments, parts: tuple[str, ...]) -> tuple[str, str] | None:
+        for depth in range(len(parts), 0, -1):
+            for table in (f.trailing, f.above):
+                if parts[:depth] in table:
+                    return table[parts[:depth]].text, ".".join(parts[:depth])
+        return None
 
     @property
     def tags(self) -> dict[str, str]:
@@ -262,6 +279,11 @@ class ScenarioSources:
 
     def comment(self, parts: tuple[str, ...]) -> tuple[str, str] | None:
         """(comment text, key path it sits at) for a value, nearest first."""
+        for depth in range(len(parts), 0, -1):
+            item = self.appended.get(parts[:depth])
+            if item is not None:  # only the file that appended the item speaks of it
+                k, written_at = item
+                return self._comment_in(self.files[k], (*written_at, *parts[depth:]))
         for depth in range(len(parts), 0, -1):
             sub = parts[:depth]
             for f in self.files:
@@ -300,14 +322,23 @@ class ScenarioSources:
         return "; ".join(f"[{t}] {tags[t]}" for t in found)
 
 
-def _merge(over: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
+def _appended_items(
+    base: Any, over: dict[str, Any], prefix: tuple[str, ...] = ()
+) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """(path in the merged data, path in the file) of each list item that `over` appends to
+    `base` with a `NAME+` key, as welfare_sim.sim.scenario's merge does."""
+    found = []
     for key, value in over.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(value, out[key])
-        else:
-            out[key] = value
-    return out
+        if isinstance(key, str) and key.endswith("+") and isinstance(value, list):
+            current = base.get(key[:-1]) if isinstance(base, dict) else None
+            if current is None or isinstance(current, list):
+                start = len(current or [])
+                found += [((*prefix, key[:-1], str(start + i)), (*prefix, key, str(i))) for i in range(len(value))]
+                continue
+        if isinstance(value, dict):
+            prior = base.get(key) if isinstance(base, dict) else None
+            found += _appended_items(prior if isinstance(prior, dict) else {}, value, (*prefix, str(key)))
+    return found
 
 
 def override_map(overrides: list[str]) -> dict[str, str]:
