@@ -130,8 +130,8 @@ def run(
     lang: Annotated[str, typer.Option(help="language of the report and the printed table: en or vi")] = "en",
 ) -> None:
     """Run a scenario and write its run folder."""
-    from welfare_sim.sim.report.i18n import Lang, check_lang
     from welfare_sim.sim.publish import OutputError
+    from welfare_sim.sim.report.i18n import Lang, check_lang
     from welfare_sim.sim.run import write_run
     from welfare_sim.sim.scenario import ScenarioError, load_scenario
 
