@@ -326,7 +326,7 @@ SWEPT_PARAMETER = Column(
 
 def _figures() -> None:
     """The comparison's figures are also columns (runs.parquet, a sweep's results)."""
-    from welfare_sim.sim.experiments.compare import FIGURES
+    from welfare_sim.sim.figures import FIGURES
 
     vi = _figure_vi()
     for fig in FIGURES:
