@@ -147,14 +147,17 @@ def _short(name: str, type_: str) -> str:
 @lru_cache(maxsize=1)
 def _legacy() -> pl.DataFrame:
     rows = _rows(
-        "SELECT wardCode, ward, wardShort, wardType, districtCode, district, wardLat, wardLon, "
+        "SELECT wardCode, ward, wardType, districtCode, district, wardLat, wardLon, "
         "provinceCode, province FROM admin_units_legacy WHERE wardCode IS NOT NULL AND wardCode <> ''"
     )
+    # vietnamadminunits' short names carry a disambiguating "(Xã)" and a few full names a capital "Thị Trấn":
+    # the short name is the full name without its type, and the full name is rebuilt from the two.
+    short = [_short(r["ward"], r["wardType"]) for r in rows]
     frame = pl.DataFrame(
         {
             "code": [r["wardCode"] for r in rows],
-            "name": [r["ward"] for r in rows],
-            "short_name": [r["wardShort"] for r in rows],
+            "name": [f"{r['wardType']} {s}" for r, s in zip(rows, short, strict=True)],
+            "short_name": short,
             "type": [r["wardType"] for r in rows],
             "district_code": [r["districtCode"] for r in rows],
             "district": [r["district"] for r in rows],
@@ -172,14 +175,15 @@ def _legacy() -> pl.DataFrame:
 @lru_cache(maxsize=1)
 def _legacy_districts() -> pl.DataFrame:
     rows = _rows(
-        "SELECT DISTINCT districtCode, district, districtShort, districtType, districtLat, districtLon, "
+        "SELECT DISTINCT districtCode, district, districtType, districtLat, districtLon, "
         "provinceCode, province FROM admin_units_legacy"
     )
+    short = [_short(r["district"], r["districtType"]) for r in rows]
     return pl.DataFrame(
         {
             "code": [r["districtCode"] for r in rows],
-            "name": [r["district"] for r in rows],
-            "short_name": [r["districtShort"] for r in rows],
+            "name": [f"{r['districtType']} {s}" for r, s in zip(rows, short, strict=True)],
+            "short_name": short,
             "type": [r["districtType"] for r in rows],
             "latitude": [r["districtLat"] for r in rows],
             "longitude": [r["districtLon"] for r in rows],
