@@ -549,3 +549,127 @@ def distance_matrix_km(lat_a: np.ndarray, lon_a: np.ndarray, lat_b: np.ndarray, 
     """Distances from each point of A (rows) to each point of B (columns), in km."""
     lat_a, lon_a = np.asarray(lat_a, float)[:, None], np.asarray(lon_a, float)[:, None]
     return distance_km(lat_a, lon_a, np.asarray(lat_b, float)[None, :], np.asarray(lon_b, float)[None, :])
+
+
+# --------------------------------------------------------------------------- a planner's per-commune figures
+
+# Columns a planner's file may give per commune, with what is allowed; others are kept as they are.
+SHARE_COLUMNS = ("ethnic_minority_share", "chip_id_share", "smartphone_share")
+KEY_COLUMNS = {"code": ("code", "commune_code"), "name": ("name", "commune")}
+
+
+def _where(path: Path, i: int) -> str:
+    """Row i (from 0) of a planner's file, as a person finds it: data rows count from 1; a CSV also gets
+    its line (the header is line 1)."""
+    line = f" (line {i + 2})" if path.suffix.lower() == ".csv" else ""
+    return f"{path}: row {i + 1}{line}"
+
+
+def _read_table(path: Path) -> pl.DataFrame:
+    suffix = path.suffix.lower()
+    if not path.is_file():
+        raise RegisterError(f"{path}: no such file; give the path of a CSV or Parquet file of per-commune figures")
+    try:
+        if suffix == ".csv":
+            # Codes keep their leading zeros, so every column is read as text and typed below.
+            return pl.read_csv(path, infer_schema=False, encoding="utf8")
+        if suffix in (".parquet", ".pq"):
+            return pl.read_parquet(path)
+    except (pl.exceptions.PolarsError, OSError, UnicodeDecodeError) as exc:
+        raise RegisterError(f"{path}: cannot be read as {suffix[1:].upper()}: {exc}") from None
+    raise RegisterError(f"{path}: the file type {suffix or '(none)'!r} is not supported; allowed: .csv, .parquet")
+
+
+def _figures(table: pl.DataFrame, path: Path) -> tuple[pl.DataFrame, list[str]]:
+    """The figure columns typed (counts as Int64, shares as Float64 in [0, 1], terrain a known class)."""
+    from welfare_sim.models.params import TERRAINS
+
+    problems: list[str] = []
+    columns = []
+    for name in table.columns:
+        if name in KEY_COLUMNS["code"] + KEY_COLUMNS["name"] + ("district",):
+            continue
+        raw = table[name].cast(pl.String).str.strip_chars()
+        if name.startswith("beneficiaries") or name in SHARE_COLUMNS:
+            numbers = raw.cast(pl.Float64, strict=False)
+            allowed = "a share from 0 to 1" if name in SHARE_COLUMNS else "a whole number of people, 0 or more"
+            fine = numbers.is_between(0.0, 1.0) if name in SHARE_COLUMNS else (numbers >= 0) & (numbers % 1 == 0)
+            for i in (~fine.fill_null(False) & raw.is_not_null() & (raw != "")).arg_true():
+                problems.append(f"{_where(path, i)}, column {name!r}: {raw[i]!r} is not {allowed}")
+            values = numbers if name in SHARE_COLUMNS else numbers.cast(pl.Int64, strict=False)
+            columns.append(values.alias(name))
+        elif name == "terrain":
+            folded = raw.map_elements(fold, return_dtype=pl.String)
+            for i in (~folded.is_in(list(TERRAINS)) & raw.is_not_null() & (raw != "")).arg_true():
+                allowed = ", ".join(TERRAINS)
+                problems.append(f"{_where(path, i)}, column 'terrain': {raw[i]!r} is not a terrain; allowed: {allowed}")
+            columns.append(folded.alias(name))
+        else:
+            columns.append(table[name])
+    return pl.DataFrame(columns, height=table.height), problems
+
+
+def commune_table(
+    province: str | int, register: Register = "2025", per_commune_file: str | Path | None = None
+) -> pl.DataFrame:
+    """The communes of a province from the register, joined with a planner's per-commune figures.
+
+    The file (CSV or Parquet) names each commune by official code (column `code` or `commune_code`) or by
+    name (`name` or `commune`, matched as find_commune does; `district` narrows it on the legacy map).
+    Its other columns are kept: `beneficiaries*` as whole numbers, the shares in SHARE_COLUMNS from 0 to 1,
+    `terrain` one of the model's terrain classes. Every row that names no commune of the province, names
+    one twice, or holds a bad value is reported in one RegisterError (row number, value, did-you-mean).
+    Communes the file does not list get nulls. Sorted by code."""
+    register = _check_register(register)
+    prov = find_province(province, register)
+    base = communes(prov.code, register)
+    if per_commune_file is None:
+        return base
+    path = Path(per_commune_file)
+    table = _read_table(path)
+    code_col = next((c for c in KEY_COLUMNS["code"] if c in table.columns), None)
+    name_col = next((c for c in KEY_COLUMNS["name"] if c in table.columns), None)
+    if code_col is None and name_col is None:
+        raise RegisterError(
+            f"{path}: no column names the commune; give a column 'code' (official code) or 'name' "
+            f"(commune name); the file's columns are {table.columns}"
+        )
+    figures, problems = _figures(table, path)
+    has_district = "district" in table.columns and register == "legacy"
+    matched: list[str | None] = []
+    first_row: dict[str, int] = {}
+    context = f"province {prov.name} of the {_register_label(register)}"
+    for i in range(table.height):
+        code = str(table[code_col][i]).strip() if code_col and table[code_col][i] is not None else ""
+        name = str(table[name_col][i]).strip() if name_col and table[name_col][i] is not None else ""
+        where = _where(path, i)
+        try:
+            if code:
+                row = _match(code, base, "commune", "commune", context, [])
+                if name and fold(name) not in (fold(row["name"]), fold(row["short_name"])):
+                    raise RegisterError(f"code {code!r} is {row['name']}, not {name!r}; correct one or the other")
+            elif name:
+                frame = base
+                district = str(table["district"][i] or "").strip() if has_district else ""
+                if district:
+                    frame = base.filter(pl.col("district_code") == find_district(district, prov.code).code)
+                row = _match(name, frame, "commune", "commune", context, ["district"])
+            else:
+                raise RegisterError(f"neither {code_col or 'code'!r} nor {name_col or 'name'!r} is given")
+        except RegisterError as exc:
+            problems.append(f"{where}: {exc}")
+            matched.append(None)
+            continue
+        if row["code"] in first_row:
+            problems.append(
+                f"{where}: commune {row['name']} ({row['code']}) is already given on row {first_row[row['code']]}"
+            )
+        first_row.setdefault(row["code"], i + 1)
+        matched.append(row["code"])
+    if problems:
+        raise RegisterError(problems)
+    figures = figures.with_columns(pl.Series("code", matched, dtype=pl.String))
+    clash = [c for c in figures.columns if c in base.columns and c != "code"]
+    if clash:
+        raise RegisterError(f"{path}: columns {clash} would overwrite the register's; rename them")
+    return base.join(figures, on="code", how="left").sort("code")

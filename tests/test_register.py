@@ -291,3 +291,87 @@ def test_registers_read_offline_without_importing_the_parsers() -> None:
     assert proc.returncode == 0, proc.stderr
     total, parser, geopy = proc.stdout.split()
     assert int(total) > 13_000 and parser == "False" and geopy == "False"
+
+
+# --------------------------------------------------------------------------- a planner's per-commune file
+
+
+def test_commune_table_without_a_file_is_the_register() -> None:
+    assert reg.commune_table("Phu Tho", "2025").equals(reg.communes("Phú Thọ", "2025"))
+
+
+def test_commune_table_joins_by_code_and_by_name(tmp_path) -> None:
+    towns = reg.communes("Hòa Bình", "legacy").head(3)
+    town = reg.find_commune("Thị trấn Mai Châu", "Hòa Bình", "legacy")
+    lines = ["code,name,district,beneficiaries_elderly,beneficiaries_disability,ethnic_minority_share,terrain"]
+    lines += [f"{c},,,{10 + k},{k},0.5,urban" for k, c in enumerate(towns["code"])]
+    # By name without diacritics or type, with its district; and a code without its leading zero.
+    lines.append("," + reg.fold(town.short_name) + ",mai chau,200,7,0.88, Mountain ")
+    first = (
+        reg.communes("Hòa Bình", "legacy")
+        .filter(pl.col("district_code") == "156", pl.col("type") == "Xã")
+        .row(0, named=True)
+    )
+    lines.append(f"{int(first['code'])},{first['short_name']},,1,0,,rural")
+    path = tmp_path / "communes.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    table = reg.commune_table("hoa binh", "legacy", path)
+    assert table.height == 151 and table["code"].is_sorted()
+    listed = table.drop_nulls("beneficiaries_elderly")
+    assert listed.height == 5
+    assert table["beneficiaries_elderly"].dtype == pl.Int64 and table["ethnic_minority_share"].dtype == pl.Float64
+    assert listed["beneficiaries_elderly"].sum() == 10 + 11 + 12 + 200 + 1
+    row = table.filter(pl.col("code") == town.code).row(0, named=True)
+    assert (row["beneficiaries_elderly"], row["terrain"], row["ethnic_minority_share"]) == (200, "mountain", 0.88)
+    assert table.filter(pl.col("code") == first["code"])["terrain"].item() == "rural"
+
+
+def test_commune_table_reads_parquet_on_the_2025_map(tmp_path) -> None:
+    path = tmp_path / "phu_tho.parquet"
+    pl.DataFrame({"commune": ["Xã Mai Châu", "mai ha"], "chip_id_share": [0.6, 0.7]}).write_parquet(path)
+    table = reg.commune_table("Phú Thọ", "2025", path)
+    shares = dict(table.drop_nulls("chip_id_share").select("short_name", "chip_id_share").iter_rows())
+    assert shares == {"Mai Châu": 0.6, "Mai Hạ": 0.7}
+
+
+def test_commune_table_reports_every_bad_row(tmp_path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(
+        "name,code,beneficiaries_elderly,smartphone_share,terrain\n"
+        "Mai Châu,,10,0.5,rural\n"  # row 1: fine
+        "Mai Chou,,3,0.5,rural\n"  # row 2: a miss
+        "Cam Giang,,3,0.5,rural\n"  # row 3: not in Phú Thọ
+        ",99999,1,0.1,urban\n"  # row 4: no such code
+        "Xa Mai Chau,,1,0.1,urban\n"  # row 5: given twice
+        "Mai Hạ,,-2,1.5,hill\n"  # row 6: three bad values
+        f"Mai Hạ,{reg.find_commune('Mai Châu', 'Phú Thọ').code},1,0.1,urban\n"  # row 7: name and code disagree
+        ",,1,0.1,urban\n",  # row 8: names nothing
+        encoding="utf-8",
+    )
+    with pytest.raises(RegisterError) as err:
+        reg.commune_table("Phú Thọ", "2025", path)
+    problems = err.value.problems
+    assert all(p.startswith(f"{path}: row ") for p in problems)
+    text = "\n".join(problems)
+    assert "row 2 (line 3): commune 'Mai Chou' is not in the province Tỉnh Phú Thọ" in text
+    assert 'did you mean "Mai Châu"?' in text
+    assert "row 3 (line 4): commune 'Cam Giang' is not in" in text
+    assert "row 4 (line 5): commune code '99999'" in text
+    assert "row 5 (line 6): commune Xã Mai Châu" in text and "already given on row 1" in text
+    for column, value in (("beneficiaries_elderly", "-2"), ("smartphone_share", "1.5"), ("terrain", "hill")):
+        assert f"row 6 (line 7), column {column!r}: {value!r}" in text
+    assert "row 7 (line 8): code" in text and "is Xã Mai Châu, not 'Mai Hạ'" in text
+    assert "row 8 (line 9): neither" in text
+    assert len(problems) == 9
+    assert not any("row 1 " in p for p in problems)
+
+
+def test_commune_table_file_errors(tmp_path) -> None:
+    with pytest.raises(RegisterError, match="no such file"):
+        reg.commune_table("Phú Thọ", "2025", tmp_path / "missing.csv")
+    (tmp_path / "figures.xlsx").write_bytes(b"")
+    with pytest.raises(RegisterError, match="allowed: .csv, .parquet"):
+        reg.commune_table("Phú Thọ", "2025", tmp_path / "figures.xlsx")
+    (tmp_path / "nokey.csv").write_text("beneficiaries\n3\n", encoding="utf-8")
+    with pytest.raises(RegisterError, match="no column names the commune"):
+        reg.commune_table("Phú Thọ", "2025", tmp_path / "nokey.csv")
