@@ -198,6 +198,17 @@ def test_converter_covers_both_registers() -> None:
     ).all()
 
 
+def test_convert_agrees_with_the_packages_own_converter() -> None:
+    # vietnamadminunits' address converter (an old address without a street: no geocoding) is the oracle for
+    # reading its conversion table by code.
+    from vietnamadminunits import convert_address
+
+    for row in reg.communes("Hòa Bình", "legacy").iter_rows(named=True):
+        theirs = convert_address(f"{row['name']}, {row['district']}, {row['province']}")
+        ours = reg.find_commune(reg.convert(row["code"]), register="2025")
+        assert (reg.fold(theirs.ward), reg.fold(theirs.province)) == (reg.fold(ours.name), reg.fold(ours.province))
+
+
 def test_convert_rejects_unknown_codes() -> None:
     with pytest.raises(RegisterError, match="not in the legacy register"):
         reg.convert("99999")
@@ -280,8 +291,10 @@ def test_registers_read_offline_without_importing_the_parsers() -> None:
         import socket, sys
         def refuse(*a, **k):
             raise OSError("network used")
-        socket.socket = refuse
-        socket.create_connection = refuse
+        class Offline(socket.socket):
+            connect = connect_ex = sendto = refuse
+        socket.socket = Offline
+        socket.create_connection = socket.getaddrinfo = refuse
         from welfare_sim.sim import register as reg
         n = reg.all_communes("legacy").height + reg.all_communes("2025").height + reg.conversion_table().height
         print(n, "vietnamadminunits.parser" in sys.modules, "geopy" in sys.modules)
