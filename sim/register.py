@@ -417,7 +417,7 @@ def find_district(name_or_code: str | int, province: str | int) -> Unit:
     prov = find_province(province, "legacy")
     frame = _legacy_districts().filter(pl.col("province_code") == prov.code)
     row = _match(name_or_code, frame, "district", "district", f"province {prov.name} of the legacy register", [])
-    return _unit("district", "legacy", row)
+    return _unit("district", "legacy", {**row, "district_code": row["code"], "district": row["name"]})
 
 
 def find_commune(

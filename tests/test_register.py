@@ -170,6 +170,7 @@ def test_phu_tho_2025_is_the_three_old_provinces() -> None:
     phu_tho = reg.find_province("Phú Thọ", "2025")
     new = reg.communes(phu_tho.code, "2025")
     assert new.height == 148
+    assert dict(new.group_by("type").len().iter_rows()) == {"Xã": 133, "Phường": 15}  # as published
     old = pl.concat([reg.communes(p, "legacy") for p in ("Phú Thọ", "Vĩnh Phúc", "Hòa Bình")])
     images = {reg.convert(code) for code in old["code"]}
     assert images == set(new["code"])
