@@ -187,6 +187,9 @@ def run(
             on_month=progress.advance,
             fine_grained=fine_grained,
         )
+    except ScenarioError as exc:  # the run does not fit (memory, money): sim/budget.py
+        progress.close()
+        fail(exc.problems)
     except OSError as exc:
         progress.close()
         err.print(
