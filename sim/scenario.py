@@ -302,7 +302,10 @@ def format_validation_error(source: str, exc: ValidationError, model: type[Froze
             lines.append(f"{where}: required key missing; add it (see `welfare-sim schema`)")
         elif kind in _RULES:
             ctx = {k: _number(v) for k, v in err.get("ctx", {}).items()}
-            lines.append(f"{where}: {_RULES[kind].format(**ctx)} (got {got}); fix the value")
+            fix = "fix the value"
+            if kind in ("int_type", "float_type") and isinstance(err.get("input"), str):
+                fix = "write the number without quotes"
+            lines.append(f"{where}: {_RULES[kind].format(**ctx)} (got {got}); {fix}")
         else:
             message = err["msg"].removeprefix("Value error, ")
             if "(got" in message:

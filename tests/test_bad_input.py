@@ -191,7 +191,11 @@ def test_strict_numbers(tmp_path: Path, override: str, needle: str) -> None:
 
 def test_quoted_number_in_yaml(tmp_path: Path) -> None:
     text = yaml.safe_dump(small()).replace("months: 4", 'months: "12"')
-    refused("validate", str(write(tmp_path, text)), needles=('s.yaml › months: must be a whole number (got "12")',))
+    refused(
+        "validate",
+        str(write(tmp_path, text)),
+        needles=('s.yaml › months: must be a whole number (got "12"); write the number without quotes',),
+    )
 
 
 def test_integers_are_numbers_where_decimals_are_meant() -> None:

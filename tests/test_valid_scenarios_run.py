@@ -165,7 +165,7 @@ def check_ledger(ledger: pl.DataFrame) -> None:
     assert (ledger["entitled"] >= 0).all() and ledger.height == 2
 
 
-@settings(max_examples=35, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(drawn_scenarios())
 def test_every_valid_scenario_runs(drawn: tuple[dict[str, Any], int]) -> None:
     data, _ = drawn
