@@ -33,6 +33,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from welfare_sim.models.params import Frozen, Month, month_offset
 from welfare_sim.sim.scenario import Scenario, ScenarioError, format_validation_error
+from welfare_sim.sim.yaml_limits import YamlLimitError, load_yaml_text, read_limited_text
 
 
 @dataclass(frozen=True)
@@ -203,7 +204,9 @@ def load_targets(path: str | Path) -> TargetFile:
     if not path.is_file():
         raise ScenarioError([f"{path}: target file not found; check the path (from {Path.cwd()})"])
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml_text(read_limited_text(path))
+    except (YamlLimitError, UnicodeDecodeError) as exc:
+        raise ScenarioError([f"{path}: {exc}"]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""

@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 TERRAINS = ("urban", "rural", "mountain")
 CATEGORIES = ("social_assistance", "merit", "pension")
@@ -19,16 +19,73 @@ ACCOUNT_TYPES = ("bank", "mobile_money", "postal_ewallet")
 POINT_KINDS = ("commune_point", "post_office", "atm")
 AGE_GROUPS = ("under_60", "age_60_79", "age_80_plus")
 
+# --------------------------------------------------------------------------- domain bounds
+#
+# Every count, amount and duration has an upper bound far above any real value, so that a
+# scenario the schema accepts also runs: money stays inside int64 over the longest run of the
+# largest population, and array sizes stay finite (`welfare_sim.sim.budget` then checks the
+# memory of the whole scenario against the machine).
+
+MAX_MONTHS = 240  # twenty years of monthly payments
+MAX_DISTRICTS = 1_000  # Việt Nam has about 700 districts
+MAX_COMMUNES_PER_DISTRICT = 20_000  # the country has about 10,600 communes; a region as one district holds 2,800
+MAX_COMMUNES = 100_000  # in the whole scenario: ten times the country
+MAX_BENEFICIARIES = 20_000_000  # in the whole scenario: four times the country's 5.06 million
+MAX_DISTRICT_BENEFICIARIES = 10_000_000  # one district (or region modelled as one)
+MAX_COMMUNE_BENEFICIARIES = (1 << 24) - 1  # ids are commune × 2**24 + rank (models.population.ID_STRIDE)
+MAX_POST_OFFICES = 1_000  # per district; a region modelled as one district has 170 (vietnam.yaml)
+MAX_COUNTERS = 100  # servers at one point: a large post office has a dozen counters
+MAX_ATMS = 50_000  # per district; Việt Nam has about 20,000 bank ATMs in all
+MAX_TEAMS = 10_000  # teams of one strategy; the national drives send 400
+MAX_PER_MONTH = 1_000  # communes a team visits a month (one a day is 31)
+MAX_PER_COMMUNE = 100  # agents or digital teams in one commune
+MAX_COURIERS = 10_000  # couriers in one district
+MAX_PER_DAY = 1_000  # homes a courier reaches in a day (about 15)
+MAX_HELPS = 10_000  # people a digital team helps a month (about 20)
+MAX_STRATEGIES = 100  # strategies of one kind in a scenario (the package has two drives)
+MAX_DATED = 1_000  # dated amounts in a list: one a month for longer than any run
+MAX_ENTITLEMENT_VND = 100_000_000  # a monthly amount or base level: 200 × the 2024 base level
+# With the social-assistance coefficient (≤ 10), the most one person is owed a month is 1e9 VND;
+# × MAX_BENEFICIARIES × MAX_MONTHS = 4.8e18 VND, below int64's 9.2e18.
+MAX_FEE_VND = 10_000_000  # a fee per payment, credit, delivery or cash-out (real fees: thousands)
+MAX_COST_VND = 10_000_000_000  # a cost per team-month, per office, per point-day (real: millions)
+MAX_FLOAT_VND = 1_000_000_000_000  # cash at one point in a day: an ATM holds about 2 billion; 1e12 is "no limit"
+MAX_TRAVEL_VND_PER_MIN = 100_000  # a beneficiary's money cost of travel (real: under 1,000)
+MAX_TIME_VND_PER_HOUR = 10_000_000  # value of a beneficiary's time (real: about 25,000)
+MAX_MINUTES = 1_440.0  # a one-way trip or one service taking longer than a day is not one
+MIN_SERVICE_MIN = 0.1  # minutes
+
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
-PositiveMinutes = Annotated[float, Field(gt=0.0)]
-Vnd = Annotated[int, Field(ge=0, description="integer VND")]
+PositiveMinutes = Annotated[float, Field(gt=0.0, le=MAX_MINUTES)]
+# a service of a few e-324 minutes draws as 0.0 (the queue needs > 0): no cash-out takes under 6 seconds
+ServiceMinutes = Annotated[float, Field(ge=MIN_SERVICE_MIN, le=MAX_MINUTES)]
+Vnd = Annotated[int, Field(ge=0, le=MAX_COST_VND, description="integer VND")]
+FeeVnd = Annotated[int, Field(ge=0, le=MAX_FEE_VND, description="integer VND")]
+FloatVnd = Annotated[int, Field(ge=0, le=MAX_FLOAT_VND, description="integer VND")]
+
+
+def _no_repeats(values: list | None) -> list | None:
+    # names key streams and districts select people: a name twice is a typo, never a weight
+    if values is None:
+        return values
+    seen: set = set()
+    repeated = [v for v in values if v in seen or seen.add(v)]
+    if repeated:
+        raise ValueError(f"lists {', '.join(map(str, dict.fromkeys(repeated)))} more than once; name each once")
+    return values
+
+
+def UniqueList(item: object, **field: object) -> object:  # noqa: N802 (reads as a type)
+    """A list of `item` in which no value appears twice."""
+    return Annotated[list[item], AfterValidator(_no_repeats), Field(**field)]
 
 _YM = re.compile(r"^(\d{4})-(\d{2})$")
 
 
 class Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    # strict: `true` is not 1 and "12" is not 12 (lax pydantic takes both); and only finite numbers
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, strict=True, allow_inf_nan=False)
 
 
 def _check_month(value: object) -> str:
@@ -98,17 +155,23 @@ class ProbByTerrain(ByTerrain):
     mountain: Probability
 
 
+class MinutesByTerrain(ByTerrain):
+    urban: PositiveMinutes
+    rural: PositiveMinutes
+    mountain: PositiveMinutes
+
+
 class TravelTime(Frozen):
     """One-way travel time, lognormal across beneficiaries of a terrain class."""
 
-    mean_min: ByTerrain = Field(description="mean one-way travel time, minutes")
+    mean_min: MinutesByTerrain = Field(description="mean one-way travel time, minutes")
     cv: Annotated[float, Field(gt=0.0, le=5.0)] = Field(
         0.6, description="coefficient of variation across beneficiaries (assumption)"
     )
 
     @field_validator("mean_min")
     @classmethod
-    def _positive(cls, value: ByTerrain) -> ByTerrain:
+    def _positive(cls, value: MinutesByTerrain) -> MinutesByTerrain:
         if min(value.urban, value.rural, value.mountain) <= 0:
             raise ValueError("travel times must be > 0 minutes")
         return value
@@ -119,16 +182,21 @@ class TravelTime(Frozen):
 
 class District(Frozen):
     name: str = Field(min_length=1)
-    communes: int = Field(ge=1, description="number of communes (commune-level units)")
-    beneficiaries: int = Field(ge=0, description="monthly-benefit recipients living in the district")
+    communes: int = Field(ge=1, le=MAX_COMMUNES_PER_DISTRICT, description="number of communes (commune-level units)")
+    beneficiaries: int = Field(
+        ge=0, le=MAX_DISTRICT_BENEFICIARIES, description="monthly-benefit recipients living in the district"
+    )
     terrain: TerrainShares = Field(description="share of the district's communes in each terrain class")
     ethnic_minority_share: Share = Field(description="share of beneficiaries of an ethnic minority")
     post_offices: int = Field(
-        1, ge=1, description="post offices with cash counters in the district; each beneficiary "
+        1, ge=1, le=MAX_POST_OFFICES,
+        description="post offices with cash counters in the district; each beneficiary "
         "is assigned to one of them (for a region modelled as one district, its district towns)"
     )
-    post_office_counters: int = Field(2, ge=1, description="counters at each of the district's post offices")
-    atms: int = Field(ge=0, description="bank ATMs in the district")
+    post_office_counters: int = Field(
+        2, ge=1, le=MAX_COUNTERS, description="counters at each of the district's post offices"
+    )
+    atms: int = Field(ge=0, le=MAX_ATMS, description="bank ATMs in the district")
     chip_id_share: Share | None = Field(
         None, description="share holding a chip ID card at the start, here; default: population.chip_id_share"
     )
@@ -138,7 +206,7 @@ class District(Frozen):
     cashless_start: Month = Field(
         description="month (YYYY-MM) from which beneficiaries here can be paid into accounts"
     )
-    commune_beneficiaries: list[Annotated[int, Field(ge=0)]] | None = Field(
+    commune_beneficiaries: list[Annotated[int, Field(ge=0, le=MAX_COMMUNE_BENEFICIARIES)]] | None = Field(
         None,
         description="beneficiaries in each commune; None: split the district's total across "
         "its communes by random commune sizes",
@@ -162,7 +230,7 @@ class District(Frozen):
 
 class Geography(Frozen):
     province: str = Field(min_length=1)
-    districts: list[District] = Field(min_length=1)
+    districts: list[District] = Field(min_length=1, max_length=MAX_DISTRICTS)
     travel_to_commune_point: TravelTime
     travel_to_town: TravelTime = Field(
         description="to the district post office or the nearest bank ATM"
@@ -181,6 +249,15 @@ class Geography(Frozen):
             raise ValueError(f"district names must be unique; repeated: {', '.join(dupes)}")
         if sum(d.beneficiaries for d in self.districts) == 0:
             raise ValueError("the districts have no beneficiaries at all; give at least one district beneficiaries > 0")
+        if self.n_beneficiaries > MAX_BENEFICIARIES:
+            raise ValueError(
+                f"the districts hold {self.n_beneficiaries:,} beneficiaries in all; at most "
+                f"{MAX_BENEFICIARIES:,} (four times Việt Nam's) can be simulated: use fewer or smaller districts"
+            )
+        if self.n_communes > MAX_COMMUNES:
+            raise ValueError(
+                f"the districts hold {self.n_communes:,} communes in all; at most {MAX_COMMUNES:,}"
+            )
         return self
 
     @property
@@ -197,7 +274,7 @@ class Geography(Frozen):
 
 class DatedAmount(Frozen):
     start: Month = Field(description="first month (YYYY-MM) the amount applies")
-    vnd: Vnd
+    vnd: int = Field(ge=0, le=MAX_ENTITLEMENT_VND, description="integer VND a month")
 
 
 
@@ -209,7 +286,7 @@ class CategoryParams(Frozen):
         "share of recipients by coefficient (keys such as '1.5')",
     )
     amount: list[DatedAmount] | None = Field(
-        None, description="merit allowances and pensions: monthly amount, VND, dated"
+        None, max_length=MAX_DATED, description="merit allowances and pensions: monthly amount, VND, dated"
     )
 
     @field_validator("coefficients")
@@ -230,7 +307,7 @@ class CategoryParams(Frozen):
 class Population(Frozen):
     categories: dict[Literal["social_assistance", "merit", "pension"], CategoryParams]
     base_level: list[DatedAmount] = Field(
-        min_length=1, description="social-assistance base level, VND/month, dated"
+        min_length=1, max_length=MAX_DATED, description="social-assistance base level, VND/month, dated"
     )
     age_groups: dict[Literal["under_60", "age_60_79", "age_80_plus"], Share]
     disabled_share: Share
@@ -323,8 +400,8 @@ class PaymentRun(Frozen):
     run_start_day: int = Field(1, ge=1, le=28, description="day of the month the list and funds arrive")
     commune_window: DayWindow = Field(description="cash at commune payment points")
     counter_window: DayWindow = Field(description="cash at district post-office counters")
-    suspend_after_months: int = Field(3, ge=1, description="consecutive months uncollected")
-    stop_after_suspended_months: int = Field(3, ge=1)
+    suspend_after_months: int = Field(3, ge=1, le=MAX_MONTHS, description="consecutive months uncollected")
+    stop_after_suspended_months: int = Field(3, ge=1, le=MAX_MONTHS)
     schedule: PaymentSchedule = Field(
         default_factory=PaymentSchedule, description="commune payment days (assumptions)"
     )
@@ -429,19 +506,19 @@ class CashCollection(Frozen):
 
 
 class PointKind(Frozen):
-    counters: int = Field(ge=1, description="counters (servers) per point")
+    counters: int = Field(ge=1, le=MAX_COUNTERS, description="counters (servers) per point")
     open_min: float = Field(ge=0.0, lt=1440.0, description="opening time, minutes after midnight")
     close_min: float = Field(gt=0.0, le=1440.0, description="closing time, minutes after midnight")
-    open_weekdays: list[Annotated[int, Field(ge=0, le=6)]] = Field(
+    open_weekdays: UniqueList(Annotated[int, Field(ge=0, le=6)]) = Field(
         default=[0, 1, 2, 3, 4, 5, 6], description="0 = Monday … 6 = Sunday"
     )
-    service_mean_min: PositiveMinutes
+    service_mean_min: ServiceMinutes
     service_cv: Annotated[float, Field(gt=0.0, le=5.0)] = 0.5
     early_arrival_min: float = Field(
         0.0, ge=0.0, le=600.0, description="how long before opening the first arrivals come"
     )
     downtime_prob: Probability = Field(description="chance the point is down (power, network) on a day")
-    float_vnd_per_day: Vnd | None = Field(
+    float_vnd_per_day: FloatVnd | None = Field(
         None, description="cash delivered per open day; None: sized from the day's list"
     )
     float_cover: Annotated[float, Field(gt=0.0, le=100.0)] = Field(
@@ -465,14 +542,16 @@ class CashoutPoints(Frozen):
 
 
 class Costs(Frozen):
-    fee_per_account_credit_vnd: Vnd
-    fee_per_cash_payment_vnd: Vnd
-    fee_per_home_delivery_vnd: Vnd
+    fee_per_account_credit_vnd: FeeVnd
+    fee_per_cash_payment_vnd: FeeVnd
+    fee_per_home_delivery_vnd: FeeVnd
     staff_per_point_day_vnd: Vnd = Field(description="commune point staffing, per open day")
     cash_transport_per_point_day_vnd: Vnd = Field(description="escorted cash delivery, per point-day")
-    withdrawal_fee_vnd: Vnd = Field(description="fee a beneficiary pays per ATM or e-wallet cash-out")
-    travel_cost_vnd_per_min: Vnd = Field(description="beneficiary's money cost of travel, per minute")
-    value_of_time_vnd_per_hour: Vnd
+    withdrawal_fee_vnd: FeeVnd = Field(description="fee a beneficiary pays per ATM or e-wallet cash-out")
+    travel_cost_vnd_per_min: int = Field(
+        ge=0, le=MAX_TRAVEL_VND_PER_MIN, description="beneficiary's money cost of travel, per minute"
+    )
+    value_of_time_vnd_per_hour: int = Field(ge=0, le=MAX_TIME_VND_PER_HOUR)
 
 
 class Assumptions(Frozen):
@@ -499,7 +578,7 @@ Targeting = Literal["largest_first", "remote_first", "by_category", "random"]
 Placement = Literal["largest_first", "remote_first", "random"]
 CategoryName = Literal["social_assistance", "merit", "pension"]
 AccountType = Literal["bank", "mobile_money", "postal_ewallet"]
-Weekdays = list[Annotated[int, Field(ge=0, le=6)]]
+Weekdays = UniqueList(Annotated[int, Field(ge=0, le=6)])
 
 
 class Drive(Frozen):
@@ -510,15 +589,15 @@ class Drive(Frozen):
     )
     start: Month
     end: Month
-    districts: list[str] | None = Field(None, description="None: every district")
-    teams: int = Field(ge=1)
-    communes_per_team_per_month: int = Field(ge=1)
+    districts: UniqueList(str) | None = Field(None, description="None: every district")
+    teams: int = Field(ge=1, le=MAX_TEAMS)
+    communes_per_team_per_month: int = Field(ge=1, le=MAX_PER_MONTH)
     targeting: Targeting = Field(
         "largest_first",
         description="order of visits: largest_first (most beneficiaries), remote_first (mountain "
         "communes, then largest), by_category (most beneficiaries of `categories`), random",
     )
-    categories: list[CategoryName] | None = Field(
+    categories: UniqueList(CategoryName) | None = Field(
         None,
         description="the categories the teams are sent for: they meet only these beneficiaries, "
         "and by_category visits first the communes with most of them; None: everyone",
@@ -549,7 +628,7 @@ class Dated(Frozen):
     name: str = Field(min_length=1, description="unique within its kind; names its random streams")
     start: Month = Field(description="first month (YYYY-MM) the strategy is in force")
     end: Month | None = Field(None, description="last month in force; None: to the end of the run")
-    districts: list[str] | None = Field(None, description="None: every district")
+    districts: UniqueList(str) | None = Field(None, description="None: every district")
 
     @model_validator(mode="after")
     def _dates(self) -> Dated:
@@ -561,21 +640,23 @@ class Dated(Frozen):
 class PointRollout(Dated):
     """Cash-out points placed commune by commune, a number of communes each month."""
 
-    communes_per_month: int = Field(ge=1, description="communes that get their point(s) each month")
+    communes_per_month: int = Field(
+        ge=1, le=MAX_COMMUNES, description="communes that get their point(s) each month"
+    )
     max_communes: int | None = Field(
-        None, ge=1,
+        None, ge=1, le=MAX_COMMUNES,
         description="stop after this many communes; None: every commune of the districts",
     )
     targeting: Placement = Field("remote_first", description="order in which communes get points")
-    account_types: list[AccountType] = Field(
+    account_types: UniqueList(AccountType) = Field(
         min_length=1,
         description="account holders of these types cash out here when their commune has one",
     )
-    counters: int = Field(1, ge=1, description="counters (servers) per point")
+    counters: int = Field(1, ge=1, le=MAX_COUNTERS, description="counters (servers) per point")
     open_min: float = Field(ge=0.0, lt=1440.0, description="opening time, minutes after midnight")
     close_min: float = Field(gt=0.0, le=1440.0, description="closing time, minutes after midnight")
     open_weekdays: Weekdays = Field(description="0 = Monday … 6 = Sunday")
-    service_mean_min: PositiveMinutes = Field(description="mean minutes to serve one cash-out")
+    service_mean_min: ServiceMinutes = Field(description="mean minutes to serve one cash-out")
     service_cv: Annotated[float, Field(gt=0.0, le=5.0)] = 0.5
     downtime_prob: Probability = Field(
         description="chance the point is down (power, network) on a day"
@@ -595,7 +676,7 @@ class CommuneAtmPoints(PointRollout):
     day, not only in the payment window, instead of travelling to the district post office.
     VNPost's plan for remote areas (Hòa Bình Project 06 report, early 2024 [seed 002])."""
 
-    account_types: list[AccountType] = Field(
+    account_types: UniqueList(AccountType) = Field(
         ["postal_ewallet"], min_length=1,
         description="account types cashed out at the commune post office (the postal e-wallet; "
         "add mobile_money if its provider settles there)",
@@ -605,9 +686,9 @@ class CommuneAtmPoints(PointRollout):
     open_weekdays: Weekdays = Field(
         [0, 1, 2, 3, 4, 5], description="Monday to Saturday (assumption)"
     )
-    service_mean_min: PositiveMinutes = Field(4.0, description="minutes per cash-out (assumption)")
+    service_mean_min: ServiceMinutes = Field(4.0, description="minutes per cash-out (assumption)")
     downtime_prob: Probability = Field(0.02, description="power or network down (assumption)")
-    float_cap_vnd: Vnd = Field(
+    float_cap_vnd: FloatVnd = Field(
         50_000_000,
         description="cash float: the most cash the office holds for cash-outs in a day, VND "
         "(assumption); it brings what the day's cash-outs need, up to this",
@@ -630,14 +711,14 @@ class MobileMoneyAgents(PointRollout):
     """Mobile-money agents placed in communes: a shop with a cash float and long opening hours,
     in the village, where mobile-money holders cash out."""
 
-    agents_per_commune: int = Field(1, ge=1)
-    account_types: list[AccountType] = Field(["mobile_money"], min_length=1)
+    agents_per_commune: int = Field(1, ge=1, le=MAX_PER_COMMUNE)
+    account_types: UniqueList(AccountType) = Field(["mobile_money"], min_length=1)
     open_min: float = Field(360.0, ge=0.0, lt=1440.0, description="06:00 (assumption)")
     close_min: float = Field(1200.0, gt=0.0, le=1440.0, description="20:00 (assumption)")
     open_weekdays: Weekdays = Field([0, 1, 2, 3, 4, 5, 6], description="every day (assumption)")
-    service_mean_min: PositiveMinutes = Field(3.0, description="minutes per cash-out (assumption)")
+    service_mean_min: ServiceMinutes = Field(3.0, description="minutes per cash-out (assumption)")
     downtime_prob: Probability = Field(0.03, description="agent away or network down (assumption)")
-    float_vnd_per_day: Vnd = Field(
+    float_vnd_per_day: FloatVnd = Field(
         15_000_000,
         description="cash the agent holds each day, VND (assumption; Kenya HSNP: pay agents need "
         "a large float)",
@@ -647,7 +728,7 @@ class MobileMoneyAgents(PointRollout):
         description="trip to the agent ÷ trip to the commune point: agents sit in the villages "
         "(assumption)",
     )
-    cashout_fee_vnd: Vnd = Field(
+    cashout_fee_vnd: FeeVnd = Field(
         0, description="fee per cash-out charged to the beneficiary, VND (assumption)"
     )
     state_cost_per_agent_month_vnd: Vnd = Field(
@@ -673,7 +754,7 @@ class ChipIdPayment(Dated):
     link_existing: bool = Field(
         True, description="account holders not yet on the list have their account linked and listed"
     )
-    cost_per_enrolment_vnd: Vnd = Field(
+    cost_per_enrolment_vnd: FeeVnd = Field(
         20_000, description="staff time and chip authentication per enrolment, VND (assumption)"
     )
 
@@ -682,23 +763,23 @@ class HomeDelivery(Dated):
     """Couriers bring the cash home to the 80+ and the immobile who ask, within the couriers'
     capacity (VSS Dispatch 972, 2020: home delivery for the 80+ and those who cannot travel)."""
 
-    groups: list[Literal["age_80_plus", "immobile", "disabled"]] = Field(
+    groups: UniqueList(Literal["age_80_plus", "immobile", "disabled"]) = Field(
         ["age_80_plus", "immobile"], min_length=1, description="who may ask"
     )
     request_prob: Probability = Field(
         0.8,
         description="chance an eligible cash recipient asks for delivery each month (assumption)",
     )
-    couriers_per_district: int = Field(2, ge=1)
+    couriers_per_district: int = Field(2, ge=1, le=MAX_COURIERS)
     deliveries_per_courier_day: int = Field(
-        15, ge=1, description="homes a courier reaches in a day (assumption)"
+        15, ge=1, le=MAX_PER_DAY, description="homes a courier reaches in a day (assumption)"
     )
 
 
 class FeeWaiver(Dated):
     """The state pays the beneficiaries' cash-out fees (ATM, agent): accounts cost them nothing."""
 
-    account_types: list[AccountType] | None = Field(None, description="None: every account type")
+    account_types: UniqueList(AccountType) | None = Field(None, description="None: every account type")
     apply_multiplier: Annotated[float, Field(ge=1.0, le=10.0)] = Field(
         1.0,
         description="relative applying rate of the unbanked while fees are waived (assumption; "
@@ -712,9 +793,9 @@ class DigitalTeams(Dated):
     succeeds), then dormant accounts (woken), then account holders without a smartphone (kept
     in use)."""
 
-    teams_per_commune: int = Field(1, ge=1)
+    teams_per_commune: int = Field(1, ge=1, le=MAX_PER_COMMUNE)
     helps_per_team_per_month: int = Field(
-        20, ge=1, description="people a team helps a month (assumption)"
+        20, ge=1, le=MAX_HELPS, description="people a team helps a month (assumption)"
     )
     helped_success_prob: Probability = Field(
         0.95, description="chance a helped application ends in an open account (assumption)"
@@ -743,14 +824,14 @@ class CashClosure(Dated):
 
 
 class Interventions(Frozen):
-    drives: list[Drive] = Field(default_factory=list)
-    atm_points: list[CommuneAtmPoints] = Field(default_factory=list)
-    agents: list[MobileMoneyAgents] = Field(default_factory=list)
-    chip_id_payment: list[ChipIdPayment] = Field(default_factory=list)
-    home_delivery: list[HomeDelivery] = Field(default_factory=list)
-    fee_waivers: list[FeeWaiver] = Field(default_factory=list)
-    digital_teams: list[DigitalTeams] = Field(default_factory=list)
-    cash_closure: list[CashClosure] = Field(default_factory=list)
+    drives: list[Drive] = Field(default_factory=list, max_length=MAX_STRATEGIES)
+    atm_points: list[CommuneAtmPoints] = Field(default_factory=list, max_length=MAX_STRATEGIES)
+    agents: list[MobileMoneyAgents] = Field(default_factory=list, max_length=MAX_STRATEGIES)
+    chip_id_payment: list[ChipIdPayment] = Field(default_factory=list, max_length=MAX_STRATEGIES)
+    home_delivery: list[HomeDelivery] = Field(default_factory=list, max_length=MAX_STRATEGIES)
+    fee_waivers: list[FeeWaiver] = Field(default_factory=list, max_length=MAX_STRATEGIES)
+    digital_teams: list[DigitalTeams] = Field(default_factory=list, max_length=MAX_STRATEGIES)
+    cash_closure: list[CashClosure] = Field(default_factory=list, max_length=MAX_STRATEGIES)
 
     @model_validator(mode="after")
     def _unique_names(self) -> Interventions:

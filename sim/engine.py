@@ -17,6 +17,7 @@ import numpy as np
 import simpy
 
 from welfare_sim.models.payment_run import MonthRecord, Province
+from welfare_sim.sim.budget import check_budget
 from welfare_sim.sim.memory import keep_freed_memory
 from welfare_sim.sim.scenario import Scenario
 from welfare_sim.sim.streams import Streams
@@ -59,6 +60,7 @@ def simulate(
     vectorised kernel (identical results, ~50x slower; for checking small runs)."""
     seed = scenario.seed if seed is None else seed
     months = scenario.months if months is None else months
+    check_budget(scenario, months)  # before any array is built: refuse what cannot fit
     keep_freed_memory()
     t0 = time.perf_counter()
     province = build_province(scenario, seed, fine_grained)

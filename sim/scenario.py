@@ -17,6 +17,7 @@ import yaml
 from pydantic import Field, ValidationError, model_validator
 
 from welfare_sim.models.params import (
+    MAX_MONTHS,
     Assumptions,
     Frozen,
     Geography,
@@ -27,12 +28,20 @@ from welfare_sim.models.params import (
     month_index,
 )
 from welfare_sim.sim.free_parameters import CalibrationBlock, check_free_parameters
+from welfare_sim.sim.yaml_limits import YamlLimitError, load_yaml_text, read_limited_text
+
+MAX_PROBLEMS = 20  # lines of one error report; past that the first ones are what to fix
 
 
 class ScenarioError(Exception):
-    """Bad input. `problems` holds one human-readable line per problem."""
+    """Bad input. `problems` holds one human-readable line per problem, at most MAX_PROBLEMS of
+    them and a last line saying how many more there were."""
 
     def __init__(self, problems: list[str]) -> None:
+        problems = list(problems)
+        if len(problems) > MAX_PROBLEMS:
+            more = len(problems) - MAX_PROBLEMS
+            problems = [*problems[:MAX_PROBLEMS], f"... and {more:,} more problem(s); fix these first"]
         super().__init__("\n".join(problems))
         self.problems = problems
 
@@ -41,7 +50,7 @@ class Scenario(Frozen):
     name: str = Field(min_length=1)
     description: str = ""
     start: Month = Field(description="first simulated month, YYYY-MM")
-    months: int = Field(ge=1, le=240, description="number of simulated months")
+    months: int = Field(ge=1, le=MAX_MONTHS, description="number of simulated months")
     seed: int = Field(0, ge=0, lt=2**63, description="run seed; every random stream derives from it")
     geography: Geography
     population: Population
@@ -80,13 +89,17 @@ class Scenario(Frozen):
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
+    """A scenario (or sweep, or `extends:` base) file as a mapping, read within the limits of
+    `welfare_sim.sim.yaml_limits`. Raises ScenarioError with one line naming the file."""
     path = Path(path)
     if not path.exists():
         raise ScenarioError([f"{path}: file not found; check the path (from {Path.cwd()})"])
     if path.is_dir():
         raise ScenarioError([f"{path}: is a folder; give a scenario .yaml file"])
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml_text(read_limited_text(path))
+    except YamlLimitError as exc:
+        raise ScenarioError([f"{path}: {exc}"]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -96,6 +109,8 @@ def read_yaml(path: Path) -> dict[str, Any]:
         ) from None
     except UnicodeDecodeError:
         raise ScenarioError([f"{path}: not UTF-8 text; save the file as UTF-8"]) from None
+    except OSError as exc:
+        raise ScenarioError([f"{path}: cannot be read: {exc.strerror or exc}; check the file"]) from None
     if not isinstance(data, dict):
         raise ScenarioError([f"{path}: a scenario must be a YAML mapping of keys (got {type(data).__name__})"])
     return data
@@ -136,9 +151,11 @@ def resolve_extends(path: Path, data: dict[str, Any], seen: tuple[Path, ...] = (
     return _merge(base, data)
 
 
-def _parse_value(text: str) -> Any:
+def _parse_value(text: str, source: str, item: str) -> Any:
     try:
-        return yaml.safe_load(text)
+        return load_yaml_text(text)
+    except YamlLimitError as exc:
+        raise ScenarioError([f"{source} {item!r}: the value breaks a limit: {exc}"]) from None
     except yaml.YAMLError:
         return text
 
@@ -181,7 +198,7 @@ def apply_overrides(data: dict[str, Any], overrides: list[str], source: str = "-
                     )
                     break
                 if last:
-                    node[int(part)] = _parse_value(raw)
+                    node[int(part)] = _parse_value(raw, source, item)
                 else:
                     node = node[int(part)]
                 continue
@@ -202,7 +219,7 @@ def apply_overrides(data: dict[str, Any], overrides: list[str], source: str = "-
                 if not last:
                     node[part] = {}
             if last:
-                node[part] = _parse_value(raw)
+                node[part] = _parse_value(raw, source, item)
             else:
                 node = node[part]
     if problems:
@@ -255,6 +272,7 @@ _RULES = {
     "int_type": "must be a whole number",
     "float_parsing": "must be a number",
     "float_type": "must be a number",
+    "finite_number": "must be a finite number, not inf or nan",
     "bool_parsing": "must be true or false",
     "bool_type": "must be true or false",
     "string_type": "must be text",
@@ -264,6 +282,7 @@ _RULES = {
     "dict_type": "must be a mapping of keys",
     "model_type": "must be a mapping of keys",
     "too_short": "needs at least {min_length} item(s)",
+    "too_long": "may hold at most {max_length} item(s)",
     "string_too_short": "must not be empty",
 }
 
@@ -283,7 +302,10 @@ def format_validation_error(source: str, exc: ValidationError, model: type[Froze
             lines.append(f"{where}: required key missing; add it (see `welfare-sim schema`)")
         elif kind in _RULES:
             ctx = {k: _number(v) for k, v in err.get("ctx", {}).items()}
-            lines.append(f"{where}: {_RULES[kind].format(**ctx)} (got {got}); fix the value")
+            fix = "fix the value"
+            if kind in ("int_type", "float_type") and isinstance(err.get("input"), str):
+                fix = "write the number without quotes"
+            lines.append(f"{where}: {_RULES[kind].format(**ctx)} (got {got}); {fix}")
         else:
             message = err["msg"].removeprefix("Value error, ")
             if "(got" in message:

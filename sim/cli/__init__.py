@@ -168,7 +168,8 @@ def run(
             on_month=progress.advance,
             fine_grained=fine_grained,
         )
-    except OutputError as exc:  # the folder changed while the run ran
+    except (OutputError, ScenarioError) as exc:  # the folder changed while the run ran; or the run does not
+        # fit (memory, money: sim/budget.py)
         progress.close()
         fail(exc.problems)
     except OSError as exc:

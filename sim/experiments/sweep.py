@@ -68,10 +68,12 @@ class Design(Frozen):
         "(both scipy.stats.qmc); "
         "saltelli: SALib's Sobol'-sensitivity sample, for `welfare-sim sensitivity`"
     )
-    points: int | None = Field(None, ge=1, description="sobol and lhs: number of points")
+    # bounds: a design is built whole in memory before any run, so a huge count would hang here
+    points: int | None = Field(None, ge=1, le=2**20, description="sobol and lhs: number of points")
     samples: int | None = Field(
         None,
         ge=2,
+        le=2**16,
         description="saltelli: base samples N (a power of 2); the sweep has N·(D+2) points",
     )
     seed: int = Field(0, ge=0, description="seed of the design itself (not of the runs)")
@@ -143,6 +145,9 @@ class Parameters(Frozen):
         return list(self.grid) if self.grid is not None else list(self.design.ranges)  # type: ignore[union-attr]
 
 
+MAX_SEEDS = 10_000
+
+
 class SweepFile(Frozen):
     description: str = ""
     base: str = Field(description="base scenario file, relative to the sweep file")
@@ -175,11 +180,15 @@ class SweepFile(Frozen):
         if isinstance(seeds, int):
             if seeds < 1:
                 raise ValueError(f"seeds must be ≥ 1 or a list of seeds (got {seeds})")
+            if seeds > MAX_SEEDS:  # the seeds are listed in full before any run
+                raise ValueError(f"seeds must be ≤ {MAX_SEEDS:,} (got {seeds}); a sweep needs a few")
         else:
             if not seeds:
                 raise ValueError("seeds lists no seed; give a number of seeds or a list")
             if len(set(seeds)) != len(seeds) or min(seeds) < 0:
                 raise ValueError(f"seeds must be distinct whole numbers ≥ 0 (got {seeds})")
+            if max(seeds) >= 2**63:  # a run's seed is below 2**63
+                raise ValueError(f"seeds must be < 2**63 (got {max(seeds)})")
         return seeds
 
 
