@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 
@@ -382,6 +383,22 @@ def parquet_metadata(frame: pl.DataFrame | pl.Schema | dict) -> dict[str, str]:
             {"unit": col.unit, "description": col.en, "description_vi": col.vi}, ensure_ascii=False
         )
     return out
+
+
+def arrow_schema(frame: pl.DataFrame | pl.Schema, arrow: Any) -> Any:
+    """`arrow` (the pyarrow.Schema of `frame`, about to be written) with the data dictionary in it:
+    each field's unit and English and Vietnamese descriptions in its own field metadata (beside
+    polars' own keys, such as an Enum's categories), and the file-level `welfare_sim:<column>`
+    entries of `parquet_metadata`. Checks every column against the dictionary first."""
+    import pyarrow as pa
+
+    file_meta = parquet_metadata(frame)
+    fields = []
+    for field in arrow:
+        col = entry(field.name)
+        ours = {b"unit": col.unit.encode(), b"description": col.en.encode(), b"description_vi": col.vi.encode()}
+        fields.append(field.with_metadata({**(field.metadata or {}), **ours}))
+    return pa.schema(fields, metadata={**(arrow.metadata or {}), **file_meta})
 
 
 def markdown() -> str:

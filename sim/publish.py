@@ -205,10 +205,40 @@ def atomic_write_bytes(path: Path, data: bytes, tmp_dir: Path | None = None) -> 
 
 
 def atomic_write_parquet(path: Path, frame: pl.DataFrame, tmp_dir: Path | None = None) -> None:
-    from welfare_sim.sim.columns import parquet_metadata  # the data dictionary, into each file
+    atomic_write(path, lambda tmp: write_parquet(frame, tmp), tmp_dir)
 
-    metadata = parquet_metadata(frame)
-    atomic_write(path, lambda tmp: frame.write_parquet(tmp, statistics=True, metadata=metadata), tmp_dir)
+
+def write_parquet(frame: pl.DataFrame, path: Path | str) -> None:
+    """Write `frame` with the data dictionary in the file: each field's unit and descriptions in its
+    Parquet field metadata (and per column in the file's key-value metadata). Refuses a column the
+    dictionary does not know, before anything is written."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from welfare_sim.sim.columns import arrow_schema  # the data dictionary, into each file
+
+    table = frame.to_arrow()
+    schema = arrow_schema(frame, table.schema)
+    pq.write_table(pa.Table.from_arrays(table.columns, schema=schema), path, compression="zstd")
+
+
+def merge_parquet_parts(parts: list[Path], path: Path | str) -> None:
+    """Concatenate Parquet files of one schema (the per-month payment parts) into `path`, one part in
+    memory at a time, with the data dictionary in the file as `write_parquet` puts it."""
+    import polars as pl
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from welfare_sim.sim.columns import arrow_schema
+
+    if not parts:
+        raise ValueError("no parts to merge")
+    first = pl.read_parquet_schema(parts[0])
+    schema = arrow_schema(pl.Schema(first), pq.read_schema(parts[0]))
+    with pq.ParquetWriter(path, schema, compression="zstd") as writer:
+        for part in parts:
+            table = pq.read_table(part)
+            writer.write_table(pa.Table.from_arrays(table.columns, schema=schema))
 
 
 def write_json(path: Path, data: Any, tmp_dir: Path | None = None) -> None:

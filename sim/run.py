@@ -21,15 +21,13 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import polars as pl
-
 from welfare_sim.models.payment_run import MonthRecord, Province
-from welfare_sim.sim.columns import parquet_metadata
 from welfare_sim.sim.engine import RunTimings, simulate
 from welfare_sim.sim.publish import (  # noqa: F401  (atomic_write_* and publish_folder: kept importable from here)
     atomic_write_bytes,
     atomic_write_parquet,
     building,
+    merge_parquet_parts,
     publish_folder,
     write_json,
 )
@@ -167,8 +165,7 @@ def write_run(
         t0 = time.perf_counter()
         if parts_dir is not None:
             tmp = staging / ".payments.parquet.tmp"
-            parts = pl.scan_parquet(sorted(result.payment_parts))
-            parts.sink_parquet(tmp, statistics=True, metadata=parquet_metadata(parts.collect_schema()))
+            merge_parquet_parts(sorted(result.payment_parts), tmp)
             os.replace(tmp, staging / "payments.parquet")
             shutil.rmtree(parts_dir)
         for name, frame in (

@@ -40,6 +40,24 @@ def test_the_module_runs_beside_a_users_models_sim_and_calibration(users_folder:
     assert "user's own" not in proc.stderr
 
 
+def test_the_python_api_runs_beside_them(users_folder: Path) -> None:
+    """A notebook in that folder: `import welfare_sim` and run, with the user's modules first on sys.path."""
+    code = (
+        "import sys, welfare_sim as ws\n"
+        "assert sys.path[0] in ('', sys.argv[1])\n"
+        f"sc = ws.load({str(HOA_BINH)!r}, set={{'months': 1}})\n"
+        "result = ws.Sim(sc, seed=3).run()\n"
+        "print(result.summary['scenario'], result.monthly.height)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(users_folder)], cwd=users_folder, capture_output=True, text=True, timeout=600
+    )
+    assert proc.returncode == 0, proc.stderr
+    name, rows = proc.stdout.split()
+    assert name == "hoa_binh" and int(rows) > 0
+    assert "user's own" not in proc.stderr
+
+
 def test_the_console_script_runs_beside_them(users_folder: Path) -> None:
     script = shutil.which("welfare-sim", path=str(Path(sys.executable).parent))
     assert script, "the welfare-sim console script is not installed next to this Python"

@@ -88,6 +88,22 @@ def test_every_written_column_has_its_dictionary_entry_in_the_file(folders: dict
             assert col.en and col.vi
 
 
+def test_every_field_carries_its_unit_and_descriptions(folders: dict[str, Path]) -> None:
+    """The dictionary is also in each Parquet field's own metadata, where pyarrow, DuckDB or any
+    Parquet viewer shows it beside the column."""
+    import pyarrow.parquet as pq
+
+    files = parquet_files(folders)
+    assert any(f.name == "payments.parquet" for f in files)  # the merged month parts too
+    for f in files:
+        for field in pq.read_schema(f):
+            col = columns.entry(field.name)
+            meta = field.metadata or {}
+            assert meta.get(b"unit") == col.unit.encode(), (f.name, field.name)
+            assert meta.get(b"description") == col.en.encode(), (f.name, field.name)
+            assert meta.get(b"description_vi") == col.vi.encode(), (f.name, field.name)
+
+
 def test_a_column_without_an_entry_is_refused_and_nothing_is_written(tmp_path: Path) -> None:
     frame = pl.DataFrame({"month": [0], "mystery_figure": [1.0]})
     with pytest.raises(KeyError, match="mystery_figure"):
