@@ -806,6 +806,11 @@ def test_the_printed_tables_follow_the_language(tmp_path: Path, comparison_dir: 
     assert "account coverage" not in vi.stdout
     assert "account coverage (first → last month)" in en.stdout and "2023-01 to 2023-02" in en.stdout
     assert "tỷ lệ" not in en.stdout
+    assert "đã ghi " in vi.stdout and "wrote " not in vi.stdout and "wrote " in en.stdout
+    both = cli("compare", str(path), str(path), "--seeds", "2", "--out", str(tmp_path / "cmp-vi"), "--lang", "vi")
+    assert both.returncode == 0, both.stderr
+    assert "kịch bản" in both.stdout and "ghép cặp theo từng seed" in both.stdout and "đã ghi " in both.stdout
+    assert "scenarios ·" not in both.stdout and "paired seed by seed" not in both.stdout
     bad = cli("run", str(path), "--out", str(tmp_path / "xx"), "--lang", "fr")
     assert bad.returncode == 2 and "--lang fr" in bad.stderr and not (tmp_path / "xx").exists()
 

@@ -202,11 +202,8 @@ def run(
     title = words.t("term.title", scenario=sc.name, seed=seed, start=start, end=end)
     out.print(summary_table(summary, title, lang))
     tables = "monthly, payments, points" if payments else "monthly, points"
-    out.print(
-        f"wrote {out_dir}/ ({tables}, waits, subgroups, ledger, funnel, places .parquet; "
-        f"summary.json, manifest.json, scenario.resolved.yaml) in {wall:.1f} s",
-        highlight=False,
-    )
+    tables += ", waits, subgroups, ledger, funnel, places"
+    out.print(words.t("term.wrote_run", folder=out_dir, tables=tables, seconds=words.num(wall, 1)), highlight=False)
     if report_note:
         out.print(report_note, highlight=False)
 

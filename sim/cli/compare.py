@@ -42,6 +42,7 @@ def compare(
         write_comparison,
     )
     from welfare_sim.sim.publish import OutputError
+    from welfare_sim.sim.report.i18n import Lang
     from welfare_sim.sim.scenario import ScenarioError, load_scenario
 
     if lang not in ("en", "vi"):
@@ -101,30 +102,33 @@ def compare(
         )
         raise typer.Exit(1) from None
     wall = time.perf_counter() - t0
-    title = (
-        f"{len(scenarios)} scenarios · {len(seed_list)} seed(s) {seed_list[0]}…{seed_list[-1]} · "
-        f"{ref.start}, {months or ref.months} months"
+    words = Lang(lang)
+    title = words.t(
+        "term.compare_title",
+        scenarios=len(scenarios),
+        seeds=len(seed_list),
+        first=seed_list[0],
+        last=seed_list[-1],
+        start=ref.start,
+        months=months or ref.months,
     )
     groups = console_groups(names, out.width)
     for k, group in enumerate(groups):
-        part = f" · part {k + 1} of {len(groups)}" if len(groups) > 1 else ""
+        part = words.t("term.compare_part", k=k + 1, n=len(groups)) if len(groups) > 1 else ""
         out.print(table_for_console(table, group, len(seed_list), title + part, lang))
     if len(seed_list) < 2:
-        out.print(
-            "With one seed there is no interval: every difference is one draw. Use --seeds 5 or more.",
-            highlight=False,
-        )
+        out.print(words.t("term.one_seed"), highlight=False)
     else:
-        out.print(
-            "Δ: scenario minus base, paired seed by seed, with its 95 % t-interval over "
-            f"{len(seed_list)} seeds; ≈0 (dim): the seeds cannot tell this difference from zero. "
-            "pp: percentage points.",
-            highlight=False,
-        )
+        out.print(words.t("term.delta_note", seeds=len(seed_list)), highlight=False)
     out.print(
-        f"wrote {out_dir}/ (comparison.json, table, runs, timeseries, strategies .parquet; "
-        "compare.png, table.md): "
-        f"{n_runs} runs in {run_s:.1f} s, {wall:.1f} s in all, {workers} worker(s)",
+        words.t(
+            "term.wrote_comparison",
+            folder=out_dir,
+            runs=n_runs,
+            run_seconds=words.num(run_s, 1),
+            seconds=words.num(wall, 1),
+            workers=workers,
+        ),
         highlight=False,
     )
     if report:

@@ -115,6 +115,15 @@ TEXT: dict[str, str] = {
     "term.base": "base",
     "term.compare_column": "value · Δ vs base [95 % interval]",
     "term.title": "{scenario} · seed {seed} · {start} to {end}",
+    "term.wrote_run": "wrote {folder}/ ({tables} .parquet; summary.json, manifest.json, scenario.resolved.yaml) "
+    "in {seconds} s",
+    "term.compare_title": "{scenarios} scenarios · {seeds} seed(s) {first}…{last} · {start}, {months} months",
+    "term.compare_part": " · part {k} of {n}",
+    "term.one_seed": "With one seed there is no interval: every difference is one draw. Use --seeds 5 or more.",
+    "term.delta_note": "Δ: scenario minus base, paired seed by seed, with its 95 % t-interval over {seeds} seeds; "
+    "≈0 (dim): the seeds cannot tell this difference from zero. pp: percentage points.",
+    "term.wrote_comparison": "wrote {folder}/ (comparison.json, table, runs, timeseries, strategies .parquet; "
+    "compare.png, table.md): {runs} runs in {run_seconds} s, {seconds} s in all, {workers} worker(s)",
     "unit.pp_short": "pp",
     "unit.share": "% of beneficiaries",
     "unit.share_payments": "% of payments",
