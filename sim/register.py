@@ -35,6 +35,8 @@ from typing import Literal
 import numpy as np
 import polars as pl
 
+from welfare_sim.sim.names import fold  # noqa: F401  (part of this module's interface)
+
 Register = Literal["2025", "legacy"]
 REGISTERS: tuple[str, ...] = ("2025", "legacy")
 
@@ -90,13 +92,6 @@ class Unit:
     latitude: float | None = None
     longitude: float | None = None
     area_km2: float | None = None
-
-
-def fold(text: str) -> str:
-    """Lower case, no diacritics (đ -> d), words separated by single spaces: the key names are matched on."""
-    text = unicodedata.normalize("NFD", str(text).lower().replace("đ", "d").replace("Đ", "d"))
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
-    return re.sub(r"[^a-z0-9]+", " ", text).strip()
 
 
 def spelled(text: str) -> str:

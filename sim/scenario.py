@@ -63,14 +63,17 @@ class Scenario(Frozen):
 
     @model_validator(mode="after")
     def _cross_references(self) -> Scenario:
+        from welfare_sim.sim.names import did_you_mean
+
         districts = {d.name for d in self.geography.districts}
+        problems = []
         for where, named in self.interventions.district_references():
-            unknown = sorted(set(named or ()) - districts)
-            if unknown:
-                raise ValueError(
-                    f"{where} names unknown district(s) "
-                    f"{', '.join(unknown)}; known: {', '.join(sorted(districts))}"
-                )
+            for name in sorted(set(named or ()) - districts):
+                guess = did_you_mean(name, districts)
+                hint = f'did you mean "{guess}"?' if guess else f"known: {', '.join(sorted(districts))}"
+                problems.append(f"{AT}{where}: names unknown district {name!r}; {hint}")
+        if problems:
+            raise ValueError("\n".join(problems))
         first = min(month_index(a.start) for a in self.population.base_level)
         if first > month_index(self.start):
             raise ValueError(
@@ -287,6 +290,9 @@ _RULES = {
 }
 
 
+AT = "@"  # a cross-check's message that starts with this names its own key path: "@a.b[0].c: ..."
+
+
 def format_validation_error(source: str, exc: ValidationError, model: type[Frozen] = Scenario) -> list[str]:
     lines = []
     for err in exc.errors(include_url=False):
@@ -308,7 +314,9 @@ def format_validation_error(source: str, exc: ValidationError, model: type[Froze
             lines.append(f"{where}: {_RULES[kind].format(**ctx)} (got {got}); {fix}")
         else:
             message = err["msg"].removeprefix("Value error, ")
-            if "(got" in message:
+            if message.startswith(AT):  # problems a cross-check found, each at its own key path
+                lines.extend(f"{source} › {line.removeprefix(AT)}" for line in message.split("\n"))
+            elif "(got" in message:
                 lines.append(f"{where}: {message}")
             else:
                 lines.append(f"{where}: {message} (got {got}); fix the value")

@@ -343,3 +343,17 @@ def test_problem_lists_are_capped() -> None:
     assert exc.problems[:MAX_PROBLEMS] == [f"p{i}" for i in range(MAX_PROBLEMS)]
     assert exc.problems[-1].startswith("... and 5 more")
     assert ScenarioError(["a", "b"]).problems == ["a", "b"]
+
+
+def test_an_unknown_district_is_named_at_its_key_with_a_did_you_mean() -> None:
+    """A district typed without diacritics or with a typo: one line each, at the strategy's own key
+    path (not "(top level)" with a dump of the scenario), and the name it most likely means."""
+    data = small(**{"geography.districts.1.name": "Đồi Núi"})
+    data["interventions"]["drives"][0]["districts"] = ["Doi Nui", "Towm", "Atlantis"]
+    with pytest.raises(ScenarioError) as exc:
+        validate_scenario(data, "s.yaml")
+    assert exc.value.problems == [
+        "s.yaml › interventions.drives[0].districts: names unknown district 'Atlantis'; known: Town, Đồi Núi",
+        "s.yaml › interventions.drives[0].districts: names unknown district 'Doi Nui'; did you mean \"Đồi Núi\"?",
+        "s.yaml › interventions.drives[0].districts: names unknown district 'Towm'; did you mean \"Town\"?",
+    ]

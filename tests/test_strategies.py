@@ -516,7 +516,7 @@ def test_unknown_districts_and_repeated_names_are_refused() -> None:
         ]
     }
     with pytest.raises(
-        ScenarioError, match=r"interventions\.atm_points\[0\]\.districts names unknown district"
+        ScenarioError, match=r"interventions\.atm_points\[0\]\.districts: names unknown district"
     ):
         validate_scenario(data, "test")
     data["interventions"] = {
