@@ -380,8 +380,8 @@ class PaymentSchedule(Frozen):
 class CashInTransit(Frozen):
     """Escorted cash runs that carry the commune points' cash (assumptions: not published)."""
 
-    max_vnd_per_run: Vnd = Field(
-        2_000_000_000, ge=100_000, le=10**12,
+    max_vnd_per_run: FloatVnd = Field(
+        2_000_000_000, ge=100_000,
         description="most cash one escorted run may carry (assumption: insurance limit); "
         "bound: 100,000 VND (the rounding unit) to 1,000 bn VND",
     )

@@ -97,7 +97,7 @@ def test_cross_reference_errors(tmp_path: Path) -> None:
     data = small()
     data["interventions"]["drives"][0]["districts"] = ["Atlantis"]
     proc = cli("validate", str(write(tmp_path, data)))
-    assert_clean_failure(proc, "unknown district(s) Atlantis", "known: Hills, Town")
+    assert_clean_failure(proc, "names unknown district 'Atlantis'", "known: Hills, Town")
 
 
 def test_hoa_binh_is_valid_and_sourced() -> None:

@@ -150,19 +150,21 @@ def test_the_drawing_reaches_many_fields(drawn: tuple[dict[str, Any], int]) -> N
 
 
 def check_ledger(ledger: pl.DataFrame) -> None:
-    due = ledger["owed_start"] + ledger["suspended_start"] + ledger["entitled"]
+    due = ledger["owed_start_vnd"] + ledger["suspended_start_vnd"] + ledger["entitled_vnd"]
     settled = (
-        ledger["credited"]
-        + ledger["paid_cash_commune"]
-        + ledger["paid_cash_counter"]
-        + ledger["paid_home"]
-        + ledger["forfeited"]
-        + ledger["owed_end"]
-        + ledger["suspended_end"]
+        ledger["credited_vnd"]
+        + ledger["paid_cash_commune_vnd"]
+        + ledger["paid_cash_counter_vnd"]
+        + ledger["paid_home_vnd"]
+        + ledger["forfeited_vnd"]
+        + ledger["owed_end_vnd"]
+        + ledger["suspended_end_vnd"]
     )
     assert (due == settled).all()
-    assert (ledger["balance_start"] + ledger["credited"] == ledger["withdrawn"] + ledger["balance_end"]).all()
-    assert (ledger["entitled"] >= 0).all() and ledger.height == 2
+    assert (
+        ledger["balance_start_vnd"] + ledger["credited_vnd"] == ledger["withdrawn_vnd"] + ledger["balance_end_vnd"]
+    ).all()
+    assert (ledger["entitled_vnd"] >= 0).all() and ledger.height == 2
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
