@@ -225,6 +225,7 @@ def validate(
         f"{scenario}: valid · {sc.name} · {geo.province}: {len(geo.districts)} districts, "
         f"{geo.n_communes} communes, {geo.n_beneficiaries:,} beneficiaries · {sc.start} for {sc.months} months",
         highlight=False,
+        soft_wrap=True,  # one line, however long the path: scripts read it
     )
 
 
