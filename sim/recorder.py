@@ -18,6 +18,7 @@ import polars as pl
 
 from welfare_sim.models.accounts import STATUS_NAMES
 from welfare_sim.models.cashout import VISIT_OUTCOMES
+from welfare_sim.models.interventions import STRATEGY_COST_KEYS
 from welfare_sim.models.params import ACCOUNT_TYPES, AGE_GROUPS, CATEGORIES, POINT_KINDS, TERRAINS, month_label
 from welfare_sim.models.payment_run import (
     CH_ACCOUNT,
@@ -91,6 +92,7 @@ class Recorder:
         self.wait_hist: list[np.ndarray] = []
         self.rows_recorded = 0
         self.strategies: dict[str, int] = {}  # the strategies' counts and costs, summed over the months
+        self.strategy_spending: list[dict[str, int]] = []  # per month: the strategies' cost to the state
         costs = province.assume.costs
         self.costs = costs
         people = province.people
@@ -139,6 +141,8 @@ class Recorder:
         self.rows_recorded += int(rec.rows.size)
         for key, value in rec.strategies.items():
             self.strategies[key] = self.strategies.get(key, 0) + int(value)
+        spent = sum(int(rec.strategies.get(k, 0)) for k in STRATEGY_COST_KEYS)
+        self.strategy_spending.append({"month": rec.month, "strategies_vnd": spent})
         derived = self._derived(rec)
         if self.payments_dir is not None:
             part = self.payments_dir / f"part-{rec.month:04d}.parquet"

@@ -26,6 +26,7 @@ class RunResult:
     payments_rows: int = 0
     places: pl.DataFrame | None = None  # districts and communes: index, name, code
     strategies: dict[str, int] = field(default_factory=dict)  # strategy counts and costs over the run
+    strategy_spending: pl.DataFrame | None = None  # month, strategies_vnd: the strategies' cost to the state
 
 
 def hist_quantile(counts: np.ndarray, q: float, bin_width: float = 1.0) -> float | None:
@@ -54,7 +55,25 @@ def collect(rec: Recorder) -> RunResult:
         payments_rows=rec.rows_recorded,
         places=rec.places(),
         strategies=dict(rec.strategies),
+        strategy_spending=pl.DataFrame(rec.strategy_spending, schema={"month": pl.Int64, "strategies_vnd": pl.Int64}),
     )
+
+
+def state_cost_by_month(result: RunResult) -> pl.DataFrame:
+    """month, state_cost_vnd: the state's cost month by month, the same parts as `cost_figures`
+    (payment fees, the points' staff and cash transport, strategy spending); sums to its total."""
+    fees = result.monthly.group_by("month").agg(pl.col("state_fees_vnd").sum().alias("fees"))
+    points = result.points.group_by("month").agg(
+        (pl.col("staff_cost_vnd") + pl.col("cash_transport_cost_vnd")).sum().alias("points")
+    )
+    spine = result.ledger.select("month")
+    spending = result.strategy_spending
+    if spending is None:
+        spending = spine.with_columns(strategies_vnd=pl.lit(0, pl.Int64))
+    frame = spine.join(fees, on="month", how="left").join(points, on="month", how="left")
+    frame = frame.join(spending, on="month", how="left").fill_null(0)
+    total = pl.col("fees") + pl.col("points") + pl.col("strategies_vnd")
+    return frame.select("month", total.cast(pl.Int64).alias("state_cost_vnd")).sort("month")
 
 
 def cost_figures(result: RunResult) -> dict[str, Any]:
