@@ -588,8 +588,9 @@ STRATEGY_COUNTS = (
 """Keys of each month's strategy record; the *_vnd keys are costs to the state."""
 
 LOGISTICS_COST_KEYS = ("cash_in_transit_cost_vnd",)
-"""Costs of the status quo's own cash logistics, recorded beside the strategies' for checking: the
-escorted cash runs are already charged in the points table (`cash_transport_cost_vnd`, one run per
-commune point-day with cash), so they are not strategy spending and are not added to it again."""
+"""Costs of the status quo's own cash logistics, recorded beside the strategies' for information: what
+the month's escorted cash runs cost. They are not strategy spending: under the `fee` cost model the
+post office's fee per cash payment covers them, and under `bottom_up` the points table charges them
+(`cash_transport_cost_vnd`), so they are never added again."""
 
 STRATEGY_COST_KEYS = tuple(k for k in STRATEGY_COUNTS if k.endswith("_vnd") and k not in LOGISTICS_COST_KEYS)

@@ -541,12 +541,31 @@ class CashoutPoints(Frozen):
     )
 
 
+CostModel = Literal["fee", "bottom_up"]
+
+
 class Costs(Frozen):
+    model: CostModel = Field(
+        "fee",
+        description="what the state pays for cash payments, one or the other, never both: fee (the "
+        "post office's fee per cash payment, `fee_per_cash_payment_vnd`, covers its staff and cash "
+        "transport; the way the state contracts Vietnam Post for these payments) or bottom_up (no "
+        "fee per cash payment; the state pays the staff per team-day, `staff_per_team_day_vnd`, the "
+        "escorted cash runs to commune points, `run.cash_in_transit.cost_per_run_vnd`, and each "
+        "post office's cash delivery, `cash_transport_per_point_day_vnd`). The fee and credit fees "
+        "for accounts and home delivery are charged in both",
+    )
     fee_per_account_credit_vnd: FeeVnd
-    fee_per_cash_payment_vnd: FeeVnd
+    fee_per_cash_payment_vnd: FeeVnd = Field(description="fee model only: the post office's fee per cash payment")
     fee_per_home_delivery_vnd: FeeVnd
-    staff_per_point_day_vnd: Vnd = Field(description="commune point staffing, per open day")
-    cash_transport_per_point_day_vnd: Vnd = Field(description="escorted cash delivery, per point-day")
+    staff_per_team_day_vnd: Vnd = Field(
+        description="bottom_up model only: a payment team's staff, per team-day on which it pays at least "
+        "one commune (a team serving several communes a day is charged once)"
+    )
+    cash_transport_per_point_day_vnd: Vnd = Field(
+        description="bottom_up model only: cash delivered to a post office, per day it gets new cash (commune "
+        "points' escorted runs are costed per run)"
+    )
     withdrawal_fee_vnd: FeeVnd = Field(description="fee a beneficiary pays per ATM or e-wallet cash-out")
     travel_cost_vnd_per_min: int = Field(
         ge=0, le=MAX_TRAVEL_VND_PER_MIN, description="beneficiary's money cost of travel, per minute"

@@ -36,6 +36,7 @@ from welfare_sim.models.cashout import (
     PAID_FULL,
     PAID_PART,
     POST_OFFICE,
+    DayService,
     Points,
     append_points,
     build_points,
@@ -428,6 +429,11 @@ class Province:
         self._wd_month = np.zeros(self.points.n)
         self._wd_plan = np.zeros((self.points.n, len(days) + 1))
         self._cash_runs = 0
+        # what the state pays bottom-up per point this month (zero in the fee model)
+        self._staff_vnd = np.zeros(self.points.n, np.int64)
+        self._transport_vnd = np.zeros(self.points.n, np.int64)
+        self._is_office = self.points.kind == POST_OFFICE
+        self._safe_vnd = np.zeros(self.points.n, np.int64)  # cash kept overnight in a post office's safe
 
     def _scheduled_today(self, d: int) -> np.ndarray:
         """Points with a payment scheduled today: commune points on their days, all others."""
@@ -551,11 +557,35 @@ class Province:
         self.withdraw_day[wi[finished]] = NO_DAY
         self._plan_retry(wi[~finished], d, self.withdraw_day)
 
-        self.ledger["float_delivered"] += int(result.float_vnd.sum())
+        delivered, returned = self._office_safes(result)
+        self.ledger["float_delivered"] += int(delivered.sum())
         self.ledger["float_paid"] += int(paid.sum())
-        self.ledger["float_returned"] += int(result.float_left_vnd.sum())
+        self.ledger["float_returned"] += int(returned.sum())
         self._point_days.append((d, result, point))
+        self._delivered_days.append(delivered)
         return {}
+
+    def _office_safes(self, result: DayService) -> tuple[np.ndarray, np.ndarray]:
+        """Cash delivered to and returned from each point today. A post office keeps the evening's
+        cash in its safe: the next morning only the top-up to the day's plan is delivered (a surplus
+        over the plan goes back), and what is in the safe at the month's end is returned then
+        (`_empty_safes`). Every other point gets its whole day's cash and returns what is left.
+        Charges the bottom-up cost of a post office's delivery."""
+        on_hand, left = result.float_vnd, result.float_left_vnd
+        office = self._is_office & result.point_open  # a closed office keeps its safe as it is
+        kept = np.where(office, self._safe_vnd, 0)
+        delivered = np.where(office, np.maximum(on_hand - kept, 0), on_hand)
+        returned = np.where(office, np.maximum(kept - on_hand, 0), left)
+        self._safe_vnd = np.where(office, left, self._safe_vnd)
+        costs = self.assume.costs
+        if costs.model == "bottom_up":
+            self._transport_vnd += np.where(office & (delivered > 0), costs.cash_transport_per_point_day_vnd, 0)
+        return delivered, returned
+
+    def _empty_safes(self) -> None:
+        """At the month's end the post offices return the cash left in their safes."""
+        self.ledger["float_returned"] += int(self._safe_vnd.sum())
+        self._safe_vnd[:] = 0
 
     def _charge_fees(self, who: np.ndarray, point: np.ndarray) -> None:
         """Cash-out fees: the beneficiary pays the point's fee, unless a waiver has the state
@@ -666,6 +696,16 @@ class Province:
             total = np.bincount(team[has], weights=cash[has], minlength=self.n_teams)
         runs = np.ceil(total / float(cit.max_vnd_per_run)).astype(np.int64)
         self._cash_runs += int(runs.sum())
+        costs = self.assume.costs
+        if costs.model == "bottom_up":
+            # a team-day is paid once, however many communes it serves; its staff and its runs'
+            # cost are split over those communes to the dong (the remainder to the first)
+            communes = np.flatnonzero(has)
+            of = team[communes]
+            sessions = np.bincount(of, minlength=self.n_teams)
+            staff = np.where(sessions > 0, costs.staff_per_team_day_vnd, 0)
+            _split(staff, of, communes, sessions, self._staff_vnd)
+            _split(runs * cit.cost_per_run_vnd, of, communes, sessions, self._transport_vnd)
         return cash
 
     def _plan_withdrawals(self, d: int, cashers: np.ndarray) -> None:
@@ -771,6 +811,7 @@ class Province:
         self.channel[cl[self.channel[cl] == CH_CASH_PENDING]] = CH_NONE
 
         led = self.ledger
+        self._empty_safes()
         led["held"] = int(self.owed_vnd[self.status == ST_HELD].sum())
         led["owed_end"] = int(self.owed_vnd.sum())
         led["suspended_end"] = int(self.suspended_vnd.sum())
@@ -845,10 +886,12 @@ class Province:
     def start_days(self, month: int) -> list[dt.date]:
         self._days = self.month_days(month)
         self._point_days = []
+        self._delivered_days: list[np.ndarray] = []
         return self._days
 
     def _summarise_points(self) -> dict[str, np.ndarray]:
-        """Per point and month: days open and down, visits, cash delivered and paid."""
+        """Per point and month: days open and down, visits, cash delivered (new cash, counted once)
+        and paid, and what the state pays the point bottom-up (staff, cash transport)."""
         pts = self.points
         n = pts.n
         open_days = np.zeros(n, np.int16)
@@ -859,11 +902,11 @@ class Province:
         paid = np.zeros(n, np.int64)
         delivered = np.zeros(n, np.int64)
         wait = np.zeros(n)
-        for _d, res, point in self._point_days:
+        for (_d, res, point), new_cash in zip(self._point_days, self._delivered_days, strict=True):
             open_days += res.point_open
             down_days += res.point_down
-            float_days += res.float_vnd > 0
-            delivered += res.float_vnd
+            float_days += new_cash > 0
+            delivered += new_cash
             visits += np.bincount(point, minlength=n)
             served += np.bincount(point, weights=res.outcome <= PAID_PART, minlength=n).astype(np.int64)
             paid += np.bincount(point, weights=res.paid_vnd, minlength=n).round().astype(np.int64)
@@ -880,6 +923,8 @@ class Province:
             "paid_vnd": paid,
             "float_vnd": delivered,
             "wait_min_total": wait,
+            "staff_cost_vnd": self._staff_vnd.copy(),
+            "cash_transport_cost_vnd": self._transport_vnd.copy(),
         }
 
     def _visits(self) -> list[dict]:
@@ -891,6 +936,18 @@ class Province:
             for d, r, p in self._point_days
             if p.size
         ]
+
+
+def _split(total: np.ndarray, group: np.ndarray, items: np.ndarray, size: np.ndarray, out: np.ndarray) -> None:
+    """Add each group's integer `total` to its `items` (ascending; `group` per item, `size` per
+    group) in equal shares to the dong, the remainder to the group's first item."""
+    if items.size == 0:
+        return
+    share = total // np.maximum(size, 1)
+    out[items] += share[group]
+    _, first = np.unique(group, return_index=True)
+    head = group[first]
+    out[items[first]] += total[head] - share[head] * size[head]
 
 
 def _months_between(start: str, month: str) -> int:

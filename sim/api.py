@@ -226,7 +226,7 @@ SERIES: dict[str, SeriesSpec] = {
     "days_to_money_mean": SeriesSpec("days from run start to money in hand, mean", "days"),
     "days_to_money_p95": SeriesSpec("days from run start to money in hand, p95", "days"),
     "queue_wait_p95_min": SeriesSpec("queue wait at any point, p95 of visits", "min"),
-    "state_cost_vnd": SeriesSpec("cost to the state (fees, staff, cash transport)", "VND"),
+    "state_cost_vnd": SeriesSpec("cost to the state (fees, staff, cash transport, strategies)", "VND"),
     "beneficiary_cost_vnd": SeriesSpec("cost to beneficiaries (travel, time, fees)", "VND"),
 }
 SERIES_ALIASES = {"coverage": "account_coverage", "cashless": "cashless_share"}
@@ -310,7 +310,7 @@ class Result:
         import polars as pl
 
         from welfare_sim.sim.recorder import WAIT_BIN_MIN
-        from welfare_sim.sim.results import coverage_by_month, hist_quantile
+        from welfare_sim.sim.results import coverage_by_month, hist_quantile, state_cost_by_month
 
         r = self.run_result
         base = coverage_by_month(r).select(
@@ -323,9 +323,7 @@ class Result:
             .sum()
             .alias("beneficiary_cost_vnd"),
         )
-        points = r.points.group_by("month").agg(
-            (pl.col("staff_cost_vnd") + pl.col("cash_transport_cost_vnd")).sum().alias("point_costs")
-        )
+        state = state_cost_by_month(r)  # the run's own state cost (strategy spending included)
         days = r.days_hist
         bins = np.arange(days.shape[1])
         counted = days.sum(axis=1)
@@ -343,11 +341,10 @@ class Result:
         )
         out = (
             base.join(monthly, on="month", how="left")
-            .join(points, on="month", how="left")
+            .join(state, on="month", how="left")
             .join(from_hists, on="month", how="left")
             .with_columns(
                 (pl.col("unpaid") / pl.col("beneficiaries")).alias("unpaid_share"),
-                (pl.col("state_fees") + pl.col("point_costs").fill_null(0)).cast(pl.Int64).alias("state_cost_vnd"),
             )
             .sort("month")
         )

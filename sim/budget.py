@@ -78,7 +78,7 @@ def estimate(scenario: Scenario, months: int | None = None) -> Estimate:
     )
     floats = [p.float_vnd_per_day or 0 for p in (pts.commune_point, pts.post_office, pts.atm)]
     floats += [a.float_vnd_per_day for a in iv.agents] + [a.float_cap_vnd for a in iv.atm_points]
-    per_point_day = costs.staff_per_point_day_vnd + costs.cash_transport_per_point_day_vnd + max(floats)
+    per_point_day = costs.staff_per_team_day_vnd + costs.cash_transport_per_point_day_vnd + max(floats)
     per_month = (
         n * (owed + DAYS * fees)
         + points * DAYS * per_point_day

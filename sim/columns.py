@@ -126,8 +126,24 @@ COLUMNS: dict[str, Column] = {
         "Reached by an account-opening drive this month",
         "Được đợt vận động mở tài khoản tiếp cận trong tháng",
     ),
-    "fee_vnd": _c(INT, VND, "Withdrawal fees paid by the beneficiary", "Phí rút tiền người hưởng trả"),
-    "state_fee_vnd": _c(INT, VND, "Payment fees paid by the state", "Phí chi trả Nhà nước trả"),
+    "fee_vnd": _c(
+        INT,
+        VND,
+        "Cash-out fees charged to the beneficiary (the point's fee; none when waived)",
+        "Phí rút tiền thực thu của người hưởng (phí của điểm; không thu khi được miễn)",
+    ),
+    "state_fee_vnd": _c(
+        INT,
+        VND,
+        "Payment fees paid by the state (per cash payment only in the fee cost model)",
+        "Phí chi trả Nhà nước trả (phí mỗi lượt chi tiền mặt chỉ tính theo mô hình phí)",
+    ),
+    "failed_credit_cause": _c(
+        ENUM,
+        "",
+        "Why the credit failed: data_mismatch, dormant_account, other; none if it did not",
+        "Lý do chuyển khoản bị trả lại: sai lệch dữ liệu, tài khoản ngừng hoạt động, khác; none nếu không bị trả lại",
+    ),
     # ------------------------------------------------------------- monthly (month × commune × category)
     "beneficiaries": _c(INT, N, "Beneficiaries in the month", "Số người hưởng trong tháng"),
     "with_account": _c(
@@ -153,6 +169,15 @@ COLUMNS: dict[str, Column] = {
     "unpaid": _c(INT, N, "Beneficiaries not paid this month", "Số người chưa nhận được tiền trong tháng"),
     "held": _c(INT, N, "Payments held for a record mismatch", "Số lượt bị tạm giữ do sai lệch hồ sơ"),
     "failed_credits": _c(INT, N, "Credits to an account that were returned", "Số lượt chuyển khoản bị trả lại"),
+    "failed_credits_mismatch": _c(
+        INT, N, "Returned credits: account data did not match", "Chuyển khoản bị trả lại do sai lệch dữ liệu tài khoản"
+    ),
+    "failed_credits_dormant": _c(
+        INT, N, "Returned credits: the account was dormant", "Chuyển khoản bị trả lại do tài khoản ngừng hoạt động"
+    ),
+    "failed_credits_other": _c(
+        INT, N, "Returned credits: other causes", "Chuyển khoản bị trả lại do lý do khác"
+    ),
     "uncollected": _c(INT, N, "Cash payments not collected", "Số lượt không đến nhận tiền mặt"),
     "suspended": _c(INT, N, "Beneficiaries suspended", "Số người bị tạm dừng chi trả"),
     "reached_by_drive": _c(
@@ -184,12 +209,27 @@ COLUMNS: dict[str, Column] = {
     "down_days": _c(INT, "days", "Days the point was down", "Số ngày điểm gián đoạn"),
     "visits": _c(INT, N, "Visits to the point", "Số lượt đến điểm"),
     "served": _c(INT, N, "Visits that were paid in full or in part", "Số lượt được chi trả (toàn bộ hoặc một phần)"),
-    "float_vnd": _c(INT, VND, "Cash delivered to the point", "Tiền mặt cấp cho điểm"),
+    "float_vnd": _c(
+        INT,
+        VND,
+        "New cash delivered to the point (cash kept overnight in a post office's safe counts once)",
+        "Tiền mặt mới cấp cho điểm (tiền giữ qua đêm trong két bưu điện chỉ tính một lần)",
+    ),
     "wait_min_mean": _c(FLOAT, "min", "Queue wait, mean of visits", "Thời gian chờ, trung bình các lượt"),
     "wait_min_p50": _c(FLOAT, "min", "Queue wait, median of visits", "Thời gian chờ, trung vị các lượt"),
     "wait_min_p95": _c(FLOAT, "min", "Queue wait, 95th percentile of visits", "Thời gian chờ, phân vị 95 các lượt"),
-    "staff_cost_vnd": _c(INT, VND, "Staff cost of the point", "Chi phí nhân sự của điểm"),
-    "cash_transport_cost_vnd": _c(INT, VND, "Cash transport cost of the point", "Chi phí vận chuyển tiền mặt của điểm"),
+    "staff_cost_vnd": _c(
+        INT,
+        VND,
+        "Staff cost of the point, bottom-up cost model only (a team-day split over its communes)",
+        "Chi phí nhân sự của điểm, chỉ theo mô hình chi phí chi tiết (ngày công tổ chia cho các xã)",
+    ),
+    "cash_transport_cost_vnd": _c(
+        INT,
+        VND,
+        "Cash transport cost of the point, bottom-up cost model only (escorted runs, office deliveries)",
+        "Chi phí vận chuyển tiền mặt của điểm, chỉ theo mô hình chi phí chi tiết",
+    ),
     "turned_away_no_cash": _c(
         INT, N, "Visits turned away: the point had no cash", "Số lượt phải về: điểm hết tiền mặt"
     ),

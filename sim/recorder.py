@@ -18,6 +18,7 @@ import polars as pl
 
 from welfare_sim.models.accounts import STATUS_NAMES
 from welfare_sim.models.cashout import VISIT_OUTCOMES
+from welfare_sim.models.interventions import STRATEGY_COST_KEYS
 from welfare_sim.models.params import ACCOUNT_TYPES, AGE_GROUPS, CATEGORIES, POINT_KINDS, TERRAINS, month_label
 from welfare_sim.models.payment_run import (
     CH_ACCOUNT,
@@ -25,6 +26,7 @@ from welfare_sim.models.payment_run import (
     CH_CASH_COUNTER,
     CH_HOME,
     CHANNELS,
+    FAILED_CREDIT_CAUSES,
     ST_HELD,
     ST_PAID,
     ST_PARTIAL,
@@ -45,6 +47,10 @@ TERRAIN = pl.Enum(list(TERRAINS))
 AGE = pl.Enum(list(AGE_GROUPS))
 KIND = pl.Enum(list(POINT_KINDS))
 OUTCOME = pl.Enum(list(VISIT_OUTCOMES))
+FAILED_CREDIT_CAUSE = pl.Enum(list(FAILED_CREDIT_CAUSES))
+FC_MISMATCH, FC_DORMANT, FC_OTHER = (
+    FAILED_CREDIT_CAUSES.index(k) for k in ("data_mismatch", "dormant_account", "other")
+)
 
 WAIT_BIN_MIN = 0.1
 WAIT_BINS = int(24 * 60 / WAIT_BIN_MIN) + 1
@@ -85,6 +91,8 @@ class Recorder:
         self.days_hist: list[np.ndarray] = []
         self.wait_hist: list[np.ndarray] = []
         self.rows_recorded = 0
+        self.strategies: dict[str, int] = {}  # the strategies' counts and costs, summed over the months
+        self.strategy_spending: list[dict[str, int]] = []  # per month: the strategies' cost to the state
         costs = province.assume.costs
         self.costs = costs
         people = province.people
@@ -131,6 +139,10 @@ class Recorder:
         # the aggregates are computed from the record's numpy columns directly (one pass of
         # np.bincount per figure: fast, single-threaded and so deterministic).
         self.rows_recorded += int(rec.rows.size)
+        for key, value in rec.strategies.items():
+            self.strategies[key] = self.strategies.get(key, 0) + int(value)
+        spent = sum(int(rec.strategies.get(k, 0)) for k in STRATEGY_COST_KEYS)
+        self.strategy_spending.append({"month": rec.month, "strategies_vnd": spent})
         derived = self._derived(rec)
         if self.payments_dir is not None:
             part = self.payments_dir / f"part-{rec.month:04d}.parquet"
@@ -181,6 +193,7 @@ class Recorder:
                 "withdrawals": c["withdrawals"].astype(np.int64),
                 "withdrawn_vnd": c["withdrawn_vnd"],
                 "account_status": _enum(c["account_status"], ACCOUNT_STATUS),
+                "failed_credit_cause": _enum(c["failed_credit_cause"], FAILED_CREDIT_CAUSE),  # "none": no failed credit
                 "account_type": _enum(c["account_type"], ACCOUNT_TYPE, offset=1),
                 "registered": c["registered"],
                 "balance_vnd": c["balance_vnd"],
@@ -220,14 +233,17 @@ class Recorder:
         state_fee_by_channel = np.zeros(len(CHANNELS), np.int64)
         state_fee_by_channel[CH_ACCOUNT] = costs.fee_per_account_credit_vnd
         state_fee_by_channel[CH_HOME] = costs.fee_per_home_delivery_vnd
-        state_fee = c["cash_transactions"].astype(np.int64) * costs.fee_per_cash_payment_vnd
+        # the post office's fee per cash payment, in the fee model only (bottom-up, the state pays
+        # the staff and cash runs instead: in the points table)
+        cash_fee = costs.fee_per_cash_payment_vnd if costs.model == "fee" else 0
+        state_fee = c["cash_transactions"].astype(np.int64) * cash_fee
         state_fee += state_fee_by_channel[c["channel"]]
         return {
             "has_day": has_day,
             "days_to_money": np.where(has_day, day - self.p.run.run_start_day, -1).astype(np.int16, copy=False),
             "travel_cost_vnd": np.rint(travel_cost, out=travel_cost).astype(np.int64),
             "time_cost_vnd": np.rint(time_min, out=time_min).astype(np.int64),
-            "fee_vnd": c["withdrawals"].astype(np.int64) * costs.withdrawal_fee_vnd,
+            "fee_vnd": c["fee_vnd"],  # the fees charged (a point's own fee, or none when waived)
             "state_fee_vnd": state_fee,
         }
 
@@ -244,6 +260,7 @@ class Recorder:
         keep = group[starts]
         n_groups = keep.size
         channel, status = c["channel"], c["status"]
+        cause = np.where(status == ST_RETURNED, c["failed_credit_cause"], -1)
 
         def total(weights: np.ndarray, where: np.ndarray | None = None) -> np.ndarray:
             if n_groups == 0:
@@ -287,6 +304,14 @@ class Recorder:
             "unpaid": unpaid,
             "held": by_st[:, ST_HELD],
             "failed_credits": by_st[:, ST_RETURNED],
+            **{
+                name: total(cause == code)
+                for name, code in (
+                    ("failed_credits_mismatch", FC_MISMATCH),
+                    ("failed_credits_dormant", FC_DORMANT),
+                    ("failed_credits_other", FC_OTHER),
+                )
+            },
             "uncollected": by_st[:, ST_UNCOLLECTED],
             "suspended": by_st[:, ST_SUSPENDED],
             "reached_by_drive": total(c["drive_reached"]),
@@ -369,9 +394,7 @@ class Recorder:
 
     def _points(self, rec: MonthRecord) -> pl.DataFrame:
         pts = rec.points
-        costs = self.costs
         kind = pts["kind"]
-        commune_point = kind == POINT_KINDS.index("commune_point")
         frame = pl.DataFrame(
             {
                 "month": np.full(kind.size, rec.month, np.int64),
@@ -388,17 +411,18 @@ class Recorder:
                 "wait_min_mean": np.divide(
                     pts["wait_min_total"], pts["visits"], out=np.zeros(kind.size), where=pts["visits"] > 0
                 ).round(3),
-                "staff_cost_vnd": np.where(
-                    commune_point, pts["float_days"].astype(np.int64) * costs.staff_per_point_day_vnd, 0
-                ),
-                "cash_transport_cost_vnd": np.where(
-                    kind != POINT_KINDS.index("atm"),
-                    pts["float_days"].astype(np.int64) * costs.cash_transport_per_point_day_vnd,
-                    0,
-                ),
+                # what the state pays bottom-up (zero in the fee model), as the model charged it
+                "staff_cost_vnd": pts["staff_cost_vnd"].astype(np.int64),
+                "cash_transport_cost_vnd": pts["cash_transport_cost_vnd"].astype(np.int64),
             }
         )
-        return frame.filter(pl.col("visits") > 0)
+        # a point-day with cash or a cost but no visitor is kept, and its cost with it
+        return frame.filter(
+            (pl.col("visits") > 0)
+            | (pl.col("float_vnd") > 0)
+            | (pl.col("staff_cost_vnd") > 0)
+            | (pl.col("cash_transport_cost_vnd") > 0)
+        )
 
     def _waits(self, rec: MonthRecord) -> tuple[pl.DataFrame, np.ndarray]:
         """Per day × kind of point: visits, outcomes and waits (mean, p50, p95); and the month's

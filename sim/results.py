@@ -25,6 +25,8 @@ class RunResult:
     summary: dict[str, Any] = field(default_factory=dict)
     payments_rows: int = 0
     places: pl.DataFrame | None = None  # districts and communes: index, name, code
+    strategies: dict[str, int] = field(default_factory=dict)  # strategy counts and costs over the run
+    strategy_spending: pl.DataFrame | None = None  # month, strategies_vnd: the strategies' cost to the state
 
 
 def hist_quantile(counts: np.ndarray, q: float, bin_width: float = 1.0) -> float | None:
@@ -52,7 +54,62 @@ def collect(rec: Recorder) -> RunResult:
         wait_hist=np.stack(rec.wait_hist),
         payments_rows=rec.rows_recorded,
         places=rec.places(),
+        strategies=dict(rec.strategies),
+        strategy_spending=pl.DataFrame(rec.strategy_spending, schema={"month": pl.Int64, "strategies_vnd": pl.Int64}),
     )
+
+
+def state_cost_by_month(result: RunResult) -> pl.DataFrame:
+    """month, state_cost_vnd: the state's cost month by month, the same parts as `cost_figures`
+    (payment fees, the points' staff and cash transport, strategy spending); sums to its total."""
+    fees = result.monthly.group_by("month").agg(pl.col("state_fees_vnd").sum().alias("fees"))
+    points = result.points.group_by("month").agg(
+        (pl.col("staff_cost_vnd") + pl.col("cash_transport_cost_vnd")).sum().alias("points")
+    )
+    spine = result.ledger.select("month")
+    spending = result.strategy_spending
+    if spending is None:
+        spending = spine.with_columns(strategies_vnd=pl.lit(0, pl.Int64))
+    frame = spine.join(fees, on="month", how="left").join(points, on="month", how="left")
+    frame = frame.join(spending, on="month", how="left").fill_null(0)
+    total = pl.col("fees") + pl.col("points") + pl.col("strategies_vnd")
+    return frame.select("month", total.cast(pl.Int64).alias("state_cost_vnd")).sort("month")
+
+
+def cost_figures(result: RunResult) -> dict[str, Any]:
+    """What the run cost the state and the beneficiaries (VND), for `run` and `compare` alike.
+
+    The state: payment fees (under the scenario's cost model, `assumptions.costs.model`), the
+    bottom-up staff and cash transport of the points table (zero in the fee model), and the
+    strategies' spending (waived fees included). The beneficiaries: travel, time and the fees
+    actually charged."""
+    from welfare_sim.models.interventions import STRATEGY_COST_KEYS
+
+    m, pts = result.monthly, result.points
+    totals = m.select(
+        pl.col("state_fees_vnd", "travel_cost_vnd", "time_cost_vnd", "beneficiary_fees_vnd").sum()
+    ).row(0, named=True)
+    payments = int(m.select(pl.col("paid_into_account", "paid_in_cash", "paid_at_home").sum()).sum_horizontal()[0])
+    staff = int(pts["staff_cost_vnd"].sum())
+    transport = int(pts["cash_transport_cost_vnd"].sum())
+    strategies = sum(int(result.strategies.get(k, 0)) for k in STRATEGY_COST_KEYS)
+    state_total = int(totals["state_fees_vnd"]) + staff + transport + strategies
+    travel, time = int(totals["travel_cost_vnd"]), int(totals["time_cost_vnd"])
+    fees = int(totals["beneficiary_fees_vnd"])
+    beneficiary_total = travel + time + fees
+    return {
+        "state_total": state_total,
+        "state_per_payment": round(state_total / payments) if payments else None,
+        "state_fees": int(totals["state_fees_vnd"]),
+        "state_staff": staff,
+        "state_cash_transport": transport,
+        "state_strategies": strategies,
+        "beneficiary_total": beneficiary_total,
+        "beneficiary_per_payment": round(beneficiary_total / payments) if payments else None,
+        "beneficiary_travel": travel,
+        "beneficiary_time": time,
+        "beneficiary_fees": fees,
+    }
 
 
 def headline(result: RunResult) -> dict[str, Any]:
@@ -66,9 +123,6 @@ def headline(result: RunResult) -> dict[str, Any]:
     )
 
     payments = totals["paid_into_account"] + totals["paid_in_cash"] + totals["paid_at_home"]
-    state_point_costs = int(result.points["staff_cost_vnd"].sum() + result.points["cash_transport_cost_vnd"].sum())
-    state_total = int(totals["state_fees_vnd"]) + state_point_costs
-    beneficiary_total = int(totals["travel_cost_vnd"] + totals["time_cost_vnd"] + totals["beneficiary_fees_vnd"])
     days = result.days_hist.sum(axis=0)
     n_days = int(days.sum())
 
@@ -122,7 +176,13 @@ def headline(result: RunResult) -> dict[str, Any]:
         },
         "queue_wait": waits,
         "unpaid_by_subgroup": unpaid,
-        "failed_credits": {"count": int(totals["failed_credits"]), "vnd": int(totals["failed_credit_vnd"])},
+        "failed_credits": {
+            "count": int(totals["failed_credits"]),
+            "vnd": int(totals["failed_credit_vnd"]),
+            "data_mismatch": int(totals["failed_credits_mismatch"]),
+            "dormant_account": int(totals["failed_credits_dormant"]),
+            "other": int(totals["failed_credits_other"]),
+        },
         "payments": {
             "into_account": int(totals["paid_into_account"]),
             "cash_at_commune_point": int(totals["paid_at_commune_point"]),
@@ -138,17 +198,7 @@ def headline(result: RunResult) -> dict[str, Any]:
             "forfeited": int(ledger["forfeited_vnd"].sum()),
             "owed_at_end": int(ledger["owed_end_vnd"][-1] + ledger["suspended_end_vnd"][-1]),
         },
-        "cost_vnd": {
-            "state_total": state_total,
-            "state_per_payment": round(state_total / payments) if payments else None,
-            "state_fees": int(totals["state_fees_vnd"]),
-            "state_staff_and_cash_transport": state_point_costs,
-            "beneficiary_total": beneficiary_total,
-            "beneficiary_per_payment": round(beneficiary_total / payments) if payments else None,
-            "beneficiary_travel": int(totals["travel_cost_vnd"]),
-            "beneficiary_time": int(totals["time_cost_vnd"]),
-            "beneficiary_fees": int(totals["beneficiary_fees_vnd"]),
-        },
+        "cost_vnd": cost_figures(result),
     }
 
 

@@ -123,7 +123,7 @@ BASE: dict[str, Any] = {
             "fee_per_account_credit_vnd": 2000,
             "fee_per_cash_payment_vnd": 15000,
             "fee_per_home_delivery_vnd": 40000,
-            "staff_per_point_day_vnd": 600000,
+            "staff_per_team_day_vnd": 600000,
             "cash_transport_per_point_day_vnd": 500000,
             "withdrawal_fee_vnd": 1100,
             "travel_cost_vnd_per_min": 500,

@@ -52,7 +52,7 @@ def scheduled_worlds(draw: st.DrawFn, cash_covers: bool) -> dict[str, Any]:
     if cash_covers:
         point["float_cover"] = draw(st.floats(1.0, 3.0))
         point["downtime_prob"] = 0.0
-        run["cash_in_transit"] = {"max_vnd_per_run": 10**12, "runs_per_team_day": 1}
+        run["cash_in_transit"] = {"max_vnd_per_run": 10**10, "runs_per_team_day": 1}
     else:
         point["float_cover"] = draw(st.floats(0.2, 3.0))
         point["downtime_prob"] = draw(st.floats(0, 0.3))

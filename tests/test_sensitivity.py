@@ -20,12 +20,14 @@ from welfare_sim.sim.scenario import ScenarioError
 
 ROOT = Path(__file__).resolve().parents[1]
 APPLY = "assumptions.opening.monthly_apply_prob"
-STAFF = "assumptions.costs.staff_per_point_day_vnd"
+# staff are paid only in the bottom-up cost model: the sweeps use it
+STAFF = "assumptions.costs.staff_per_team_day_vnd"
 REACH = "interventions.drives.0.reach"
 
 
 def write_sweep(folder: Path, parameters: dict, seeds: int = 2) -> Path:
-    (folder / "small.yaml").write_text(yaml.safe_dump(small(months=2)), encoding="utf-8")
+    base = small(months=2, **{"assumptions.costs.model": "bottom_up"})
+    (folder / "small.yaml").write_text(yaml.safe_dump(base), encoding="utf-8")
     path = folder / "sobol.yaml"
     path.write_text(
         yaml.safe_dump({"base": "small.yaml", "parameters": parameters, "seeds": seeds, "out": "out"}),

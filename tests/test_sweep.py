@@ -32,13 +32,15 @@ from welfare_sim.sim.run import run_scenario
 from welfare_sim.sim.scenario import ScenarioError, validate_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
-STAFF = "assumptions.costs.staff_per_point_day_vnd"
+# staff are paid only in the bottom-up cost model: the sweeps use it
+STAFF = "assumptions.costs.staff_per_team_day_vnd"
 APPLY = "assumptions.opening.monthly_apply_prob"
 TEAMS = "interventions.drives.0.teams"
 
 
 def write_sweep(folder: Path, spec: dict[str, Any], months: int = 2, name: str = "sweep.yaml") -> Path:
-    (folder / "small.yaml").write_text(yaml.safe_dump(small(months=months), allow_unicode=True), encoding="utf-8")
+    base = small(months=months, **{"assumptions.costs.model": "bottom_up"})
+    (folder / "small.yaml").write_text(yaml.safe_dump(base, allow_unicode=True), encoding="utf-8")
     path = folder / name
     path.write_text(yaml.safe_dump({"base": "small.yaml", **spec}, allow_unicode=True), encoding="utf-8")
     return path

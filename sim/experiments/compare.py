@@ -49,25 +49,18 @@ def _num(value: float | None) -> float:
     return math.nan if value is None else float(value)
 
 
-def headline_figures(
-    result: RunResult, strategy: dict[str, int], fees_paid_vnd: int
-) -> dict[str, float]:
-    """The comparison's figures for one run: the run's headline plus what the strategies cost.
-
-    `strategy` holds the run's strategy counts and costs (models.interventions.STRATEGY_COUNTS);
-    `fees_paid_vnd` the cash-out fees beneficiaries actually paid (a waiver moves them to the
-    state).
-    """
-    from welfare_sim.models.interventions import STRATEGY_COST_KEYS
+def headline_figures(result: RunResult) -> dict[str, float]:
+    """The comparison's figures for one run, from its headline: the costs are the run's own
+    (`welfare_sim.sim.results.cost_figures`, strategy spending and the fees charged included)."""
     from welfare_sim.sim.recorder import WAIT_BIN_MIN
     from welfare_sim.sim.results import hist_quantile
 
     s = result.summary
     payments = s["payments"]["total"]
     cost = s["cost_vnd"]
-    strategy_cost = sum(int(strategy.get(k, 0)) for k in STRATEGY_COST_KEYS)
-    state_total = cost["state_total"] + strategy_cost
-    beneficiary_total = cost["beneficiary_travel"] + cost["beneficiary_time"] + fees_paid_vnd
+    strategy_cost = cost["state_strategies"]
+    state_total = cost["state_total"]
+    beneficiary_total = cost["beneficiary_total"]
     travel_min = float(result.monthly["travel_min_total"].sum())
     waits = result.wait_hist.sum(axis=(0, 1))
     groups = result.subgroups
@@ -116,22 +109,18 @@ def run_one(payload: dict[str, Any]) -> dict[str, Any]:
 
     scenario = validate_scenario(payload["scenario"], payload["source"])
     recorder: Recorder | None = None
-    strategy = dict.fromkeys(STRATEGY_COUNTS, 0)
-    fees = 0
 
     def record(rec, province) -> None:  # noqa: ANN001
-        nonlocal recorder, fees
+        nonlocal recorder
         if recorder is None:
             recorder = Recorder(province)
         recorder(rec, province)
-        fees += int(rec.columns["fee_vnd"].sum())
-        for key, value in rec.strategies.items():
-            strategy[key] += int(value)
 
     simulate(scenario, seed=payload["seed"], months=payload["months"], on_month=record)
     assert recorder is not None
     result = collect(recorder)
     result.summary = headline(result)
+    strategy = dict.fromkeys(STRATEGY_COUNTS, 0) | result.strategies
     # the period as ISO text: a run's result is plain JSON-able data between processes
     series = coverage_by_month(result).select(
         "month", pl.col("period").dt.to_string("%Y-%m-%d"), "account_coverage", "cashless_share"
@@ -139,7 +128,7 @@ def run_one(payload: dict[str, Any]) -> dict[str, Any]:
     return {
         "index": payload["index"],
         "seed": payload["seed"],
-        "figures": headline_figures(result, strategy, fees),
+        "figures": headline_figures(result),
         "strategies": strategy,
         "timeseries": series.to_dict(as_series=False),
     }
