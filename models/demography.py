@@ -10,6 +10,7 @@ import numpy as np
 
 from welfare_sim.models.params import AGE_GROUPS, Demography
 
+ID_STRIDE = 1 << 24  # beneficiary id = commune index × ID_STRIDE + rank within the commune
 # ranks from here on, within a commune, are entrants: they never collide with the initial ranks
 ENTRANT_RANK0 = 1 << 23
 
@@ -67,8 +68,6 @@ def entrants(
         - np.repeat(per_commune_first, counts.reshape(n_communes, months).sum(axis=1))
     )
     if sample_fraction < 1.0:
-        from welfare_sim.models.population import ID_STRIDE
-
         keep = streams["population.entrant_sampled"].bernoulli(sample_fraction, who * ID_STRIDE + rank)
         who, rank, when = who[keep], rank[keep], when[keep]
     return who.astype(np.int32), rank, when.astype(np.int16)

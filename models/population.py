@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from welfare_sim.models.demography import entrants
+from welfare_sim.models.demography import ID_STRIDE, entrants
 from welfare_sim.models.params import (
     AGE_GROUPS,
     CATEGORIES,
@@ -19,8 +19,6 @@ from welfare_sim.models.params import (
     Population,
     month_index,
 )
-
-ID_STRIDE = 1 << 24  # beneficiary id = commune index × ID_STRIDE + rank within the commune
 
 URBAN, RURAL, MOUNTAIN = 0, 1, 2
 SOCIAL, MERIT, PENSION = 0, 1, 2
