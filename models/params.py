@@ -32,7 +32,7 @@ MAX_COMMUNES_PER_DISTRICT = 20_000  # the country has about 10,600 communes; a r
 MAX_COMMUNES = 100_000  # in the whole scenario: ten times the country
 MAX_BENEFICIARIES = 20_000_000  # in the whole scenario: four times the country's 5.06 million
 MAX_DISTRICT_BENEFICIARIES = 10_000_000  # one district (or region modelled as one)
-MAX_COMMUNE_BENEFICIARIES = (1 << 24) - 1  # ids are commune × 2**24 + rank (models.population.ID_STRIDE)
+MAX_COMMUNE_BENEFICIARIES = (1 << 23) - 1  # ids are commune × 2**24 + rank; ranks from 2**23 are new entrants
 MAX_POST_OFFICES = 1_000  # per district; a region modelled as one district has 170 (vietnam.yaml)
 MAX_COUNTERS = 100  # servers at one point: a large post office has a dozen counters
 MAX_ATMS = 50_000  # per district; Việt Nam has about 20,000 bank ATMs in all
@@ -304,6 +304,35 @@ class CategoryParams(Frozen):
         return shares_sum_to_one(value, "coefficient shares")
 
 
+class DeathProbBySex(Frozen):
+    female: Probability
+    male: Probability
+
+
+class Demography(Frozen):
+    """Deaths, new approvals and re-applications: the population lives."""
+
+    female_share: Share = Field(description="share of beneficiaries who are women (drawn once, up front)")
+    annual_death_prob: dict[Literal["under_60", "age_60_79", "age_80_plus"], DeathProbBySex] = Field(
+        description=(
+            "annual probability of dying by age group and sex, from a Vietnamese life table (WHO Global "
+            "Health Observatory life tables for Viet Nam, 2019, 5-year nqx averaged over each group: derived); "
+            "the monthly chance is derived as 1 - (1 - q)^(1/12)"
+        )
+    )
+    detection_lag_months: int = Field(
+        2, ge=0, le=MAX_MONTHS,
+        description="months after a death before the population database shows it and the person leaves the list",
+    )
+    proxy_collect_share: Probability = Field(
+        0.0, description="monthly chance a proxy collects the cash of a dead person not yet detected"
+    )
+    entries_per_commune_month: Annotated[float, Field(ge=0.0, le=1000.0)] = Field(
+        0.0, description="mean new approvals per commune per month (Poisson), before any sample fraction"
+    )
+    reapply_prob: Probability = Field(0.0, description="monthly chance a stopped beneficiary re-applies and returns")
+
+
 class Population(Frozen):
     categories: dict[Literal["social_assistance", "merit", "pension"], CategoryParams]
     base_level: list[DatedAmount] = Field(
@@ -314,6 +343,9 @@ class Population(Frozen):
     immobile_share: Share = Field(description="share who cannot travel to a point (home delivery)")
     chip_id_share: Share = Field(description="share holding a chip ID card at the start")
     smartphone_share: ProbByTerrain = Field(description="share owning a smartphone, by terrain")
+    demography: Demography | None = Field(
+        None, description="deaths, new approvals and re-applications; none: a closed population"
+    )
 
     @model_validator(mode="after")
     def _check(self) -> Population:
@@ -469,6 +501,9 @@ class Verification(Frozen):
         description="share of payment-list records not matched in the population database at the start"
     )
     monthly_fix_prob: Probability = Field(description="monthly chance a held record is fixed")
+    monthly_mismatch_prob: Probability = Field(
+        0.0, description="monthly chance an active record changes and no longer matches the population database"
+    )
 
 
 class CashoutBehaviour(Frozen):

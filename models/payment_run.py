@@ -44,6 +44,7 @@ from welfare_sim.models.cashout import (
     point_status,
     serve_day,
 )
+from welfare_sim.models.demography import monthly_death_prob
 from welfare_sim.models.interventions import STRATEGY_COUNTS, Strategies
 from welfare_sim.models.params import (
     ACCOUNT_TYPES,
@@ -62,7 +63,9 @@ from welfare_sim.models.population import (
     entitlements,
 )
 
-ACTIVE, SUSPENDED, STOPPED = 0, 1, 2
+# DEAD: the death is known and the person is off the list; PENDING: a new approval not yet arrived
+ACTIVE, SUSPENDED, STOPPED, DEAD, PENDING = 0, 1, 2, 3, 4
+POPULATION_COUNTS = ("entries", "deaths", "deaths_detected", "reapplications", "records_changed")
 
 CH_NONE, CH_ACCOUNT, CH_CASH_COMMUNE, CH_CASH_COUNTER, CH_HOME, CH_CASH_PENDING = 0, 1, 2, 3, 4, 5
 CHANNELS = ("none", "account", "cash_commune", "cash_counter", "home", "cash_unpaid")
@@ -109,6 +112,7 @@ class Province:
     streams: object
     interventions: Interventions = field(default_factory=Interventions)
     fine_grained: bool = False  # queues served by one SimPy process per visit (slow; checks)
+    months: int = 0  # the run's length: new approvals are drawn up front for this many months
     communes: Communes = field(init=False)
     people: Beneficiaries = field(init=False)
     points: Points = field(init=False)
@@ -117,7 +121,7 @@ class Province:
     def __post_init__(self) -> None:
         s = self.streams
         self.communes = build_communes(self.geo, s)
-        self.people = build_beneficiaries(self.geo, self.pop, self.communes, s)
+        self.people = build_beneficiaries(self.geo, self.pop, self.communes, s, self.months)
         self.points = build_points(self.geo, self.communes, self.assume.points)
         self.commune_point, self.post_office, self.atm = home_points(
             self.people, self.communes, self.points, s
@@ -128,7 +132,13 @@ class Province:
         )
         n = self.people.n
         ids = self.people.id
-        self.state = np.full(n, ACTIVE, np.int8)
+        self.state = np.where(self.people.entry_month >= 0, PENDING, ACTIVE).astype(np.int8)
+        self.death_month = np.full(n, -1, np.int16)
+        self.after_death_vnd = np.zeros(n, np.int64)  # paid since the death, not yet detected
+        demo = self.pop.demography
+        self._death_p = (
+            monthly_death_prob(demo, self.people.age_group, self.people.female) if demo is not None else None
+        )
         self.owed_vnd = np.zeros(n, np.int64)
         self.suspended_vnd = np.zeros(n, np.int64)
         self.months_uncollected = np.zeros(n, np.int16)
@@ -216,7 +226,9 @@ class Province:
         self.ledger = dict.fromkeys(
             ("owed_start", "suspended_start", "entitled", "credited", "paid_cash_commune",
              "paid_cash_counter", "paid_home", "forfeited", "returned", "held",
-             "balance_start", "withdrawn", "float_delivered", "float_paid", "float_returned"), 0)
+             "balance_start", "withdrawn", "float_delivered", "float_paid", "float_returned",
+             "paid_after_death", "recovered", "written_off", "after_death_start", "after_death_end"), 0)
+        self.ledger["after_death_start"] = int(self.after_death_vnd.sum())
         self.ledger["owed_start"] = int(self.owed_vnd.sum())
         self.ledger["suspended_start"] = int(self.suspended_vnd.sum())
         self.ledger["balance_start"] = int(self.accounts.balance_vnd.sum())
@@ -224,6 +236,7 @@ class Province:
         # suspended beneficiaries claim again, or are stopped (Circular 02/2021)
         susp = np.flatnonzero(self.state == SUSPENDED)
         resume = s["collection.resume"].bernoulli(a.collection.resume_prob, ids[susp], month)
+        resume &= self.death_month[susp] < 0  # the dead do not claim again
         back = susp[resume]
         self.state[back] = ACTIVE
         self.owed_vnd[back] += self.suspended_vnd[back]
@@ -236,8 +249,9 @@ class Province:
         self.ledger["forfeited"] = int(self.suspended_vnd[stop].sum())
         self.suspended_vnd[stop] = 0
         self.state[stop] = STOPPED
+        pop_counts = self._population_flows(month)
 
-        self.rows = np.flatnonzero(self.state != STOPPED)
+        self.rows = np.flatnonzero(self.state <= SUSPENDED)
         active = self.state == ACTIVE
         self.counts = dict.fromkeys(STRATEGY_COUNTS, 0)
         self.fee_vnd = np.zeros(n, np.int64)
@@ -249,6 +263,7 @@ class Province:
             self.accounts, people, month, a.opening, a.account_life,
             self.rollout_month <= month, self.drive_contact_prob, active, s, assist,
         )
+        self.funnel.update(pop_counts)
         self.drive_reached = self.drive_contact_prob > 0
         self.drive_contact_prob[:] = 0.0
 
@@ -262,6 +277,14 @@ class Province:
         held_now = np.flatnonzero(self.db_mismatch & active)
         fixed = s["verification.fix"].bernoulli(a.verification.monthly_fix_prob, ids[held_now], month)
         self.db_mismatch[held_now[fixed]] = False
+        if a.verification.monthly_mismatch_prob > 0:
+            # records changed this month (address, ID, household) that the database no longer matches
+            matched = np.flatnonzero(active & ~self.db_mismatch)
+            changed = s["verification.record_change"].bernoulli(
+                a.verification.monthly_mismatch_prob, ids[matched], month
+            )
+            self.db_mismatch[matched[changed]] = True
+            self.funnel["records_changed"] = int(changed.sum())
         held = self.db_mismatch & active
 
         # per-month working columns
@@ -289,7 +312,7 @@ class Province:
         self.fallback_cash[:] = False
         self.account_channel = np.flatnonzero(payable & on_list)
         cash = payable & ~on_list
-        home = cash & self.home_takeup
+        home = cash & self.home_takeup & ~self._no_proxy
         self.home = np.flatnonzero(home)
         self.channel[self.account_channel] = CH_ACCOUNT
         self.channel[self.home] = CH_HOME
@@ -315,6 +338,7 @@ class Province:
         self._cash_owed_at = self._cash_owed_by(self.commune_point)
         self._owed_at_offices = False
         absent = s["collection.absent"].bernoulli(a.collection.monthly_absent_prob, ids[cl], month)
+        absent |= self._no_proxy[cl]  # the dead collect nothing themselves
         late = s["collection.late"].bernoulli(self.run.schedule.late_share, ids[cl], month)
         delay = np.floor(s["collection.first_delay"].exponential(a.collection.mean_first_delay_days, ids[cl], month))
         # on time: the commune's first payment day, or (with several) the day the delay falls on;
@@ -328,6 +352,56 @@ class Province:
         self.next_day[cl] = np.where(absent, NO_DAY, self._into_windows(cl, first, 0)).astype(np.int16)
         self._cash_by_day: dict[int, list[np.ndarray]] = {}
         self._file_cash_trips(cl)
+
+    def _population_flows(self, month: int) -> dict[str, int]:
+        """New approvals arrive, people die, the population database learns of deaths after the
+        lag (the person leaves the list; what was paid since the death is recovered from the
+        account balance where it can be, the rest written off; what was still owed lapses), and
+        stopped beneficiaries re-apply. Sets `_no_proxy`: the dead not yet detected whose cash no
+        proxy collects this month."""
+        counts = dict.fromkeys(POPULATION_COUNTS, 0)
+        n = self.people.n
+        self._no_proxy = np.zeros(n, bool)
+        demo = self.pop.demography
+        if demo is None:
+            return counts
+        s, ids, state = self.streams, self.people.id, self.state
+        arriving = (state == PENDING) & (self.people.entry_month == month)
+        state[arriving] = ACTIVE
+        counts["entries"] = int(arriving.sum())
+
+        alive = np.flatnonzero((self.death_month < 0) & (state <= STOPPED))
+        dies = s["population.death"].bernoulli(self._death_p[alive], ids[alive], month)
+        self.death_month[alive[dies]] = month
+        counts["deaths"] = int(dies.sum())
+
+        known = np.flatnonzero(
+            (self.death_month >= 0) & (self.death_month + demo.detection_lag_months <= month) & (state <= STOPPED)
+        )
+        led, acct = self.ledger, self.accounts
+        led["forfeited"] += int(self.owed_vnd[known].sum() + self.suspended_vnd[known].sum())
+        self.owed_vnd[known] = 0
+        self.suspended_vnd[known] = 0
+        back = np.minimum(acct.balance_vnd[known], self.after_death_vnd[known])
+        acct.balance_vnd[known] -= back
+        led["recovered"] += int(back.sum())
+        led["written_off"] += int((self.after_death_vnd[known] - back).sum())
+        self.after_death_vnd[known] = 0
+        state[known] = DEAD
+        counts["deaths_detected"] = int(known.size)
+
+        stopped = np.flatnonzero((state == STOPPED) & (self.death_month < 0))
+        again = s["population.reapply"].bernoulli(demo.reapply_prob, ids[stopped], month)
+        back_on = stopped[again]
+        state[back_on] = ACTIVE
+        self.months_uncollected[back_on] = 0
+        self.months_suspended[back_on] = 0
+        counts["reapplications"] = int(back_on.size)
+
+        dead = np.flatnonzero((self.death_month >= 0) & (state <= SUSPENDED))
+        proxy = s["population.proxy_collects"].bernoulli(demo.proxy_collect_share, ids[dead], month)
+        self._no_proxy[dead[~proxy]] = True
+        return counts
 
     def _file_cash_trips(self, idx: np.ndarray) -> None:
         """File cash-list members under the day of their next planned trip, so a day's trips are
@@ -816,6 +890,10 @@ class Province:
         led["owed_end"] = int(self.owed_vnd.sum())
         led["suspended_end"] = int(self.suspended_vnd.sum())
         led["balance_end"] = int(self.accounts.balance_vnd.sum())
+        dead = (self.death_month >= 0) & (self.state <= SUSPENDED)
+        self.after_death_vnd[dead] += self.paid_vnd[dead]
+        led["paid_after_death"] = int(self.paid_vnd[dead].sum())
+        led["after_death_end"] = int(self.after_death_vnd.sum())
         self.check_ledger(led)
 
         rows = self.rows
@@ -870,8 +948,12 @@ class Province:
         problems = []
         if due != out:
             problems.append(f"treasury: due {due} != paid + carried {out}")
-        if led["balance_start"] + led["credited"] != led["withdrawn"] + led["balance_end"]:
-            problems.append("accounts: balance + credits != withdrawals + balance")
+        if led["balance_start"] + led["credited"] != led["withdrawn"] + led["recovered"] + led["balance_end"]:
+            problems.append("accounts: balance + credits != withdrawals + recovered + balance")
+        if led["after_death_start"] + led["paid_after_death"] != (
+            led["recovered"] + led["written_off"] + led["after_death_end"]
+        ):
+            problems.append("paid after death: carried + paid != recovered + written off + carried")
         if led["float_delivered"] != led["float_paid"] + led["float_returned"]:
             problems.append("cash floats: delivered != paid + returned")
         if led["float_paid"] != led["paid_cash_commune"] + led["paid_cash_counter"] + led["withdrawn"]:

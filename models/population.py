@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from welfare_sim.models.demography import ID_STRIDE, entrants
 from welfare_sim.models.params import (
     AGE_GROUPS,
     CATEGORIES,
@@ -18,8 +19,6 @@ from welfare_sim.models.params import (
     Population,
     month_index,
 )
-
-ID_STRIDE = 1 << 24  # beneficiary id = commune index × ID_STRIDE + rank within the commune
 
 URBAN, RURAL, MOUNTAIN = 0, 1, 2
 SOCIAL, MERIT, PENSION = 0, 1, 2
@@ -55,6 +54,8 @@ class Beneficiaries:
     smartphone: np.ndarray  # bool
     travel_commune_min: np.ndarray  # float64, one way to the commune payment point
     travel_town_min: np.ndarray  # float64, one way to the district post office or an ATM
+    female: np.ndarray  # bool
+    entry_month: np.ndarray  # int16: month a new approval arrives; -1 for those there at the start
 
     @property
     def n(self) -> int:
@@ -109,10 +110,18 @@ def build_communes(geo: Geography, streams) -> Communes:  # noqa: ANN001
     )
 
 
-def build_beneficiaries(geo: Geography, pop: Population, communes: Communes, streams) -> Beneficiaries:  # noqa: ANN001
+def build_beneficiaries(
+    geo: Geography, pop: Population, communes: Communes, streams, months: int = 0  # noqa: ANN001
+) -> Beneficiaries:
+    """Everyone there at the start, and the run's new approvals (drawn alike, keyed by their own
+    ids; they join in their entry month)."""
     commune = np.repeat(np.arange(communes.n, dtype=np.int32), communes.beneficiaries)
     starts = np.cumsum(communes.beneficiaries) - communes.beneficiaries
     rank = np.arange(commune.size, dtype=np.int64) - np.repeat(starts, communes.beneficiaries)
+    new_commune, new_rank, new_month = entrants(pop.demography, communes.n, months, geo.sample_fraction, streams)
+    entry_month = np.concatenate([np.full(commune.size, -1, np.int16), new_month])
+    commune = np.concatenate([commune, new_commune])
+    rank = np.concatenate([rank, new_rank])
     ids = commune.astype(np.int64) * ID_STRIDE + rank
     district = communes.district[commune]
     terrain = communes.terrain[commune]
@@ -125,7 +134,9 @@ def build_beneficiaries(geo: Geography, pop: Population, communes: Communes, str
     # tables are sums over contiguous runs (np.add.reduceat). Every draw is keyed by id, so the
     # storage order changes no one's values.
     order = np.argsort(commune.astype(np.int64) * len(CATEGORIES) + category, kind="stable")
-    ids, commune, district, terrain, category = (a[order] for a in (ids, commune, district, terrain, category))
+    ids, commune, district, terrain, category, entry_month = (
+        a[order] for a in (ids, commune, district, terrain, category, entry_month)
+    )
 
     coefficient = np.ones(ids.size)
     social = pop.categories.get("social_assistance")
@@ -168,7 +179,16 @@ def build_beneficiaries(geo: Geography, pop: Population, communes: Communes, str
         smartphone=smartphone,
         travel_commune_min=travel_commune,
         travel_town_min=travel_town,
+        female=_female(pop, ids, streams),
+        entry_month=entry_month,
     )
+
+
+def _female(pop: Population, ids: np.ndarray, streams) -> np.ndarray:  # noqa: ANN001
+    demo = pop.demography
+    if demo is None:
+        return np.zeros(ids.size, bool)
+    return streams["population.female"].bernoulli(demo.female_share, ids)
 
 
 def dated_amount(amounts, month: str) -> int:  # noqa: ANN001

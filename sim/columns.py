@@ -257,6 +257,33 @@ COLUMNS: dict[str, Column] = {
         INT, VND, "Owed to suspended beneficiaries at month end", "Số tiền của người bị tạm dừng, cuối tháng"
     ),
     "balance_end_vnd": _c(INT, VND, "Account balances at month end", "Số dư tài khoản cuối tháng"),
+    "paid_after_death_vnd": _c(
+        INT,
+        VND,
+        "Paid to people who had died, before the death was detected",
+        "Số tiền chi trả cho người đã mất, trước khi phát hiện",
+    ),
+    "recovered_vnd": _c(
+        INT,
+        VND,
+        "Paid after death and recovered from the account balance",
+        "Số tiền chi sau khi mất, thu hồi từ tài khoản",
+    ),
+    "written_off_vnd": _c(
+        INT, VND, "Paid after death and not recoverable (written off)", "Số tiền chi sau khi mất, không thu hồi được"
+    ),
+    "after_death_start_vnd": _c(
+        INT,
+        VND,
+        "Paid after death, not yet detected, at month start",
+        "Số tiền chi sau khi mất chưa phát hiện, đầu tháng",
+    ),
+    "after_death_end_vnd": _c(
+        INT,
+        VND,
+        "Paid after death, not yet detected, at month end",
+        "Số tiền chi sau khi mất chưa phát hiện, cuối tháng",
+    ),
     # ------------------------------------------------------------- funnel (one row per month)
     "chip_ids_issued": _c(INT, N, "Chip ID cards issued", "Số căn cước gắn chip được cấp"),
     "accounts_opened": _c(INT, N, "Accounts opened", "Số tài khoản được mở"),
@@ -266,6 +293,21 @@ COLUMNS: dict[str, Column] = {
     "reactivated": _c(INT, N, "Dormant accounts used again", "Số tài khoản hoạt động trở lại"),
     "registrations": _c(
         INT, N, "New registrations for payment into an account", "Số đăng ký mới nhận trợ cấp qua tài khoản"
+    ),
+    "entries": _c(INT, N, "New beneficiaries approved and added to the list", "Số người hưởng mới được phê duyệt"),
+    "deaths": _c(INT, N, "Beneficiaries who died", "Số người hưởng qua đời"),
+    "deaths_detected": _c(
+        INT,
+        N,
+        "Deaths the population database showed, taken off the list",
+        "Số người mất được phát hiện, đưa khỏi danh sách",
+    ),
+    "reapplications": _c(INT, N, "Stopped beneficiaries who re-applied", "Số người bị thôi chi trả nộp hồ sơ lại"),
+    "records_changed": _c(
+        INT,
+        N,
+        "Records changed and no longer matched in the population database",
+        "Số hồ sơ thay đổi, không còn khớp cơ sở dữ liệu dân cư",
     ),
     # ------------------------------------------------------------- comparison folder
     "scenario": _c(STR, "", "Scenario (strategy) name", "Tên kịch bản (phương án)"),

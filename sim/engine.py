@@ -33,7 +33,7 @@ class RunTimings:
     record_wait_s: float = 0.0  # time the simulation waited for the recorder
 
 
-def build_province(scenario: Scenario, seed: int, fine_grained: bool = False) -> Province:
+def build_province(scenario: Scenario, seed: int, fine_grained: bool = False, months: int | None = None) -> Province:
     return Province(
         geo=scenario.geography,
         pop=scenario.population,
@@ -43,6 +43,7 @@ def build_province(scenario: Scenario, seed: int, fine_grained: bool = False) ->
         streams=Streams(seed),
         interventions=scenario.interventions,
         fine_grained=fine_grained,
+        months=scenario.months if months is None else months,
     )
 
 
@@ -63,7 +64,7 @@ def simulate(
     check_budget(scenario, months)  # before any array is built: refuse what cannot fit
     keep_freed_memory()
     t0 = time.perf_counter()
-    province = build_province(scenario, seed, fine_grained)
+    province = build_province(scenario, seed, fine_grained, months)
     t1 = time.perf_counter()
 
     env = simpy.Environment()
