@@ -44,7 +44,12 @@ def check_money(result, payments: pl.DataFrame) -> None:  # noqa: ANN001
     assert (due == out).all()
     # months chain, from the rows: what the beneficiaries are owed at the end of a month (their rows,
     # summed) is what the ledger holds at that month's end and carries into the next month's start
-    owed_rows = payments.group_by("month").agg(pl.col("owed_end_vnd").sum()).sort("month")["owed_end_vnd"]
+    owed_rows = (  # a month in which nobody is left on the list has no rows: it owes 0
+        ledger.select("month")
+        .join(payments.group_by("month").agg(pl.col("owed_end_vnd").sum()), on="month", how="left")
+        .sort("month")["owed_end_vnd"]
+        .fill_null(0)
+    )
     assert (owed_rows == ledger["owed_end_vnd"] + ledger["suspended_end_vnd"]).all()
     assert (owed_rows[:-1] == ledger["owed_start_vnd"][1:] + ledger["suspended_start_vnd"][1:]).all()
     # the rows add up to the ledger, to the dong

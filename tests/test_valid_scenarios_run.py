@@ -153,13 +153,13 @@ def check_ledger(ledger: pl.DataFrame) -> None:
     ledger = ledger.rename({c: c.removesuffix("_vnd") for c in ledger.columns})
     due = ledger["owed_start"] + ledger["suspended_start"] + ledger["entitled"]
     settled = (
-        ledger["credited_vnd"]
-        + ledger["paid_cash_commune_vnd"]
-        + ledger["paid_cash_counter_vnd"]
-        + ledger["paid_home_vnd"]
-        + ledger["forfeited_vnd"]
-        + ledger["owed_end_vnd"]
-        + ledger["suspended_end_vnd"]
+        ledger["credited"]
+        + ledger["paid_cash_commune"]
+        + ledger["paid_cash_counter"]
+        + ledger["paid_home"]
+        + ledger["forfeited"]
+        + ledger["owed_end"]
+        + ledger["suspended_end"]
     )
     assert (due == settled).all()
     # what was paid after a death and recovered leaves the accounts
