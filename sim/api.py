@@ -387,20 +387,7 @@ class Result:
         """Write the HTML report (and its workbook) into the run folder `path` (saved there first if
         it is not this run's folder); return the HTML file's path. Without `path`: the folder the run
         was last saved to."""
-        from welfare_sim.sim.report import ReportError, write_report
-
-        if path is None:
-            if self.folder is None:
-                raise ValueError("report(): give the run folder to write, e.g. result.report('outputs/my-run')")
-            folder = self.folder
-        else:
-            folder = Path(path)
-            if self.folder is None or folder.resolve() != self.folder.resolve():
-                self.save(folder)
-        try:
-            return write_report(folder, lang)
-        except ReportError as exc:
-            raise ValueError("\n".join(exc.problems)) from None
+        return _report_into(self, path, lang, "result.report('outputs/my-run')")
 
     def __repr__(self) -> str:
         cov = self.summary["account_coverage"]
@@ -656,20 +643,7 @@ class Comparison:
 
     def report(self, path: str | Path | None = None, lang: str = "en") -> Path:
         """Write the comparison's HTML report into the folder `path` (saved there first if needed)."""
-        from welfare_sim.sim.report import ReportError, write_report
-
-        if path is None:
-            if self.folder is None:
-                raise ValueError("report(): give the comparison folder to write, e.g. cmp.report('outputs/cmp')")
-            folder = self.folder
-        else:
-            folder = Path(path)
-            if self.folder is None or folder.resolve() != self.folder.resolve():
-                self.save(folder)
-        try:
-            return write_report(folder, lang)
-        except ReportError as exc:
-            raise ValueError("\n".join(exc.problems)) from None
+        return _report_into(self, path, lang, "cmp.report('outputs/cmp')")
 
     def __repr__(self) -> str:
         return f"<Comparison base {self.base!r} vs {self.names[1:]}, seeds {self.seeds}, {self.months} months>"
@@ -849,3 +823,22 @@ def _run_sweep(spec: Any, workers: int | None, scheduler: str | None, temporary:
         order = {p.id: i for i, p in enumerate(spec.points)}
         table = table.sort(pl.col("point").replace_strict(order, return_dtype=pl.Int64), "seed")
     return SweepResult(table, outcome, None if temporary else spec.out, list(outcome.failures))
+
+
+def _report_into(owner: Any, path: str | Path | None, lang: str, example: str) -> Path:
+    """Write the report of a run or comparison (`owner`, with `.folder` and `.save`) into its folder
+    `path`, saving it there first when it is not the folder last saved to; return the HTML path."""
+    from welfare_sim.sim.report import ReportError, write_report
+
+    if path is None:
+        if owner.folder is None:
+            raise ValueError(f"report(): give the folder to write, e.g. {example}")
+        folder = owner.folder
+    else:
+        folder = Path(path)
+        if owner.folder is None or folder.resolve() != owner.folder.resolve():
+            owner.save(folder)
+    try:
+        return write_report(folder, lang)
+    except ReportError as exc:
+        raise ValueError("\n".join(exc.problems)) from None

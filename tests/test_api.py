@@ -222,7 +222,7 @@ def test_save_and_report_never_replace_what_is_not_a_run_folder(result: ws.Resul
 
 def test_report_writes_html_into_the_run_folder(base: ws.Scenario, tmp_path: Path) -> None:
     res = ws.Sim(base, seed=3, months=2).run()
-    with pytest.raises(ValueError, match="give the run folder"):
+    with pytest.raises(ValueError, match="give the folder to write"):
         res.report()
     html = res.report(tmp_path / "run")
     assert html.parent == tmp_path / "run" and html.suffix == ".html"
