@@ -801,7 +801,8 @@ class Province:
         # the delay's distribution: floor(exponential(mean)) days after the credit, capped at month end
         k = np.arange(n_days - d + 1)
         mean = self.assume.cashout.mean_delay_days
-        mass = np.exp(-k / mean) - np.exp(-(k + 1) / mean) if mean > 0 else (k == 0).astype(np.float64)
+        with np.errstate(over="ignore"):  # a mean far below a day puts all the mass on day 0, as it should
+            mass = np.exp(-k / mean) - np.exp(-(k + 1) / mean) if mean > 0 else (k == 0).astype(np.float64)
         mass[-1] += 1.0 - mass.sum()
         profile = np.zeros(n_days + 1)
         profile[d:] = mass
