@@ -16,7 +16,7 @@ import yaml
 from welfare_sim.calibration.fit import FitResult
 from welfare_sim.calibration.targets import QUANTITIES, Target
 from welfare_sim.models.params import month_label, month_offset
-from welfare_sim.sim.run import atomic_write_bytes, write_json
+from welfare_sim.sim.publish import atomic_write_bytes, write_json
 
 CALIBRATED = "scenario.calibrated.yaml"
 UNACCEPTED = "scenario.NOT-ACCEPTED.yaml"

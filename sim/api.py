@@ -585,7 +585,7 @@ class Comparison:
         import polars as pl
         from matplotlib.figure import Figure
 
-        from welfare_sim.sim.experiments.compare import FIGURE_KEYS, FIGURES
+        from welfare_sim.sim.figures import FIGURE_KEYS, FIGURES
 
         over_time = ("account_coverage", "cashless_share")
         key = _series_name(figure, [*over_time, *FIGURE_KEYS])

@@ -35,7 +35,7 @@ from typing import Literal
 import numpy as np
 import polars as pl
 
-from welfare_sim.sim.names import fold  # noqa: F401  (part of this module's interface)
+from welfare_sim.sim.names import fold
 
 Register = Literal["2025", "legacy"]
 REGISTERS: tuple[str, ...] = ("2025", "legacy")

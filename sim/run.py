@@ -23,12 +23,11 @@ from typing import Any
 
 from welfare_sim.models.payment_run import MonthRecord, Province
 from welfare_sim.sim.engine import RunTimings, simulate
-from welfare_sim.sim.publish import (  # noqa: F401  (atomic_write_* and publish_folder: kept importable from here)
+from welfare_sim.sim.publish import (
     atomic_write_bytes,
     atomic_write_parquet,
     building,
     merge_parquet_parts,
-    publish_folder,
     write_json,
 )
 from welfare_sim.sim.recorder import Recorder

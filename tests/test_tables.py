@@ -14,7 +14,8 @@ from factory import small_scenario
 
 from welfare_sim.sim import columns
 from welfare_sim.sim.experiments import compare
-from welfare_sim.sim.run import atomic_write_parquet, run_scenario, write_run
+from welfare_sim.sim.publish import atomic_write_parquet
+from welfare_sim.sim.run import run_scenario, write_run
 
 ROOT = Path(__file__).resolve().parents[1]
 
