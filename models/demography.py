@@ -8,11 +8,38 @@ from __future__ import annotations
 
 import numpy as np
 
-from welfare_sim.models.params import AGE_GROUPS, Demography
+from welfare_sim.models.params import AGE_GROUPS, MAX_AGE_YEARS, Demography
 
 ID_STRIDE = 1 << 24  # beneficiary id = commune index × ID_STRIDE + rank within the commune
 # ranks from here on, within a commune, are entrants: they never collide with the initial ranks
 ENTRANT_RANK0 = 1 << 23
+
+
+# The ages each group spans, in years: under 60 from birth (children and disabled adults are
+# beneficiaries too), and ages are drawn uniform within a group (assumption: no age
+# distribution of beneficiaries within the groups is published).
+AGE_BOUNDS_YEARS = (0, 60, 80, MAX_AGE_YEARS)
+
+
+def draw_born(
+    age_group: np.ndarray, entry_month: np.ndarray, min_age_years: np.ndarray, ids: np.ndarray, streams  # noqa: ANN001
+) -> np.ndarray:
+    """Each person's run month of birth (negative: before the run). The age in months at their
+    first month on the list is drawn uniform over their age group's span (over `min_age_years` to
+    the oldest age instead, where that is given: a programme paid from an age), so its remainder
+    mod 12 is a keyed draw of the birth month."""
+    bounds = np.asarray(AGE_BOUNDS_YEARS, np.int64)
+    from_age = min_age_years > 0
+    lo = np.where(from_age, min_age_years, bounds[age_group]) * 12
+    hi = np.where(from_age, MAX_AGE_YEARS, bounds[age_group.astype(np.int64) + 1]) * 12
+    age = lo + streams["population.age_months"].integers(hi - lo, ids)
+    return (np.maximum(entry_month, 0) - age).astype(np.int32)
+
+
+def age_group_at(born: np.ndarray, month: int) -> np.ndarray:
+    """Each person's age group in run month `month`: people move up a group at their birthday."""
+    age_years = (month - born.astype(np.int64)) // 12
+    return (np.searchsorted(np.asarray(AGE_BOUNDS_YEARS[1:-1]), age_years, side="right")).astype(np.int8)
 
 
 def monthly_death_prob(demo: Demography, age_group: np.ndarray, female: np.ndarray) -> np.ndarray:

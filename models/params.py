@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 TERRAINS = ("urban", "rural", "mountain")
-CATEGORIES = ("social_assistance", "merit", "pension")
+CATEGORIES = ("social_assistance", "merit", "pension", "social_pension")
 ACCOUNT_TYPES = ("bank", "mobile_money", "postal_ewallet")
 POINT_KINDS = ("commune_point", "post_office", "atm")
 AGE_GROUPS = ("under_60", "age_60_79", "age_80_plus")
@@ -43,6 +43,7 @@ MAX_COURIERS = 10_000  # couriers in one district
 MAX_PER_DAY = 1_000  # homes a courier reaches in a day (about 15)
 MAX_HELPS = 10_000  # people a digital team helps a month (about 20)
 MAX_STRATEGIES = 100  # strategies of one kind in a scenario (the package has two drives)
+MAX_TYPES = 100  # merit types of one scenario (the decrees list a few dozen)
 MAX_DATED = 1_000  # dated amounts in a list: one a month for longer than any run
 MAX_ENTITLEMENT_VND = 100_000_000  # a monthly amount or base level: 200 × the 2024 base level
 # With the social-assistance coefficient (≤ 10), the most one person is owed a month is 1e9 VND;
@@ -272,21 +273,55 @@ class Geography(Frozen):
 # --------------------------------------------------------------------------- population
 
 
+CategoryName = Literal["social_assistance", "merit", "pension", "social_pension"]
+MAX_AGE_YEARS = 100  # ages are drawn below this; q(x) of the last group applies beyond
+
+
 class DatedAmount(Frozen):
     start: Month = Field(description="first month (YYYY-MM) the amount applies")
     vnd: int = Field(ge=0, le=MAX_ENTITLEMENT_VND, description="integer VND a month")
 
 
 
+class DatedAge(Frozen):
+    start: Month = Field(description="first month (YYYY-MM) the age applies")
+    years: int = Field(ge=0, le=MAX_AGE_YEARS, description="age in whole years")
+
+
+class MeritType(Frozen):
+    share: Share = Field(description="share of the merit recipients of this type")
+    coefficient: float = Field(
+        gt=0.0, le=10.0, description="monthly allowance = the dated allowance standard × this coefficient"
+    )
+
+
 class CategoryParams(Frozen):
-    share: Share = Field(description="share of the province's beneficiaries in this category")
+    """One programme the post office pays: who is in it, and what it pays each month."""
+
+    share: Share = Field(description="share of the province's beneficiaries in this programme (their first one)")
     coefficients: dict[str, Share] | None = Field(
         None,
         description="social assistance: allowance = base level × coefficient; "
         "share of recipients by coefficient (keys such as '1.5')",
     )
     amount: list[DatedAmount] | None = Field(
-        None, max_length=MAX_DATED, description="merit allowances and pensions: monthly amount, VND, dated"
+        None, max_length=MAX_DATED,
+        description="merit allowances, pensions and social pensions: monthly amount, VND, dated "
+        "(for merit with `types`: the allowance standard, times each type's coefficient)",
+    )
+    types: dict[str, MeritType] | None = Field(
+        None, max_length=MAX_TYPES,
+        description="merit: recipients by type (war invalid by rate, martyr's relative, ...), each with its "
+        "share and its coefficient of the standard",
+    )
+    min_age_years: list[DatedAge] | None = Field(
+        None, max_length=MAX_DATED,
+        description="social pension: the age from which it is paid, dated; members join the list in the month "
+        "they reach it (before the first date: not paid)",
+    )
+    also: dict[CategoryName, Share] | None = Field(
+        None,
+        description="share of this programme's recipients who also receive another programme (amounts add)",
     )
 
     @field_validator("coefficients")
@@ -302,6 +337,20 @@ class CategoryParams(Frozen):
             if not 0 < coef <= 10:
                 raise ValueError(f"coefficients must be in (0, 10] (got {key})")
         return shares_sum_to_one(value, "coefficient shares")
+
+    @field_validator("types")
+    @classmethod
+    def _types(cls, value: dict[str, MeritType] | None) -> dict[str, MeritType] | None:
+        if value:
+            shares_sum_to_one({k: t.share for k, t in value.items()}, "merit type shares")
+        return value
+
+    @field_validator("also")
+    @classmethod
+    def _also(cls, value: dict[str, float] | None) -> dict[str, float] | None:
+        if value and sum(value.values()) > 1.0 + 1e-9:
+            raise ValueError(f"`also` shares sum to {sum(value.values()):.6g}: at most 1 (one second programme each)")
+        return value
 
 
 class DeathProbBySex(Frozen):
@@ -335,7 +384,7 @@ class Demography(Frozen):
 
 
 class Population(Frozen):
-    categories: dict[Literal["social_assistance", "merit", "pension"], CategoryParams]
+    categories: dict[CategoryName, CategoryParams]
     base_level: list[DatedAmount] = Field(
         min_length=1, max_length=MAX_DATED, description="social-assistance base level, VND/month, dated"
     )
@@ -352,11 +401,20 @@ class Population(Frozen):
     def _check(self) -> Population:
         shares_sum_to_one({k: v.share for k, v in self.categories.items()}, "category shares")
         shares_sum_to_one(dict(self.age_groups), "age-group shares")
+        seconds = {other for cat in self.categories.values() for other in (cat.also or {})}
         for name, cat in self.categories.items():
-            if name == "social_assistance" and cat.share > 0 and not cat.coefficients:
+            used = cat.share > 0 or name in seconds
+            if name == "social_assistance" and used and not cat.coefficients:
                 raise ValueError("social_assistance needs `coefficients` (allowance = base × coefficient)")
-            if name != "social_assistance" and cat.share > 0 and not cat.amount:
+            if name != "social_assistance" and used and not cat.amount:
                 raise ValueError(f"{name} needs `amount`: a dated list of monthly amounts in VND")
+            if name == "social_pension" and used and not cat.min_age_years:
+                raise ValueError("social_pension needs `min_age_years`: the dated age from which it is paid")
+            if name in (cat.also or {}):
+                raise ValueError(f"{name}: `also` names {name} itself; a second programme must be another one")
+        missing = sorted(seconds - set(self.categories))
+        if missing:
+            raise ValueError(f"`also` names {', '.join(missing)}, which `categories` does not define; add it (share 0)")
         return self
 
 
@@ -631,7 +689,6 @@ class Assumptions(Frozen):
 
 Targeting = Literal["largest_first", "remote_first", "by_category", "random"]
 Placement = Literal["largest_first", "remote_first", "random"]
-CategoryName = Literal["social_assistance", "merit", "pension"]
 AccountType = Literal["bank", "mobile_money", "postal_ewallet"]
 Weekdays = UniqueList(Annotated[int, Field(ge=0, le=6)])
 

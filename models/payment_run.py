@@ -44,7 +44,7 @@ from welfare_sim.models.cashout import (
     point_status,
     serve_day,
 )
-from welfare_sim.models.demography import monthly_death_prob
+from welfare_sim.models.demography import age_group_at, monthly_death_prob
 from welfare_sim.models.interventions import STRATEGY_COUNTS, Strategies
 from welfare_sim.models.params import (
     ACCOUNT_TYPES,
@@ -60,8 +60,8 @@ from welfare_sim.models.population import (
     Communes,
     build_beneficiaries,
     build_communes,
-    entitlements,
 )
+from welfare_sim.models.programmes import entitlements
 
 # DEAD: the death is known and the person is off the list; PENDING: a new approval not yet arrived
 ACTIVE, SUSPENDED, STOPPED, DEAD, PENDING = 0, 1, 2, 3, 4
@@ -121,7 +121,7 @@ class Province:
     def __post_init__(self) -> None:
         s = self.streams
         self.communes = build_communes(self.geo, s)
-        self.people = build_beneficiaries(self.geo, self.pop, self.communes, s, self.months)
+        self.people = build_beneficiaries(self.geo, self.pop, self.communes, s, self.months, self.start)
         self.points = build_points(self.geo, self.communes, self.assume.points)
         self.commune_point, self.post_office, self.atm = home_points(
             self.people, self.communes, self.points, s
@@ -145,9 +145,9 @@ class Province:
         self.months_suspended = np.zeros(n, np.int16)
         self.db_mismatch = s["verification.db_mismatch"].bernoulli(a.verification.db_mismatch_share, ids)
         self.fallback_cash = np.zeros(n, bool)
-        self.home_takeup = self.people.home_eligible & s["collection.home_takeup"].bernoulli(
-            a.collection.home_delivery_takeup, ids
-        )
+        # drawn for everyone: who is eligible changes as people age (80+)
+        self._home_draw = s["collection.home_takeup"].bernoulli(a.collection.home_delivery_takeup, ids)
+        self.home_takeup = self.people.home_eligible & self._home_draw
         shares = np.array([a.cashout.mode_shares.get(m, 0.0) for m in ("all_at_once", "partial", "keep_balance")])
         mode = s["cashout.mode"].categorical(shares, ids).astype(np.int8)
         # a balance kept for spending needs a phone to spend it with
@@ -267,7 +267,7 @@ class Province:
         self.drive_reached = self.drive_contact_prob > 0
         self.drive_contact_prob[:] = 0.0
 
-        ent = np.where(active, entitlements(people, self.pop, label), 0)
+        ent = np.where(active, entitlements(people, self.pop, label, month), 0)
         self.entitled_vnd = ent
         self.owed_vnd += ent
         self.ledger["entitled"] = int(ent.sum())
@@ -362,9 +362,13 @@ class Province:
         counts = dict.fromkeys(POPULATION_COUNTS, 0)
         n = self.people.n
         self._no_proxy = np.zeros(n, bool)
+        # people age: a birthday moves them up a group, and what follows the group follows it
+        self.people.age_group[:] = age_group_at(self.people.born, month)
+        self.home_takeup = self.people.home_eligible & self._home_draw
         demo = self.pop.demography
         if demo is None:
             return counts
+        self._death_p = monthly_death_prob(demo, self.people.age_group, self.people.female)
         s, ids, state = self.streams, self.people.id, self.state
         arriving = (state == PENDING) & (self.people.entry_month == month)
         state[arriving] = ACTIVE

@@ -10,18 +10,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from welfare_sim.models.demography import ID_STRIDE, entrants
+from welfare_sim.models.demography import ID_STRIDE, age_group_at, draw_born, entrants
 from welfare_sim.models.params import (
     AGE_GROUPS,
     CATEGORIES,
     TERRAINS,
     Geography,
     Population,
-    month_index,
 )
+from welfare_sim.models.programmes import MERIT, NO_SECOND, SOCIAL, SOCIAL_PENSION, join_month
 
 URBAN, RURAL, MOUNTAIN = 0, 1, 2
-SOCIAL, MERIT, PENSION = 0, 1, 2
 UNDER_60, AGE_60_79, AGE_80_PLUS = 0, 1, 2
 
 
@@ -45,9 +44,12 @@ class Beneficiaries:
     commune: np.ndarray  # int32
     district: np.ndarray  # int32
     terrain: np.ndarray  # int8
-    category: np.ndarray  # int8: SOCIAL, MERIT, PENSION
+    category: np.ndarray  # int8: the first programme (models.programmes: SOCIAL, MERIT, PENSION, SOCIAL_PENSION)
+    second: np.ndarray  # int8: a second programme also received (amounts add), or NO_SECOND
     coefficient: np.ndarray  # float64, social assistance: allowance = base × coefficient
-    age_group: np.ndarray  # int8
+    merit_coefficient: np.ndarray  # float64, merit: allowance = the standard × the type's coefficient
+    age_group: np.ndarray  # int8: this month's (people age: see born)
+    born: np.ndarray  # int32: run month of birth (negative: before the run); the age group follows it
     disabled: np.ndarray  # bool
     immobile: np.ndarray  # bool: cannot travel, home delivery eligible
     ethnic_minority: np.ndarray  # bool
@@ -111,7 +113,7 @@ def build_communes(geo: Geography, streams) -> Communes:  # noqa: ANN001
 
 
 def build_beneficiaries(
-    geo: Geography, pop: Population, communes: Communes, streams, months: int = 0  # noqa: ANN001
+    geo: Geography, pop: Population, communes: Communes, streams, months: int = 0, start: str = "2000-01"  # noqa: ANN001
 ) -> Beneficiaries:
     """Everyone there at the start, and the run's new approvals (drawn alike, keyed by their own
     ids; they join in their entry month)."""
@@ -138,16 +140,29 @@ def build_beneficiaries(
         a[order] for a in (ids, commune, district, terrain, category, entry_month)
     )
 
+    second = _second_programme(pop, category, ids, streams)
     coefficient = np.ones(ids.size)
     social = pop.categories.get("social_assistance")
     if social is not None and social.coefficients:
         values = np.array([float(k) for k in social.coefficients])
         shares = np.array(list(social.coefficients.values()))
         drawn = values[streams["population.coefficient"].categorical(shares, ids)]
-        coefficient = np.where(category == SOCIAL, drawn, 1.0)
+        coefficient = np.where((category == SOCIAL) | (second == SOCIAL), drawn, 1.0)
+    merit_coefficient = np.ones(ids.size)
+    merit = pop.categories.get("merit")
+    if merit is not None and merit.types:
+        values = np.array([t.coefficient for t in merit.types.values()])
+        shares = np.array([t.share for t in merit.types.values()])
+        drawn = values[streams["population.merit_type"].categorical(shares, ids)]
+        merit_coefficient = np.where((category == MERIT) | (second == MERIT), drawn, 1.0)
 
     age_shares = np.array([pop.age_groups.get(a, 0.0) for a in AGE_GROUPS])
     age_group = streams["population.age_group"].categorical(age_shares, ids).astype(np.int8)
+    pension = pop.categories.get("social_pension")
+    youngest = min((a.years for a in pension.min_age_years or []), default=0) if pension else 0
+    min_age = np.where(category == SOCIAL_PENSION, youngest, 0)
+    born = draw_born(age_group, entry_month, min_age, ids, streams)
+    age_group = age_group_at(born, np.maximum(entry_month, 0))
     disabled = streams["population.disabled"].bernoulli(pop.disabled_share, ids)
     immobile = streams["population.immobile"].bernoulli(pop.immobile_share, ids)
     ethnic_share = np.array([d.ethnic_minority_share for d in geo.districts])[district]
@@ -165,14 +180,17 @@ def build_beneficiaries(
     travel_town = streams["population.travel_town"].lognormal_mean_cv(
         to_town.mean_min.array()[terrain], to_town.cv, ids
     )
-    return Beneficiaries(
+    people = Beneficiaries(
         id=ids,
         commune=commune,
         district=district,
         terrain=terrain,
         category=category,
+        second=second,
         coefficient=coefficient,
+        merit_coefficient=merit_coefficient,
         age_group=age_group,
+        born=born,
         disabled=disabled,
         immobile=immobile,
         ethnic_minority=ethnic,
@@ -182,6 +200,26 @@ def build_beneficiaries(
         female=_female(pop, ids, streams),
         entry_month=entry_month,
     )
+    # a social pension is paid from an age: its members join the list when they reach it
+    people.entry_month = join_month(people, pop, start, months).astype(np.int16)
+    people.age_group = age_group_at(born, 0)
+    return people
+
+
+def _second_programme(pop: Population, category: np.ndarray, ids: np.ndarray, streams) -> np.ndarray:  # noqa: ANN001
+    """The second programme each person also receives (`also` shares of their first one), or NO_SECOND."""
+    second = np.full(ids.size, NO_SECOND, np.int8)
+    for code, name in enumerate(CATEGORIES):
+        also = pop.categories[name].also if name in pop.categories else None
+        if not also:
+            continue
+        members = np.flatnonzero(category == code)
+        names = list(also)
+        shares = np.array([also[k] for k in names] + [max(0.0, 1.0 - sum(also.values()))])
+        pick = streams["population.second_programme"].categorical(shares, ids[members])
+        codes = np.array([CATEGORIES.index(k) for k in names] + [NO_SECOND], np.int8)
+        second[members] = codes[pick]
+    return second
 
 
 def _female(pop: Population, ids: np.ndarray, streams) -> np.ndarray:  # noqa: ANN001
@@ -189,28 +227,3 @@ def _female(pop: Population, ids: np.ndarray, streams) -> np.ndarray:  # noqa: A
     if demo is None:
         return np.zeros(ids.size, bool)
     return streams["population.female"].bernoulli(demo.female_share, ids)
-
-
-def dated_amount(amounts, month: str) -> int:  # noqa: ANN001
-    """The amount in force in `month` from a list of DatedAmount (latest start ≤ month)."""
-    current = None
-    best = -1
-    target = month_index(month)
-    for entry in amounts:
-        start = month_index(entry.start)
-        if best < start <= target:
-            best, current = start, entry.vnd
-    if current is None:
-        raise ValueError(f"no amount in force in {month}")
-    return int(current)
-
-
-def entitlements(people: Beneficiaries, pop: Population, month: str) -> np.ndarray:
-    """Monthly entitlement of each beneficiary in `month`, integer VND."""
-    base = dated_amount(pop.base_level, month)
-    amount = np.rint(people.coefficient * base).astype(np.int64)
-    for code, name in ((MERIT, "merit"), (PENSION, "pension")):
-        params = pop.categories.get(name)
-        if params is not None and params.amount:
-            amount[people.category == code] = dated_amount(params.amount, month)
-    return amount

@@ -48,8 +48,9 @@ def estimate(scenario: Scenario, months: int | None = None) -> Estimate:
     """Memory (bytes) and the largest money sum (VND) the run could reach."""
     months = scenario.months if months is None else months
     geo, iv, pts = scenario.geography, scenario.interventions, scenario.assumptions.points
-    n = sum(math.floor(d.beneficiaries * geo.sample_fraction + 0.5) + d.communes for d in geo.districts)
     communes = geo.n_communes
+    n = sum(math.floor(d.beneficiaries * geo.sample_fraction + 0.5) + d.communes for d in geo.districts)
+    n += expected_entrants(scenario, months)
     points = communes + sum(d.post_offices + d.atms for d in geo.districts)
     points += communes * len(iv.atm_points) + sum(communes * a.agents_per_commune for a in iv.agents)
     max_counters = max(
@@ -68,8 +69,13 @@ def estimate(scenario: Scenario, months: int | None = None) -> Estimate:
     pop, costs = scenario.population, scenario.assumptions.costs
     base = max(a.vnd for a in pop.base_level)
     coef = max((float(k) for c in pop.categories.values() for k in (c.coefficients or {})), default=0.0)
-    amounts = [a.vnd for c in pop.categories.values() for a in (c.amount or [])]
-    owed = max([math.ceil(base * coef), *amounts])
+    amounts = [
+        math.ceil(a.vnd * max([1.0, *(t.coefficient for t in (c.types or {}).values())]))
+        for c in pop.categories.values()
+        for a in (c.amount or [])
+    ]
+    # a second programme's amount adds to the first's: at most the two largest
+    owed = (2 if any(c.also for c in pop.categories.values()) else 1) * max([math.ceil(base * coef), *amounts])
     fees = max(
         costs.fee_per_account_credit_vnd,
         costs.fee_per_cash_payment_vnd,
@@ -88,6 +94,17 @@ def estimate(scenario: Scenario, months: int | None = None) -> Estimate:
         + sum(communes * a.agents_per_commune * a.state_cost_per_agent_month_vnd for a in iv.agents)
     )
     return Estimate(n, points, max_counters, visits, memory, per_month * months)
+
+
+def expected_entrants(scenario: Scenario, months: int) -> int:
+    """New approvals the run draws up front (Poisson per commune-month), with six standard
+    deviations to spare so that the estimate bounds the draw."""
+    demo = scenario.population.demography
+    if demo is None or demo.entries_per_commune_month <= 0 or months <= 0:
+        return 0
+    mean = scenario.geography.n_communes * months * demo.entries_per_commune_month
+    mean *= scenario.geography.sample_fraction
+    return math.ceil(mean + 6.0 * math.sqrt(mean))
 
 
 def available_bytes() -> int | None:

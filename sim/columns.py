@@ -397,6 +397,22 @@ for _key in STRATEGY_COUNTS:
         INT, VND if _key.endswith("_vnd") else N, f"Over the run: {_en.lower()}", f"Cả kỳ: {_vi[:1].lower()}{_vi[1:]}"
     )
 
+# each programme apart, in the monthly table: a person counts in their first programme's row (the
+# `category`) and in these columns once for each programme they receive, first or second
+PROGRAMME_TEXT = {
+    "social_assistance": ("social assistance", "trợ cấp xã hội"),
+    "merit": ("merit allowances", "trợ cấp ưu đãi người có công"),
+    "pension": ("social-insurance pensions", "lương hưu bảo hiểm xã hội"),
+    "social_pension": ("social pensions", "trợ cấp hưu trí xã hội"),
+}
+for _key, (_en, _vi) in PROGRAMME_TEXT.items():
+    COLUMNS[f"recipients_{_key}"] = _c(
+        INT, N, f"Beneficiaries entitled this month to {_en}", f"Số người được hưởng {_vi} trong tháng"
+    )
+    COLUMNS[f"entitled_{_key}_vnd"] = _c(
+        INT, VND, f"Entitlement of the month from {_en}", f"Số tiền được hưởng trong tháng từ {_vi}"
+    )
+
 SWEPT_PARAMETER = Column(
     "(as the value)",
     "(as the value)",

@@ -37,6 +37,7 @@ from welfare_sim.models.payment_run import (
     MonthRecord,
     Province,
 )
+from welfare_sim.models.programmes import programme_amounts
 
 CATEGORY = pl.Enum(list(CATEGORIES))
 CHANNEL = pl.Enum(list(CHANNELS))
@@ -318,6 +319,7 @@ class Recorder:
         }
         money: dict[str, np.ndarray] = {
             "entitled_vnd": total(c["entitled_vnd"]),
+            **self._programmes(rec, total),
             "paid_vnd": total(paid),
             "paid_into_account_vnd": total(paid, where=channel == CH_ACCOUNT),
             "paid_in_cash_vnd": total(paid, where=cash_channel | (status == ST_PARTIAL)),
@@ -355,6 +357,23 @@ class Recorder:
         out |= {name: pl.Series(v[order].astype(np.float64)) for name, v in floats.items()}
         out |= {name: pl.Series(v[order].astype(np.int64)) for name, v in money_after.items()}
         return pl.DataFrame(out)
+
+    def _programmes(self, rec: MonthRecord, total) -> dict[str, np.ndarray]:  # noqa: ANN001
+        """Each programme apart: its recipients and entitlement, first or second programme alike.
+        The entitlement column splits exactly: what the second programme pays, the rest the first."""
+        people, rows = self.p.people, rec.rows
+        entitled = rec.columns["entitled_vnd"]
+        label = month_label(self.p.start, rec.month)
+        _, second_all = programme_amounts(people, self.p.pop, label, rec.month)
+        second = np.where(entitled > 0, second_all[rows], 0)
+        first = entitled - second
+        out: dict[str, np.ndarray] = {}
+        for code, name in enumerate(CATEGORIES):
+            in_first = (people.category[rows] == code) & (first > 0)
+            in_second = (people.second[rows] == code) & (second > 0)
+            out[f"recipients_{name}"] = total(in_first | in_second)
+            out[f"entitled_{name}_vnd"] = total(np.where(in_first, first, 0) + np.where(in_second, second, 0))
+        return out
 
     def _subgroups(self, rec: MonthRecord) -> pl.DataFrame:
         c = rec.columns
