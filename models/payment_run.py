@@ -365,14 +365,15 @@ class Province:
         # people age: a birthday moves them up a group, and what follows the group follows it
         self.people.age_group[:] = age_group_at(self.people.born, month)
         self.home_takeup = self.people.home_eligible & self._home_draw
+        s, ids, state = self.streams, self.people.id, self.state
+        # new approvals, and social-pension members who reach its age, join the list
+        arriving = (state == PENDING) & (self.people.entry_month == month)
+        state[arriving] = ACTIVE
+        counts["entries"] = int(arriving.sum())
         demo = self.pop.demography
         if demo is None:
             return counts
         self._death_p = monthly_death_prob(demo, self.people.age_group, self.people.female)
-        s, ids, state = self.streams, self.people.id, self.state
-        arriving = (state == PENDING) & (self.people.entry_month == month)
-        state[arriving] = ACTIVE
-        counts["entries"] = int(arriving.sum())
 
         alive = np.flatnonzero((self.death_month < 0) & (state <= STOPPED))
         dies = s["population.death"].bernoulli(self._death_p[alive], ids[alive], month)

@@ -17,8 +17,9 @@ from welfare_sim.models.params import (
     TERRAINS,
     Geography,
     Population,
+    month_label,
 )
-from welfare_sim.models.programmes import MERIT, NO_SECOND, SOCIAL, SOCIAL_PENSION, join_month
+from welfare_sim.models.programmes import MERIT, NO_SECOND, SOCIAL, SOCIAL_PENSION, join_month, min_age_months
 
 URBAN, RURAL, MOUNTAIN = 0, 1, 2
 UNDER_60, AGE_60_79, AGE_80_PLUS = 0, 1, 2
@@ -158,10 +159,7 @@ def build_beneficiaries(
 
     age_shares = np.array([pop.age_groups.get(a, 0.0) for a in AGE_GROUPS])
     age_group = streams["population.age_group"].categorical(age_shares, ids).astype(np.int8)
-    pension = pop.categories.get("social_pension")
-    youngest = min((a.years for a in pension.min_age_years or []), default=0) if pension else 0
-    min_age = np.where(category == SOCIAL_PENSION, youngest, 0)
-    born = draw_born(age_group, entry_month, min_age, ids, streams)
+    born = draw_born(age_group, entry_month, _min_age_years(pop, category, entry_month, start, months), ids, streams)
     age_group = age_group_at(born, np.maximum(entry_month, 0))
     disabled = streams["population.disabled"].bernoulli(pop.disabled_share, ids)
     immobile = streams["population.immobile"].bernoulli(pop.immobile_share, ids)
@@ -204,6 +202,20 @@ def build_beneficiaries(
     people.entry_month = join_month(people, pop, start, months).astype(np.int16)
     people.age_group = age_group_at(born, 0)
     return people
+
+
+def _min_age_years(
+    pop: Population, category: np.ndarray, entry_month: np.ndarray, start: str, months: int
+) -> np.ndarray:
+    """A social pension's members are of the age in force in their first month on the list (the
+    youngest age it is ever paid from, before its first date): nobody waits for a birthday at the start."""
+    params = pop.categories.get("social_pension")
+    if params is None or not params.min_age_years:
+        return np.zeros(category.size, np.int64)
+    youngest = 12 * min(a.years for a in params.min_age_years)
+    by_month = np.array([min_age_months(params.min_age_years, month_label(start, m)) or youngest
+                         for m in range(months + 1)]) // 12
+    return np.where(category == SOCIAL_PENSION, by_month[np.minimum(np.maximum(entry_month, 0), months)], 0)
 
 
 def _second_programme(pop: Population, category: np.ndarray, ids: np.ndarray, streams) -> np.ndarray:  # noqa: ANN001
