@@ -37,6 +37,7 @@ from welfare_sim.models.params import (
     CommuneAtmPoints,
     DigitalTeams,
     Drive,
+    EnrolmentAccounts,
     FeeWaiver,
     HomeDelivery,
     Interventions,
@@ -336,6 +337,7 @@ class Strategies:
                 "fee_waivers",
                 "digital_teams",
                 "cash_closure",
+                "enrolment_accounts",
             )
         }
 
@@ -511,6 +513,25 @@ class Strategies:
             out.append((scheme, cand[none_mask[cand]], cand[~none_mask[cand]]))
         return out
 
+    def open_at_enrolment(
+        self, month: int, arrived: np.ndarray, status: np.ndarray, none_code: int, counts: dict[str, int]
+    ) -> list[tuple[EnrolmentAccounts, np.ndarray]]:
+        """For each enrolment-account scheme in force: (scheme, the new approvals of `arrived`
+        without an account who leave enrolment with one). Counts them and their cost."""
+        out = []
+        people = self.people
+        for scheme, districts in self.in_force("enrolment_accounts", month):
+            assert isinstance(scheme, EnrolmentAccounts)
+            cand = arrived[districts[people.district[arrived]] & (status[arrived] == none_code)]
+            opens = self.streams[f"interventions.enrolment_accounts.{scheme.name}.opens"].bernoulli(
+                scheme.share, people.id[cand]
+            )
+            who = cand[opens]
+            counts["enrolment_accounts_opened"] += int(who.size)
+            counts["enrolment_accounts_vnd"] += int(who.size) * scheme.cost_per_account_vnd
+            out.append((scheme, who))
+        return out
+
     # ---------------------------------------------------------------- cash-out
 
     def local_points(self, who: np.ndarray, account_type: np.ndarray) -> np.ndarray:
@@ -584,6 +605,8 @@ STRATEGY_COUNTS = (
     "cash_closure_listed",
     "cash_in_transit_runs",
     "cash_in_transit_cost_vnd",
+    "enrolment_accounts_opened",
+    "enrolment_accounts_vnd",
 )
 """Keys of each month's strategy record; the *_vnd keys are costs to the state."""
 

@@ -935,6 +935,19 @@ class CashClosure(Dated):
     )
 
 
+class EnrolmentAccounts(Dated):
+    """New approvals leave enrolment with an account opened from the enrolment record and listed
+    for payment at once (its data are those the database was just checked against)."""
+
+    share: Probability = Field(
+        0.5, description="share of new approvals without an account who leave enrolment with one (assumption)"
+    )
+    account_type: AccountType = Field("postal_ewallet", description="the provider that opens the accounts")
+    cost_per_account_vnd: FeeVnd = Field(
+        30_000, description="staff time and the provider's opening cost per account, VND (assumption)"
+    )
+
+
 class Interventions(Frozen):
     drives: list[Drive] = Field(default_factory=list, max_length=MAX_STRATEGIES)
     atm_points: list[CommuneAtmPoints] = Field(default_factory=list, max_length=MAX_STRATEGIES)
@@ -944,6 +957,7 @@ class Interventions(Frozen):
     fee_waivers: list[FeeWaiver] = Field(default_factory=list, max_length=MAX_STRATEGIES)
     digital_teams: list[DigitalTeams] = Field(default_factory=list, max_length=MAX_STRATEGIES)
     cash_closure: list[CashClosure] = Field(default_factory=list, max_length=MAX_STRATEGIES)
+    enrolment_accounts: list[EnrolmentAccounts] = Field(default_factory=list, max_length=MAX_STRATEGIES)
 
     @model_validator(mode="after")
     def _unique_names(self) -> Interventions:
@@ -966,5 +980,5 @@ class Interventions(Frozen):
 
 STRATEGY_KINDS = (
     "atm_points", "agents", "chip_id_payment", "home_delivery", "fee_waivers", "digital_teams",
-    "cash_closure",
+    "cash_closure", "enrolment_accounts",
 )

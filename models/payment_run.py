@@ -254,6 +254,7 @@ class Province:
         self.rows = np.flatnonzero(self.state <= SUSPENDED)
         active = self.state == ACTIVE
         self.counts = dict.fromkeys(STRATEGY_COUNTS, 0)
+        self._open_at_enrolment(month)
         self.fee_vnd = np.zeros(n, np.int64)
         assist = self.strategies.account_help(
             month, self.accounts.status, active, self.counts,
@@ -369,6 +370,7 @@ class Province:
         # new approvals, and social-pension members who reach its age, join the list
         arriving = (state == PENDING) & (self.people.entry_month == month)
         state[arriving] = ACTIVE
+        self._arrived = np.flatnonzero(arriving)
         counts["entries"] = int(arriving.sum())
         demo = self.pop.demography
         if demo is None:
@@ -407,6 +409,18 @@ class Province:
         proxy = s["population.proxy_collects"].bernoulli(demo.proxy_collect_share, ids[dead], month)
         self._no_proxy[dead[~proxy]] = True
         return counts
+
+    def _open_at_enrolment(self, month: int) -> None:
+        """New approvals who leave enrolment with an account: open, of the scheme's provider, on
+        the payment list at once, its data matching the record it was opened from."""
+        acct = self.accounts
+        for scheme, who in self.strategies.open_at_enrolment(
+            month, self._arrived, acct.status, acc_mod.NONE, self.counts
+        ):
+            acct.status[who] = acc_mod.OPEN
+            acct.type[who] = ACCOUNT_TYPES.index(scheme.account_type)
+            acct.registered[who] = True
+            acct.mismatch[who] = False
 
     def _file_cash_trips(self, idx: np.ndarray) -> None:
         """File cash-list members under the day of their next planned trip, so a day's trips are

@@ -385,6 +385,11 @@ _STRATEGY_TEXT = {
         "Beneficiaries listed for the end of cash",
         "Số người trong danh sách chuyển khỏi tiền mặt",
     ),
+    "enrolment_accounts_opened": (
+        "Accounts opened at enrolment for new approvals",
+        "Số tài khoản mở khi xét duyệt hồ sơ hưởng mới",
+    ),
+    "enrolment_accounts_vnd": ("Cost of accounts opened at enrolment", "Chi phí mở tài khoản khi xét duyệt hồ sơ"),
     "cash_in_transit_runs": ("Escorted cash runs to commune points", "Số chuyến áp tải tiền mặt đến điểm chi trả xã"),
     "cash_in_transit_cost_vnd": (
         "Cost of the escorted cash runs (also in the points table's cash transport cost)",

@@ -19,6 +19,7 @@ import polars as pl
 from factory import small
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_compare import run_with_payments
 from test_population_flows import living, run_months
 
 from welfare_sim.models.demography import age_group_at, monthly_death_prob
@@ -226,6 +227,50 @@ def test_one_more_beneficiary_changes_no_one_elses_age_or_programmes() -> None:
     ia, ib = np.argsort(a.id), np.argsort(b.id[keep])
     for name in ("born", "category", "second", "coefficient", "merit_coefficient", "entry_month", "female"):
         assert (getattr(a, name)[ia] == getattr(b, name)[keep][ib]).all(), name
+
+
+# --------------------------------------------------------------------------- accounts at enrolment
+
+
+def test_new_approvals_leave_enrolment_with_an_account_listed_for_payment_while_the_strategy_is_in_force() -> None:
+    data = living(small(months=6), entries_per_commune_month=6.0)
+    data["assumptions"]["initial_accounts"]["account_share"] = {"urban": 0.0, "rural": 0.0, "mountain": 0.0}
+    data["interventions"] = {"enrolment_accounts": [
+        {"name": "enrol", "start": "2023-03", "end": "2023-05", "districts": ["Town"], "share": 1.0,
+         "cost_per_account_vnd": 30000}
+    ]}
+    scenario = validate_scenario(data, "test")
+    seen: list[tuple[int, np.ndarray, np.ndarray, dict[str, int]]] = []
+
+    def keep(rec, province) -> None:  # noqa: ANN001
+        arrived = province.people.entry_month == rec.month
+        seen.append((rec.month, arrived, province.accounts.has_account.copy(), dict(rec.strategies)))
+
+    province = simulate(scenario, on_month=keep)
+    town = province.people.district == 0
+    opened = 0
+    for month, arrived, has_account, counts in seen:
+        new_in_town = int((arrived & town).sum())
+        if month in range(2, 5):  # 2023-03 to 2023-05
+            assert has_account[arrived & town].all()  # nobody had one (account share 0): all opened
+            assert counts["enrolment_accounts_opened"] == new_in_town > 0  # and only in the districts it covers
+        else:
+            assert counts["enrolment_accounts_opened"] == 0  # outside its dates
+        assert counts["enrolment_accounts_vnd"] == 30000 * counts["enrolment_accounts_opened"]
+        opened += counts["enrolment_accounts_opened"]
+    assert opened > 10
+    # listed for payment at once: paid into the account in the month they arrive (bar a record
+    # mismatch of the population database, or an account gone dormant that month)
+    result, payments = run_with_payments(data)
+    assert result.strategies["enrolment_accounts_opened"] == opened
+    assert result.strategies["enrolment_accounts_vnd"] == 30000 * opened
+    people = province.people
+    arrivals = pl.DataFrame({
+        "beneficiary_id": people.id, "month": people.entry_month.astype(np.int64), "town": town,
+    }).filter(pl.col("town") & pl.col("month").is_between(2, 4))
+    first = payments.join(arrivals, on=["beneficiary_id", "month"])
+    assert first.height == arrivals.height
+    assert (first["channel"] == "account").mean() > 0.85
 
 
 # --------------------------------------------------------------------------- budget
