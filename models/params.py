@@ -364,10 +364,9 @@ class Demography(Frozen):
     female_share: Share = Field(description="share of beneficiaries who are women (drawn once, up front)")
     annual_death_prob: dict[Literal["under_60", "age_60_79", "age_80_plus"], DeathProbBySex] = Field(
         description=(
-            "annual probability of dying by age group and sex, to come from a Vietnamese life table (WHO "
-            "Global Health Observatory life tables for Viet Nam, 2019, 5-year nqx averaged over each group; "
-            "the shipped scenarios' values are not yet checked against it); "
-            "the monthly chance is derived as 1 - (1 - q)^(1/12)"
+            "annual probability of dying by age group and sex, from a Vietnamese life table (the shipped "
+            "scenarios: UN World Population Prospects 2024, Viet Nam 2022, deaths over person-years in each "
+            "group's ages); the monthly chance is derived as 1 - (1 - q)^(1/12)"
         )
     )
     detection_lag_months: int = Field(
