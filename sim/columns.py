@@ -412,7 +412,8 @@ PROGRAMME_TEXT = {
 }
 for _key, (_en, _vi) in PROGRAMME_TEXT.items():
     COLUMNS[f"recipients_{_key}"] = _c(
-        INT, N, f"Beneficiaries entitled this month to {_en}", f"Số người được hưởng {_vi} trong tháng"
+        INT, N, f"Beneficiaries on the list for {_en} (first or second programme)",
+        f"Số người trong danh sách hưởng {_vi} (chế độ thứ nhất hoặc thứ hai)",
     )
     COLUMNS[f"entitled_{_key}_vnd"] = _c(
         INT, VND, f"Entitlement of the month from {_en}", f"Số tiền được hưởng trong tháng từ {_vi}"

@@ -18,6 +18,7 @@ import polars as pl
 
 from welfare_sim.models.accounts import STATUS_NAMES
 from welfare_sim.models.cashout import VISIT_OUTCOMES
+from welfare_sim.models.demography import age_group_at
 from welfare_sim.models.interventions import STRATEGY_COST_KEYS
 from welfare_sim.models.params import ACCOUNT_TYPES, AGE_GROUPS, CATEGORIES, POINT_KINDS, TERRAINS, month_label
 from welfare_sim.models.payment_run import (
@@ -359,8 +360,9 @@ class Recorder:
         return pl.DataFrame(out)
 
     def _programmes(self, rec: MonthRecord, total) -> dict[str, np.ndarray]:  # noqa: ANN001
-        """Each programme apart: its recipients and entitlement, first or second programme alike.
-        The entitlement column splits exactly: what the second programme pays, the rest the first."""
+        """Each programme apart: who is on the list in it and what it is owed, first or second
+        programme alike (a second one counts while it pays: a social pension from its age). The
+        entitlement splits exactly: what the second programme pays, the rest the first."""
         people, rows = self.p.people, rec.rows
         entitled = rec.columns["entitled_vnd"]
         label = month_label(self.p.start, rec.month)
@@ -369,8 +371,8 @@ class Recorder:
         first = entitled - second
         out: dict[str, np.ndarray] = {}
         for code, name in enumerate(CATEGORIES):
-            in_first = (people.category[rows] == code) & (first > 0)
-            in_second = (people.second[rows] == code) & (second > 0)
+            in_first = people.category[rows] == code
+            in_second = (people.second[rows] == code) & (second_all[rows] > 0)
             out[f"recipients_{name}"] = total(in_first | in_second)
             out[f"entitled_{name}_vnd"] = total(np.where(in_first, first, 0) + np.where(in_second, second, 0))
         return out
@@ -384,7 +386,8 @@ class Recorder:
         suspended = status == ST_SUSPENDED
         acct = c["account_status"]
         with_account = (acct == ACCOUNT_OPEN) | (acct == ACCOUNT_DORMANT)
-        age = people.age_group[rows]
+        # the month's own age groups (people age; the engine may already be in the next month)
+        age = age_group_at(people.born[rows], rec.month)
         masks = {
             "all": np.ones(rows.size, bool),
             "elderly_60_plus": (age == AGE_GROUPS.index("age_60_79")) | (age == AGE_GROUPS.index("age_80_plus")),
