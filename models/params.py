@@ -43,6 +43,7 @@ MAX_COURIERS = 10_000  # couriers in one district
 MAX_PER_DAY = 1_000  # homes a courier reaches in a day (about 15)
 MAX_HELPS = 10_000  # people a digital team helps a month (about 20)
 MAX_STRATEGIES = 100  # strategies of one kind in a scenario (the package has two drives)
+MAX_WAVES = 8  # waves of joiners of one programme (ids leave room for this many)
 MAX_TYPES = 100  # merit types of one scenario (the decrees list a few dozen)
 MAX_DATED = 1_000  # dated amounts in a list: one a month for longer than any run
 MAX_ENTITLEMENT_VND = 100_000_000  # a monthly amount or base level: 200 × the 2024 base level
@@ -295,6 +296,26 @@ class MeritType(Frozen):
     )
 
 
+class Joiners(Frozen):
+    """A wave of new approvals into one programme alone, such as those a lowered age makes eligible."""
+
+    start: Month = Field(description="first month (YYYY-MM) they are approved")
+    months: int = Field(1, ge=1, le=MAX_MONTHS, description="months the wave is spread over, evenly")
+    per_commune: float = Field(
+        ge=0.0, le=100_000.0, description="mean joiners per commune in all (Poisson), before any sample fraction"
+    )
+    min_age_years: int = Field(0, ge=0, lt=MAX_AGE_YEARS, description="youngest age at joining")
+    max_age_years: int = Field(MAX_AGE_YEARS, ge=1, le=MAX_AGE_YEARS, description="ages at joining are below this")
+
+    @model_validator(mode="after")
+    def _ages(self) -> Joiners:
+        if self.max_age_years <= self.min_age_years:
+            raise ValueError(
+                f"max_age_years ({self.max_age_years}) must be above min_age_years ({self.min_age_years})"
+            )
+        return self
+
+
 class CategoryParams(Frozen):
     """One programme the post office pays: who is in it, and what it pays each month."""
 
@@ -322,6 +343,10 @@ class CategoryParams(Frozen):
     also: dict[CategoryName, Share] | None = Field(
         None,
         description="share of this programme's recipients who also receive another programme (amounts add)",
+    )
+    joiners: list[Joiners] | None = Field(
+        None, max_length=MAX_WAVES,
+        description="waves of new approvals into this programme alone, on top of the demography's entries",
     )
 
     @field_validator("coefficients")

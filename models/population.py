@@ -10,10 +10,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from welfare_sim.models.demography import ID_STRIDE, age_group_at, draw_born, entrants
+from welfare_sim.models.demography import ID_STRIDE, age_group_at, age_span_months, draw_born, entrants, joiners
 from welfare_sim.models.params import (
     AGE_GROUPS,
     CATEGORIES,
+    MAX_AGE_YEARS,
     TERRAINS,
     Geography,
     Population,
@@ -122,9 +123,17 @@ def build_beneficiaries(
     starts = np.cumsum(communes.beneficiaries) - communes.beneficiaries
     rank = np.arange(commune.size, dtype=np.int64) - np.repeat(starts, communes.beneficiaries)
     new_commune, new_rank, new_month = entrants(pop.demography, communes.n, months, geo.sample_fraction, streams)
-    entry_month = np.concatenate([np.full(commune.size, -1, np.int16), new_month])
-    commune = np.concatenate([commune, new_commune])
-    rank = np.concatenate([rank, new_rank])
+    j_commune, j_rank, j_month, j_programme, j_lo, j_hi = joiners(
+        pop, communes.n, start, months, geo.sample_fraction, streams
+    )
+    entry_month = np.concatenate([np.full(commune.size, -1, np.int16), new_month, j_month])
+    # a joiner's programme and ages are its wave's; everyone else's are drawn (-1: drawn)
+    n_drawn = commune.size + new_commune.size
+    wave_programme = np.concatenate([np.full(n_drawn, -1, np.int8), j_programme])
+    wave_lo = np.concatenate([np.full(n_drawn, -1, np.int64), j_lo])
+    wave_hi = np.concatenate([np.full(n_drawn, -1, np.int64), j_hi])
+    commune = np.concatenate([commune, new_commune, j_commune])
+    rank = np.concatenate([rank, new_rank, j_rank])
     ids = commune.astype(np.int64) * ID_STRIDE + rank
     district = communes.district[commune]
     terrain = communes.terrain[commune]
@@ -133,12 +142,13 @@ def build_beneficiaries(
         [pop.categories[c].share if c in pop.categories else 0.0 for c in CATEGORIES]
     )
     category = streams["population.category"].categorical(category_shares, ids).astype(np.int8)
+    category = np.where(wave_programme >= 0, wave_programme, category).astype(np.int8)
     # Store people grouped by (commune, category), ids ascending within each group, so per-group
     # tables are sums over contiguous runs (np.add.reduceat). Every draw is keyed by id, so the
     # storage order changes no one's values.
     order = np.argsort(commune.astype(np.int64) * len(CATEGORIES) + category, kind="stable")
-    ids, commune, district, terrain, category, entry_month = (
-        a[order] for a in (ids, commune, district, terrain, category, entry_month)
+    ids, commune, district, terrain, category, entry_month, wave_lo, wave_hi = (
+        a[order] for a in (ids, commune, district, terrain, category, entry_month, wave_lo, wave_hi)
     )
 
     second = _second_programme(pop, category, ids, streams)
@@ -159,7 +169,11 @@ def build_beneficiaries(
 
     age_shares = np.array([pop.age_groups.get(a, 0.0) for a in AGE_GROUPS])
     age_group = streams["population.age_group"].categorical(age_shares, ids).astype(np.int8)
-    born = draw_born(age_group, entry_month, _min_age_years(pop, category, entry_month, start, months), ids, streams)
+    lo, hi = age_span_months(age_group)
+    min_age = _min_age_years(pop, category, entry_month, start, months)
+    lo, hi = np.where(min_age > 0, 12 * min_age, lo), np.where(min_age > 0, 12 * MAX_AGE_YEARS, hi)
+    lo, hi = np.where(wave_lo >= 0, wave_lo, lo), np.where(wave_hi >= 0, wave_hi, hi)
+    born = draw_born(lo, hi, entry_month, ids, streams)
     age_group = age_group_at(born, np.maximum(entry_month, 0))
     disabled = streams["population.disabled"].bernoulli(pop.disabled_share, ids)
     immobile = streams["population.immobile"].bernoulli(pop.immobile_share, ids)

@@ -97,14 +97,14 @@ def estimate(scenario: Scenario, months: int | None = None) -> Estimate:
 
 
 def expected_entrants(scenario: Scenario, months: int) -> int:
-    """New approvals the run draws up front (Poisson per commune-month), with six standard
-    deviations to spare so that the estimate bounds the draw."""
-    demo = scenario.population.demography
-    if demo is None or demo.entries_per_commune_month <= 0 or months <= 0:
-        return 0
-    mean = scenario.geography.n_communes * months * demo.entries_per_commune_month
-    mean *= scenario.geography.sample_fraction
-    return math.ceil(mean + 6.0 * math.sqrt(mean))
+    """New approvals and programme joiners the run draws up front (Poisson per commune-month),
+    with six standard deviations to spare so that the estimate bounds the draw."""
+    pop, geo = scenario.population, scenario.geography
+    demo = pop.demography
+    per_commune = months * demo.entries_per_commune_month if demo is not None and months > 0 else 0.0
+    per_commune += sum(w.per_commune for c in pop.categories.values() for w in (c.joiners or []))
+    mean = geo.n_communes * per_commune * geo.sample_fraction
+    return math.ceil(mean + 6.0 * math.sqrt(mean)) if mean > 0 else 0
 
 
 def available_bytes() -> int | None:

@@ -145,6 +145,32 @@ def test_a_social_pension_is_paid_from_the_age_in_force_and_its_members_join_whe
         assert (on.size > 0) == (m["month"] >= start)
 
 
+def test_a_wave_of_joiners_arrives_in_its_programme_and_months_with_its_ages_and_shifts_no_one_else() -> None:
+    wave = {"start": "2023-03", "months": 2, "per_commune": 30.0, "min_age_years": 75, "max_age_years": 80}
+    base = living(with_programmes(small(months=6)), entries_per_commune_month=2.0)
+    data = copy.deepcopy(base)
+    data["population"]["categories"]["social_pension"]["joiners"] = [wave]
+    _, before = people_of(base)
+    scenario, people = people_of(data)
+    new = ~np.isin(people.id, before.id)
+    n_communes = 5
+    assert 60 < new.sum() < 240  # five communes × 30, about 150
+    assert (people.category[new] == SOCIAL_PENSION).all()
+    # approved in 2023-03 and 2023-04, but paid from 75 only from 2023-04: all join the list then
+    assert set(np.unique(people.entry_month[new])) == {3}
+    age = age_months(people.born[new], 3)
+    assert ((age >= 75 * 12) & (age < 80 * 12 + 1)).all()  # drawn 75-79 on approval
+    assert np.unique(people.id).size == people.n
+    # everyone else keeps their id and every draw
+    ia, ib = np.argsort(before.id), np.argsort(people.id[~new])
+    for name in ("born", "category", "second", "coefficient", "entry_month", "female", "age_group"):
+        assert (getattr(before, name)[ia] == getattr(people, name)[~new][ib]).all(), name
+    # and the budget counts them
+    assert expected_entrants(scenario, 6) - expected_entrants(validate_scenario(base, "t"), 6) >= 30 * n_communes
+    months, _ = run_months(scenario)
+    assert months[3]["funnel"]["entries"] >= new.sum()
+
+
 def test_each_programme_apart_adds_up_to_all_of_them_together() -> None:
     data = living(with_programmes(small(months=6)), entries_per_commune_month=2.0)
     result = run_scenario(validate_scenario(data, "test"))
