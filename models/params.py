@@ -32,7 +32,8 @@ MAX_COMMUNES_PER_DISTRICT = 20_000  # the country has about 10,600 communes; a r
 MAX_COMMUNES = 100_000  # in the whole scenario: ten times the country
 MAX_BENEFICIARIES = 20_000_000  # in the whole scenario: four times the country's 5.06 million
 MAX_DISTRICT_BENEFICIARIES = 10_000_000  # one district (or region modelled as one)
-MAX_COMMUNE_BENEFICIARIES = (1 << 23) - 1  # ids are commune × 2**24 + rank; ranks from 2**23 are new entrants
+# ids are commune × 2**24 + rank; ranks from 2**23 are new entrants, from 2**23 + 2**22 programme joiners
+MAX_COMMUNE_BENEFICIARIES = (1 << 23) - 1
 MAX_POST_OFFICES = 1_000  # per district; a region modelled as one district has 170 (vietnam.yaml)
 MAX_COUNTERS = 100  # servers at one point: a large post office has a dozen counters
 MAX_ATMS = 50_000  # per district; Việt Nam has about 20,000 bank ATMs in all
