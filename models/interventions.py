@@ -387,12 +387,7 @@ class DigitalTeamsStrategy(DatedStrategy):
         return [("funnel", "account_help", self.account_help)]
 
     def account_help(
-        self,
-        month: int,
-        status: np.ndarray,
-        eligible: np.ndarray,
-        counts: dict[str, int],
-        help_: AccountHelp,
+        self, month: int, status: np.ndarray, eligible: np.ndarray, counts: dict[str, int], help_: AccountHelp,
         codes: tuple[int, int, int, int],
     ) -> None:
         """Adds the teams in force to `help_`: who is helped, and how; counts the team-months."""
@@ -441,12 +436,7 @@ class FeeWaiverStrategy(DatedStrategy):
         return [("funnel", "account_help", self.account_help), ("cash_out", "fee_waiver", self.waived)]
 
     def account_help(
-        self,
-        month: int,
-        status: np.ndarray,
-        eligible: np.ndarray,
-        counts: dict[str, int],
-        help_: AccountHelp,
+        self, month: int, status: np.ndarray, eligible: np.ndarray, counts: dict[str, int], help_: AccountHelp,
         codes: tuple[int, int, int, int],
     ) -> None:
         """Multiplies the unbanked's chance of applying, where a waiver says so."""
