@@ -104,7 +104,7 @@ class Province:
 
     def __post_init__(self) -> None:
         s = self.streams
-        self.communes = build_communes(self.geo, s)
+        self.communes = build_communes(self.geo, s, self.pop)
         self.people = build_beneficiaries(self.geo, self.pop, self.communes, s, self.months)
         self.points = build_points(self.geo, self.communes, self.assume.points)
         self.commune_point, self.post_office, self.atm = home_points(
@@ -143,19 +143,16 @@ class Province:
         )
         self.drive_contact_prob = np.zeros(n)
         self.rollout_month = np.array(
-            [_months_between(self.start, d.cashless_start) for d in self.geo.districts]
+            [_months_between(self.start, d.cashless_start) for d in self.geo.groups]
         )
         self.day_serial = 0
         self._add_strategies()
         self._wd_last = np.zeros(self.points.n)  # withdrawals per point last month (VND)
 
     def _chip_id_share(self) -> float | np.ndarray:
-        """Chance of holding a chip ID at the start: the district's figure where it gives one."""
-        shares = [d.chip_id_share for d in self.geo.districts]
-        if all(x is None for x in shares):
-            return self.pop.chip_id_share
-        by_district = np.array([self.pop.chip_id_share if x is None else x for x in shares])
-        return by_district[self.people.district]
+        """Chance of holding a chip ID at the start: the commune's figure, else its district's, else the
+        population's (resolved per commune in build_communes)."""
+        return self.communes.chip_id_share[self.people.commune]
 
     def _add_strategies(self) -> None:
         """Build the strategies, and append the cash-out points they open (closed until then)."""

@@ -719,7 +719,7 @@ def _schedule_month(p: Province, days: list[dt.date]) -> None:
     )
     com = p.communes
     n, per_commune, k = com.n, sch.days_per_commune, sch.communes_per_team_day
-    offices = np.array([d.post_offices for d in p.geo.districts], np.int64)
+    offices = np.array([d.post_offices for d in p.geo.groups], np.int64)
     teams = offices * sch.teams_per_post_office
     first_commune = np.concatenate([[0], np.cumsum(np.bincount(com.district, minlength=offices.size))[:-1]])
     first_team = np.concatenate([[0], np.cumsum(teams)[:-1]])
