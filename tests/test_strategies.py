@@ -482,6 +482,8 @@ ALL = {
             "cash_after_failed_credit": True,
         }
     ],
+    # changes the month only where new approvals arrive (a world with a demography)
+    "enrolment_accounts": [{"name": "enrol", "start": "2023-02", "share": 0.8}],
 }
 
 
