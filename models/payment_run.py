@@ -29,8 +29,13 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from welfare_sim.models import accounts as acc_mod
+from welfare_sim.models import outlets
+from welfare_sim.models.behaviour import generalised_cost_vnd, retry_prob
 from welfare_sim.models.cashout import (
+    AGENT,
     ATM,
+    COMMUNE_POST_OFFICE,
+    FAILED,
     NO_CASH,
     NOT_REACHED,
     PAID_FULL,
@@ -152,11 +157,7 @@ class Province:
         mode = s["cashout.mode"].categorical(shares, ids).astype(np.int8)
         # a balance kept for spending needs a phone to spend it with
         self.cashout_mode = np.where((mode == MODE_KEEP) & ~self.people.smartphone, MODE_ALL, mode)
-        type_point = {"atm": ATM, "post_office": POST_OFFICE}
-        self.point_kind_by_type = np.array(
-            [type_point[a.cashout.point_by_account_type.get(t, "post_office")] for t in ACCOUNT_TYPES],
-            np.int8,
-        )
+        self._cashout_options()
         self.drive_contact_prob = np.zeros(n)
         self.rollout_month = np.array(
             [_months_between(self.start, d.cashless_start) for d in self.geo.districts]
@@ -172,6 +173,38 @@ class Province:
             return self.pop.chip_id_share
         by_district = np.array([self.pop.chip_id_share if x is None else x for x in shares])
         return by_district[self.people.district]
+
+    def _cashout_options(self) -> None:
+        """Each account holder's point of every kind near them (-1: none), and the one-way minutes
+        to it: ATMs and post offices in the district town, agents and commune post offices in the
+        commune (where it has one). Sets `cashout_point`, the fallback until the first choice."""
+        people, pts = self.people, self.points
+        town = people.travel_town_min
+        self._options = {"atm": self.atm, "post_office": self.post_office}
+        self._option_min = {"atm": town, "post_office": town}
+        draw = self.streams["points.outlet"].uniform(people.id)
+        for code, name in ((AGENT, "agent"), (COMMUNE_POST_OFFICE, "commune_post_office")):
+            at = np.flatnonzero(pts.kind == code)
+            first = int(at[0]) if at.size else 0
+            point = outlets.local_point(people.commune.astype(np.int64), pts.commune[at], first, draw)
+            self._options[name] = point
+            factor = pts.travel_factor[np.maximum(point, 0)] if at.size else np.ones(people.n)
+            self._option_min[name] = people.travel_commune_min * factor
+        if self.atm is self.post_office or (pts.kind == ATM).sum() == 0:
+            self._options["atm"] = np.full(people.n, -1, np.int64)  # no ATM anywhere: the counter
+        self.cashout_point = self.post_office.copy()
+
+    def _choose_cashout_points(self, who: np.ndarray) -> None:
+        """This month's point for the account holders `who`, by the cost of each kind they can use."""
+        if who.size == 0:
+            return
+        options = {k: v[who] for k, v in self._options.items()}
+        minutes = {k: v[who] for k, v in self._option_min.items()}
+        fees = {k: self.point_fee_vnd for k in options}
+        u = self.streams["cashout.point_choice"].uniform(self.people.id[who], self.m)
+        self.cashout_point[who] = outlets.choose_points(
+            self.accounts.type[who], options, minutes, fees, self.assume, u, self.post_office[who]
+        )
 
     def _add_strategies(self) -> None:
         """Build the strategies, and append the cash-out points they open (closed until then)."""
@@ -196,7 +229,8 @@ class Province:
         for placement in self.strategies.agents:
             add(placement, fixed_float_vnd=placement.params.float_vnd_per_day,
                 travel_factor=placement.params.travel_factor)
-        self.point_fee_vnd = np.full(self.points.n, self.assume.costs.withdrawal_fee_vnd, np.int64)
+        fee = self.points.fee_vnd
+        self.point_fee_vnd = np.where(fee >= 0, fee, self.assume.costs.withdrawal_fee_vnd).astype(np.int64)
         for placement in self.strategies.agents:
             stop = placement.first_point + placement.n_points
             self.point_fee_vnd[placement.first_point:stop] = placement.params.cashout_fee_vnd
@@ -226,7 +260,7 @@ class Province:
         self.ledger = dict.fromkeys(
             ("owed_start", "suspended_start", "entitled", "credited", "paid_cash_commune",
              "paid_cash_counter", "paid_home", "forfeited", "returned", "held",
-             "balance_start", "withdrawn", "float_delivered", "float_paid", "float_returned",
+             "balance_start", "withdrawn", "float_delivered", "float_paid", "float_paid_others", "float_returned",
              "paid_after_death", "recovered", "written_off", "after_death_start", "after_death_end"), 0)
         self.ledger["after_death_start"] = int(self.after_death_vnd.sum())
         self.ledger["owed_start"] = int(self.owed_vnd.sum())
@@ -304,6 +338,11 @@ class Province:
         self.withdraw_day = np.full(n, NO_DAY, np.int16)
         self.withdraw_due = np.zeros(n, np.int64)
         self.failed_credit_cause = np.zeros(n, np.int8)  # FAILED_CREDIT_CAUSES
+        self.atm_failures = np.zeros(n, np.int16)  # cash-out visits that failed (card, PIN, literacy)
+        self.home_cashouts = np.zeros(n, np.int16)  # withdrawals the home cash-out service brought
+        self._trip_cost_vnd = np.zeros(n)  # generalised cost of each person's latest trip
+        self._home_cashout = np.zeros(0, np.int64)
+        self._home_cashout_day = np.zeros(0, np.int64)
 
         payable = active & ~held & (self.owed_vnd > 0)
         acct = self.accounts
@@ -321,10 +360,7 @@ class Province:
         self.status[cash] = ST_UNCOLLECTED  # until paid
 
         window = self.run.commune_window
-        self.home_day = (
-            window.first_day
-            + s["collection.home_day"].integers(window.last_day - window.first_day + 1, ids[self.home], month)
-        ).astype(np.int16)
+        self.home_day = self._home_days(self.home, window.first_day, window.last_day, month)
         extra, extra_day = self.strategies.home_deliveries(
             month, self.cash_list, window.first_day, window.last_day, self.counts
         )
@@ -352,6 +388,27 @@ class Province:
         self.next_day[cl] = np.where(absent, NO_DAY, self._into_windows(cl, first, 0)).astype(np.int16)
         self._cash_by_day: dict[int, list[np.ndarray]] = {}
         self._file_cash_trips(cl)
+
+    def _home_days(self, home: np.ndarray, first: int, last: int, month: int) -> np.ndarray:
+        """The day the courier brings each home recipient's cash. Without a courier limit, a day of
+        the commune window drawn for each. With one, the district's couriers go down its list in
+        an order drawn each month, `couriers × deliveries_per_courier_day` homes a day; those not
+        reached on a day wait for the next, and those left when the window closes are not reached
+        this month (NO_DAY: they stay owed)."""
+        s, ids = self.streams, self.people.id[home]
+        n_days = last - first + 1
+        hs = self.assume.home
+        if hs.couriers_per_district is None:
+            return (first + s["collection.home_day"].integers(n_days, ids, month)).astype(np.int16)
+        order = s["collection.home_day"].uniform(ids, month)
+        district = self.people.district[home].astype(np.int64)
+        by = np.lexsort((order, district))
+        rank = np.empty(home.size, np.int64)
+        start = np.searchsorted(district[by], district[by], side="left")
+        rank[by] = np.arange(home.size) - start
+        per_day = hs.couriers_per_district * hs.deliveries_per_courier_day
+        day = first + rank // per_day
+        return np.where(day <= last, day, NO_DAY).astype(np.int16)
 
     def _population_flows(self, month: int) -> dict[str, int]:
         """New approvals arrive, people die, the population database learns of deaths after the
@@ -506,7 +563,9 @@ class Province:
         # what the state pays bottom-up per point this month (zero in the fee model)
         self._staff_vnd = np.zeros(self.points.n, np.int64)
         self._transport_vnd = np.zeros(self.points.n, np.int64)
-        self._is_office = self.points.kind == POST_OFFICE
+        self._keeps_cash = self.points.keeps_cash
+        self._reloads = self.points.reload_weekday.any(axis=1)
+        self._loaded = np.zeros(self.points.n, bool)
         self._safe_vnd = np.zeros(self.points.n, np.int64)  # cash kept overnight in a post office's safe
 
     def _scheduled_today(self, d: int) -> np.ndarray:
@@ -571,17 +630,28 @@ class Province:
 
         weekday = day.weekday()
         point_open, point_down = point_status(self.points, weekday, day_key, s, self._scheduled_today(d))
-        float_vnd = self._floats(d, point_open)
+        float_vnd = self._floats(d, point_open, weekday)
+        fail_p = self.points.fail_prob[point]
+        if fail_p.any():
+            fail_p = outlets.visit_fail_prob(fail_p, people.age_group[who], people.disabled[who], a.points.atm)
+        else:
+            fail_p = None
         result = serve_day(
             self._day_points, point_open, point_down, float_vnd, point, people.id[who], demand, day_key,
-            a.points.partial_payout, s, fine_grained=self.fine_grained,
+            a.points.partial_payout, s, fine_grained=self.fine_grained, fail_prob=fail_p,
         )
 
         travel = np.where(
             self.points.local[point], people.travel_commune_min[who], people.travel_town_min[who]
         )
-        if self.has_strategy_points:
-            travel = travel * self.points.travel_factor[point]
+        travel = travel * self.points.travel_factor[point]
+        # what the trip cost them, for the choice to try again
+        costs = a.costs
+        fee = np.concatenate([np.zeros(cash_today.size, np.int64), self.point_fee_vnd[wd_point]])
+        fare = 2.0 * travel * costs.travel_cost_vnd_per_min + fee
+        self._trip_cost_vnd[who] = generalised_cost_vnd(
+            fare, 2.0 * travel, result.wait_min, costs.value_of_time_vnd_per_hour
+        )
         # `who` has no repeats: cash-list members and account holders cashing out are disjoint
         # sets, and each makes at most one trip a day, so plain fancy-index updates are exact
         self.trips[who] += 1
@@ -624,6 +694,14 @@ class Province:
         self._paid_at += np.bincount(point, weights=paid, minlength=self.points.n)
         self.withdraw_due[wi] -= wpaid
         self.withdrawals[wi[wpaid > 0]] += 1
+        failed = wi[result.outcome[w] == FAILED]
+        if failed.size:
+            self.atm_failures[failed] += 1
+            # some go to their post-office counter next, where a clerk pays them
+            to_counter = s["cashout.failed_to_counter"].bernoulli(
+                a.points.atm.failed_to_counter_prob, people.id[failed], self.m, self.trips[failed]
+            )
+            self.cashout_point[failed[to_counter]] = self.post_office[failed[to_counter]]
         self._charge_fees(wi[wpaid > 0], wd_point[wpaid > 0])
         finished = self.withdraw_due[wi] == 0
         first_cash = finished & (self.day_in_hand[wi] == NO_DAY)
@@ -634,10 +712,32 @@ class Province:
         delivered, returned = self._office_safes(result)
         self.ledger["float_delivered"] += int(delivered.sum())
         self.ledger["float_paid"] += int(paid.sum())
+        self.ledger["float_paid_others"] += int(result.others_paid_vnd.sum())
         self.ledger["float_returned"] += int(returned.sum())
+        self._cash_out_at_home(d)
         self._point_days.append((d, result, point))
         self._delivered_days.append(delivered)
         return {}
+
+    def _cash_out_at_home(self, d: int) -> None:
+        """The home cash-out service pays immobile account holders without a proxy their
+        withdrawal at home: the courier brings exactly that cash (delivered and paid out)."""
+        who = self._home_cashout[self._home_cashout_day == d]
+        if who.size == 0:
+            return
+        amount = np.minimum(self.withdraw_due[who], self.accounts.balance_vnd[who])
+        self.accounts.withdraw(who, amount)
+        self.withdrawn_vnd[who] += amount
+        self.withdraw_due[who] -= amount
+        self.withdrawals[who] += 1
+        self.home_cashouts[who] += 1
+        self.fee_vnd[who] += self.assume.home.home_cashout_fee_vnd
+        first = self.day_in_hand[who] == NO_DAY
+        self.day_in_hand[who[first]] = d
+        total = int(amount.sum())
+        self.ledger["withdrawn"] += total
+        self.ledger["float_delivered"] += total
+        self.ledger["float_paid"] += total
 
     def _office_safes(self, result: DayService) -> tuple[np.ndarray, np.ndarray]:
         """Cash delivered to and returned from each point today. A post office keeps the evening's
@@ -646,7 +746,7 @@ class Province:
         (`_empty_safes`). Every other point gets its whole day's cash and returns what is left.
         Charges the bottom-up cost of a post office's delivery."""
         on_hand, left = result.float_vnd, result.float_left_vnd
-        office = self._is_office & result.point_open  # a closed office keeps its safe as it is
+        office = self._keeps_cash & result.point_open  # a closed point keeps its cash as it is
         kept = np.where(office, self._safe_vnd, 0)
         delivered = np.where(office, np.maximum(on_hand - kept, 0), on_hand)
         returned = np.where(office, np.maximum(kept - on_hand, 0), left)
@@ -700,8 +800,7 @@ class Province:
 
     def _withdrawal_point(self, idx: np.ndarray) -> np.ndarray:
         """Where account holders cash out: by account type, or a strategy's local point."""
-        kind = self.point_kind_by_type[self.accounts.type[idx]]
-        point = np.where(kind == ATM, self.atm[idx], self.post_office[idx])
+        point = self.cashout_point[idx]
         if self.has_strategy_points:
             local = self.strategies.local_points(idx, self.accounts.type[idx])
             point = np.where(local >= 0, local, point)
@@ -714,7 +813,7 @@ class Province:
         at = np.minimum(np.asarray(day, np.int64), table.shape[1] - 1)
         return table[self._withdrawal_point(idx), at]
 
-    def _floats(self, d: int, point_open: np.ndarray) -> np.ndarray:
+    def _floats(self, d: int, point_open: np.ndarray, weekday: int) -> np.ndarray:
         """Cash delivered to each point today, from what the planner knows before the day (never
         the day's own visitors): fixed, or planned and rounded up to 100,000 VND.
 
@@ -743,9 +842,14 @@ class Province:
         if cw.first_day <= d <= cw.last_day:
             expected[:communes] = self._cash_owed_at[:communes] * pts.float_cover[:communes]
         sized = np.ceil(expected / 100_000.0).astype(np.int64) * 100_000
-        if self.has_strategy_points:
-            sized = np.where(pts.float_cap_vnd >= 0, np.minimum(sized, pts.float_cap_vnd), sized)
+        sized = np.where(pts.float_cap_vnd >= 0, np.minimum(sized, pts.float_cap_vnd), sized)
         out = np.where(point_open, np.where(fixed >= 0, fixed, sized), 0)
+        if self._reloads.any():
+            # an ATM is reloaded on the bank's days (and the month's first open day); on the others
+            # it has what is left in it
+            reload = self._reloads & (pts.reload_weekday[:, weekday] | ~self._loaded)
+            out = np.where(self._reloads & point_open & ~reload, self._safe_vnd, out)
+            self._loaded |= reload & point_open
         if cw.first_day <= d <= cw.last_day:
             out[:communes] = self._cash_in_transit(out[:communes])
         return out
@@ -823,7 +927,8 @@ class Province:
         s, c = self.streams, self.assume.collection
         ids = self.people.id[idx]
         tries = self.trips[idx]
-        again = s["collection.retry"].bernoulli(c.retry_prob, ids, self.m, tries)
+        p = retry_prob(c.retry_prob, self._trip_cost_vnd[idx], self.assume.behaviour)
+        again = s["collection.retry"].bernoulli(p, ids, self.m, tries)
         delay = np.floor(s["collection.retry_delay"].exponential(c.mean_retry_delay_days, ids, self.m, tries))
         nxt = d + 1 + delay
         if plan is self.next_day:
@@ -865,8 +970,29 @@ class Province:
         delay = np.floor(
             s["cashout.delay"].exponential(a.cashout.mean_delay_days, self.people.id[cashers], self.m)
         )
+        self._choose_cashout_points(cashers)
+        cashers = self._immobile_cashouts(cashers, d + delay)
         self.withdraw_day[cashers] = self._withdrawal_days(cashers, np.minimum(d + delay, len(self._days)))
         self._plan_withdrawals(d, cashers)
+
+    def _immobile_cashouts(self, cashers: np.ndarray, day: np.ndarray) -> np.ndarray:
+        """Immobile account holders: a proxy (a family member) cashes out for them at their point,
+        with a chance; without one, a home cash-out service brings the cash on the day they would
+        have gone, if the scenario has one, or they keep their balance this month. Returns the
+        cashers who travel (themselves or by proxy)."""
+        home = self.assume.home
+        if home.proxy_prob is None:
+            return cashers
+        stuck = self.people.immobile[cashers]
+        if not stuck.any():
+            return cashers
+        who = cashers[stuck]
+        proxy = self.streams["cashout.proxy"].bernoulli(home.proxy_prob, self.people.id[who], self.m)
+        alone = who[~proxy]
+        self.withdraw_due[alone] = np.where(home.home_cashout_fee_vnd is None, 0, self.withdraw_due[alone])
+        self._home_cashout = alone if home.home_cashout_fee_vnd is not None else np.zeros(0, np.int64)
+        self._home_cashout_day = np.minimum(day[stuck][~proxy], len(self._days)).astype(np.int64)
+        return np.concatenate([cashers[~stuck], who[proxy]])
 
     # ------------------------------------------------------------------ month end
 
@@ -874,7 +1000,9 @@ class Province:
         month = self.m
         cl = self.cash_list
         unpaid = cl[self.status[cl] == ST_UNCOLLECTED]
-        collected = np.concatenate([cl[self.status[cl] != ST_UNCOLLECTED], self.home, self.account_channel])
+        # a home recipient the couriers did not reach is owed still, and not counted against them
+        reached = self.home[self.status[self.home] != ST_UNCOLLECTED]
+        collected = np.concatenate([cl[self.status[cl] != ST_UNCOLLECTED], reached, self.account_channel])
         self.months_uncollected[collected] = 0
         self.months_uncollected[unpaid] += 1
         suspend = unpaid[self.months_uncollected[unpaid] >= self.run.suspend_after_months]
@@ -928,6 +1056,8 @@ class Province:
             "drive_reached": month_only(self.drive_reached),
             "fee_vnd": month_only(self.fee_vnd),  # cash-out fees the beneficiary paid (waived ones not)
             "failed_credit_cause": month_only(self.failed_credit_cause),  # FAILED_CREDIT_CAUSES
+            "atm_failures": month_only(self.atm_failures),
+            "home_cashouts": month_only(self.home_cashouts),
         }
         points = self._summarise_points()
         visits = self._visits()
@@ -955,7 +1085,7 @@ class Province:
             led["recovered"] + led["written_off"] + led["after_death_end"]
         ):
             problems.append("paid after death: carried + paid != recovered + written off + carried")
-        if led["float_delivered"] != led["float_paid"] + led["float_returned"]:
+        if led["float_delivered"] != led["float_paid"] + led["float_paid_others"] + led["float_returned"]:
             problems.append("cash floats: delivered != paid + returned")
         if led["float_paid"] != led["paid_cash_commune"] + led["paid_cash_counter"] + led["withdrawn"]:
             problems.append("cash floats: paid out != cash payments + withdrawals")
