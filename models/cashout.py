@@ -71,7 +71,8 @@ def build_points(geo: Geography, communes: Communes, params: CashoutPoints) -> P
          np.full(communes.n, params.commune_point.counters, np.int64)),
         (POST_OFFICE, params.post_office, office_district, np.full(office_district.size, -1),
          np.repeat(np.array([d.post_office_counters for d in geo.districts], np.int64), offices)),
-        (ATM, params.atm, atm_district, np.full(atm_district.size, -1), np.full(atm_district.size, params.atm.counters)),
+        (ATM, params.atm, atm_district, np.full(atm_district.size, -1),
+         np.full(atm_district.size, params.atm.counters)),
     ]
     for code, name in ((AGENT, "agent"), (COMMUNE_POST_OFFICE, "commune_post_office")):
         kind_params = getattr(params, name)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from welfare_sim.models import behaviour
-from welfare_sim.models.params import ACCOUNT_TYPES, AGE_GROUPS, AtmKind, Assumptions, OutletKind
+from welfare_sim.models.params import ACCOUNT_TYPES, AGE_GROUPS, Assumptions, AtmKind, OutletKind
 
 AGE_80_PLUS = AGE_GROUPS.index("age_80_plus")
 

@@ -40,7 +40,6 @@ from welfare_sim.models.cashout import (
     NOT_REACHED,
     PAID_FULL,
     PAID_PART,
-    POST_OFFICE,
     DayService,
     Points,
     append_points,
@@ -901,7 +900,7 @@ class Province:
         listed = np.bincount(
             self._withdrawal_point(cashers), weights=self.accounts.balance_vnd[cashers] * fraction, minlength=pts.n
         )
-        total = np.where(self._wd_last > 0, self._wd_last, listed)
+        total = np.maximum(self._wd_last, listed)
         # the delay's distribution: floor(exponential(mean)) days after the credit, capped at month end
         k = np.arange(n_days - d + 1)
         mean = self.assume.cashout.mean_delay_days
@@ -971,28 +970,31 @@ class Province:
             s["cashout.delay"].exponential(a.cashout.mean_delay_days, self.people.id[cashers], self.m)
         )
         self._choose_cashout_points(cashers)
-        cashers = self._immobile_cashouts(cashers, d + delay)
+        cashers, delay = self._immobile_cashouts(cashers, delay, d)
         self.withdraw_day[cashers] = self._withdrawal_days(cashers, np.minimum(d + delay, len(self._days)))
         self._plan_withdrawals(d, cashers)
 
-    def _immobile_cashouts(self, cashers: np.ndarray, day: np.ndarray) -> np.ndarray:
+    def _immobile_cashouts(self, cashers: np.ndarray, delay: np.ndarray, d: int) -> tuple[np.ndarray, np.ndarray]:
         """Immobile account holders: a proxy (a family member) cashes out for them at their point,
         with a chance; without one, a home cash-out service brings the cash on the day they would
         have gone, if the scenario has one, or they keep their balance this month. Returns the
-        cashers who travel (themselves or by proxy)."""
+        cashers who travel (themselves or by proxy), and their delays."""
         home = self.assume.home
         if home.proxy_prob is None:
-            return cashers
+            return cashers, delay
         stuck = self.people.immobile[cashers]
         if not stuck.any():
-            return cashers
+            return cashers, delay
         who = cashers[stuck]
         proxy = self.streams["cashout.proxy"].bernoulli(home.proxy_prob, self.people.id[who], self.m)
         alone = who[~proxy]
         self.withdraw_due[alone] = np.where(home.home_cashout_fee_vnd is None, 0, self.withdraw_due[alone])
-        self._home_cashout = alone if home.home_cashout_fee_vnd is not None else np.zeros(0, np.int64)
-        self._home_cashout_day = np.minimum(day[stuck][~proxy], len(self._days)).astype(np.int64)
-        return np.concatenate([cashers[~stuck], who[proxy]])
+        if home.home_cashout_fee_vnd is not None:
+            self._home_cashout = alone
+            self._home_cashout_day = np.minimum(d + delay[stuck][~proxy], len(self._days)).astype(np.int64)
+        go = ~stuck
+        go[np.flatnonzero(stuck)[proxy]] = True
+        return cashers[go], delay[go]
 
     # ------------------------------------------------------------------ month end
 

@@ -112,7 +112,10 @@ COLUMNS: dict[str, Column] = {
     "wait_min": _c(FLOAT, "min", "Time spent waiting in queues", "Thời gian xếp hàng chờ"),
     "withdrawals": _c(INT, N, "Cash withdrawals from the account", "Số lần rút tiền mặt từ tài khoản"),
     "atm_failures": _c(
-        INT, N, "Cash-out visits that failed (card, PIN, literacy)", "Số lượt rút tiền thất bại (thẻ, mã PIN, không đọc được)"
+        INT,
+        N,
+        "Cash-out visits that failed (card, PIN, literacy)",
+        "Số lượt rút tiền thất bại (thẻ, mã PIN, không đọc được)",
     ),
     "account_status": _c(ENUM, "", "Account status at month end", "Tình trạng tài khoản cuối tháng"),
     "account_type": _c(ENUM, "", "Type of account", "Loại tài khoản"),
@@ -169,7 +172,9 @@ COLUMNS: dict[str, Column] = {
     "paid_at_post_office": _c(INT, N, "Cash payments at the post office", "Số lượt nhận tiền mặt tại bưu điện"),
     "paid_at_home": _c(INT, N, "Payments delivered at home", "Số lượt chi trả tại nhà"),
     "home_unreached": _c(
-        INT, N, "Home recipients the couriers did not reach this month (still owed)",
+        INT,
+        N,
+        "Home recipients the couriers did not reach this month (still owed)",
         "Số người nhận tại nhà chưa được nhân viên bưu điện đến trong tháng (vẫn còn nợ)",
     ),
     "paid_partly": _c(INT, N, "Payments made only in part", "Số lượt chỉ được chi trả một phần"),
@@ -182,9 +187,7 @@ COLUMNS: dict[str, Column] = {
     "failed_credits_dormant": _c(
         INT, N, "Returned credits: the account was dormant", "Chuyển khoản bị trả lại do tài khoản ngừng hoạt động"
     ),
-    "failed_credits_other": _c(
-        INT, N, "Returned credits: other causes", "Chuyển khoản bị trả lại do lý do khác"
-    ),
+    "failed_credits_other": _c(INT, N, "Returned credits: other causes", "Chuyển khoản bị trả lại do lý do khác"),
     "uncollected": _c(INT, N, "Cash payments not collected", "Số lượt không đến nhận tiền mặt"),
     "suspended": _c(INT, N, "Beneficiaries suspended", "Số người bị tạm dừng chi trả"),
     "reached_by_drive": _c(
@@ -200,7 +203,9 @@ COLUMNS: dict[str, Column] = {
     "withdrawn_vnd": _c(INT, VND, "Withdrawn from accounts", "Số tiền rút từ tài khoản"),
     "trips": _c(INT, N, "Trips to a payment point", "Số chuyến đi đến điểm chi trả"),
     "failed_atm_visits": _c(
-        INT, N, "Cash-out visits that failed at the machine (card, PIN, literacy)",
+        INT,
+        N,
+        "Cash-out visits that failed at the machine (card, PIN, literacy)",
         "Số lượt rút tiền thất bại tại máy (thẻ, mã PIN, không đọc được)",
     ),
     "home_cashouts": _c(
@@ -250,7 +255,9 @@ COLUMNS: dict[str, Column] = {
     "not_reached": _c(INT, N, "Visits not served before closing", "Số lượt chưa được phục vụ khi đóng cửa"),
     "found_closed": _c(INT, N, "Visits that found the point closed", "Số lượt đến khi điểm đóng cửa"),
     "failed_visits": _c(
-        INT, N, "Visits that failed at the machine (card, PIN, literacy); never paid",
+        INT,
+        N,
+        "Visits that failed at the machine (card, PIN, literacy); never paid",
         "Số lượt thất bại tại máy (thẻ, mã PIN, không đọc được); không được chi trả",
     ),
     # ------------------------------------------------------------- ledger (one row per month; conserved to the dong)
