@@ -740,8 +740,9 @@ class Province:
 
     def _office_safes(self, result: DayService) -> tuple[np.ndarray, np.ndarray]:
         """Cash delivered to and returned from each point today. A post office keeps the evening's
-        cash in its safe: the next morning only the top-up to the day's plan is delivered (a surplus
-        over the plan goes back), and what is in the safe at the month's end is returned then
+        cash in its safe (an agent or a commune post office in its till, a reloaded ATM in its
+        cassette): the next morning only the top-up to the day's plan is delivered (a surplus over
+        the plan goes back), and what is there at the month's end is returned then
         (`_empty_safes`). Every other point gets its whole day's cash and returns what is left.
         Charges the bottom-up cost of a post office's delivery."""
         on_hand, left = result.float_vnd, result.float_left_vnd

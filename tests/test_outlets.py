@@ -11,7 +11,7 @@ import pytest
 from factory import small
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from test_cash_logistics import run_days
+from test_cash_logistics import random_small_world, run_days
 
 from welfare_sim.models import behaviour, outlets
 from welfare_sim.models.cashout import (
@@ -50,12 +50,8 @@ def outlet(share: float, **extra: Any) -> dict[str, Any]:
 def outlet_worlds(draw: st.DrawFn) -> dict[str, Any]:
     """Small worlds with agents and commune post offices in some communes, ATMs with hours, other
     customers, failures and a reload schedule, and choices by cost."""
-    data = small()
-    data["seed"] = draw(st.integers(0, 2**31))
-    data["months"] = draw(st.integers(1, 2))
+    data = random_small_world(draw, months=2, communes=5, beneficiaries=(30, 200))
     for district in data["geography"]["districts"]:
-        district["communes"] = draw(st.integers(1, 5))
-        district["beneficiaries"] = draw(st.integers(30, 200))
         district["atms"] = draw(st.integers(1, 3))
     a = data["assumptions"]
     a["initial_accounts"]["account_share"] = {"urban": 0.8, "rural": 0.6, "mountain": 0.5}
