@@ -297,8 +297,10 @@ def test_retrying_is_less_likely_the_more_the_trip_costs(base: float, c1: float,
     lo, hi = sorted((c1, c2))
     p_lo, p_hi = behaviour.retry_prob(base, np.array([lo]), params), behaviour.retry_prob(base, np.array([hi]), params)
     assert p_hi[0] <= p_lo[0]
-    if hi - lo > scale / 10:
-        assert p_hi[0] < p_lo[0]  # a dearer trip is retried strictly less often
+    # a clearly dearer trip is retried strictly less often (within 30 scales of the reference, where
+    # the chance is not yet too small for a double to tell apart)
+    if hi - lo > scale / 10 and max(abs(lo - 100_000), abs(hi - 100_000)) < 30 * scale:
+        assert p_hi[0] < p_lo[0]
     assert behaviour.retry_prob(base, np.array([100_000.0]), params)[0] == pytest.approx(base)
 
 
