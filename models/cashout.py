@@ -60,9 +60,9 @@ class Points:
 def build_points(geo: Geography, communes: Communes, params: CashoutPoints) -> Points:
     """Commune payment points, district post offices, ATMs, then the commune outlets the scenario
     has (agents, commune post offices), in that order."""
-    n_districts = len(geo.districts)
-    offices = np.array([d.post_offices for d in geo.districts], np.int64)
-    atms = np.array([d.atms for d in geo.districts], np.int64)
+    n_districts = len(geo.groups)
+    offices = np.array([d.post_offices for d in geo.groups], np.int64)
+    atms = np.array([d.atms for d in geo.groups], np.int64)
     office_district = np.repeat(np.arange(n_districts, dtype=np.int32), offices)
     atm_district = np.repeat(np.arange(n_districts, dtype=np.int32), atms)
     # per kind: (kind code, its parameters, district, commune (-1: in town), counters)
@@ -70,7 +70,7 @@ def build_points(geo: Geography, communes: Communes, params: CashoutPoints) -> P
         (COMMUNE_POINT, params.commune_point, communes.district, np.arange(communes.n),
          np.full(communes.n, params.commune_point.counters, np.int64)),
         (POST_OFFICE, params.post_office, office_district, np.full(office_district.size, -1),
-         np.repeat(np.array([d.post_office_counters for d in geo.districts], np.int64), offices)),
+         np.repeat(np.array([d.post_office_counters for d in geo.groups], np.int64), offices)),
         (ATM, params.atm, atm_district, np.full(atm_district.size, -1),
          np.full(atm_district.size, params.atm.counters)),
     ]

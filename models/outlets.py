@@ -100,3 +100,16 @@ def choose_points(
         pick = behaviour.choose(cost[some], available[some], beh.choice_scale_vnd, u[who[some]])
         out[who[some]] = point[some][np.arange(pick.size), pick]
     return out
+
+
+def courier_days(district: np.ndarray, order: np.ndarray, first: int, last: int, per_day: int, none: int) -> np.ndarray:
+    """The day the couriers bring each home recipient's cash: each district's couriers go down
+    its list in the drawn `order`, `per_day` homes a day from day `first`; those not reached on a
+    day wait for the next, and those left when the window closes after `last` get `none`."""
+    district = np.asarray(district, np.int64)
+    by = np.lexsort((order, district))
+    start = np.searchsorted(district[by], district[by], side="left")
+    rank = np.empty(district.size, np.int64)
+    rank[by] = np.arange(district.size) - start
+    day = first + rank // per_day
+    return np.where(day <= last, day, none).astype(np.int16)
