@@ -17,6 +17,7 @@ from welfare_sim.models import behaviour, outlets
 from welfare_sim.models.cashout import (
     AGENT,
     ATM,
+    CLOSED,
     COMMUNE_POINT,
     COMMUNE_POST_OFFICE,
     FAILED,
@@ -143,6 +144,9 @@ def test_at_every_kind_of_point_nobody_is_paid_on_a_closed_day_nor_served_after_
         for _d, service, point in days:
             paid = service.paid_vnd > 0
             assert service.point_open[point[paid]].all()
+            # a visit to a closed point finds it closed: no queue, no cash, no turn at a counter
+            shut = ~service.point_open[point]
+            assert (service.outcome[shut] == CLOSED).all() and (service.wait_min[shut] == 0).all()
             served = service.outcome <= PAID_PART
             start = service.arrival_min[served] + service.wait_min[served]
             assert (start < service.close_min[point[served]]).all()
