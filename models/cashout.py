@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from welfare_sim.models.geography import commune_radius_km, nearest, place_facilities
 from welfare_sim.models.params import POINT_KINDS, CashoutPoints, Geography
 from welfare_sim.models.population import Beneficiaries, Communes
 from welfare_sim.models.queueing import serve_fifo, serve_fifo_simpy
@@ -40,6 +41,9 @@ class Points:
     active: np.ndarray  # bool: in service this month (strategy points open commune by commune)
     local: np.ndarray  # bool: in the commune, reached at the commune travel time
     travel_factor: np.ndarray  # float64, trip ÷ the beneficiary's usual trip to such a point
+    commune: np.ndarray  # int64, the commune the point stands in (models.geography.place_facilities)
+    latitude: np.ndarray  # float64, degrees; NaN without coordinates
+    longitude: np.ndarray  # float64
 
     @property
     def n(self) -> int:
@@ -47,19 +51,26 @@ class Points:
 
 
 def build_points(geo: Geography, communes: Communes, params: CashoutPoints) -> Points:
+    places = communes.places
     kinds = [np.full(communes.n, COMMUNE_POINT, np.int8)]
     district = [communes.district]
     counters = [np.full(communes.n, params.commune_point.counters, np.int64)]
-    n_districts = len(geo.groups)
     offices = np.array([d.post_offices for d in geo.groups], np.int64)
-    kinds.append(np.full(int(offices.sum()), POST_OFFICE, np.int8))
-    district.append(np.repeat(np.arange(n_districts, dtype=np.int32), offices))
-    counters.append(np.repeat(np.array([d.post_office_counters for d in geo.groups], np.int64), offices))
     atms = np.array([d.atms for d in geo.groups], np.int64)
-    kinds.append(np.full(int(atms.sum()), ATM, np.int8))
-    district.append(np.repeat(np.arange(n_districts, dtype=np.int32), atms))
-    counters.append(np.full(int(atms.sum()), params.atm.counters, np.int64))
+    # where each post office and ATM stands (group by group, so the old point order is kept)
+    # by the full run's counts, so that a sampled run has its points where the full run has them
+    size = communes.beneficiaries if communes.full_beneficiaries is None else communes.full_beneficiaries
+    office_at = place_facilities(places, size, offices, "post_offices")
+    atm_at = place_facilities(places, size, atms, "atms")
+    kinds.append(np.full(office_at.size, POST_OFFICE, np.int8))
+    district.append(communes.district[office_at])
+    group_counters = np.array([d.post_office_counters for d in geo.groups], np.int64)
+    counters.append(group_counters[communes.district[office_at]])
+    kinds.append(np.full(atm_at.size, ATM, np.int8))
+    district.append(communes.district[atm_at])
+    counters.append(np.full(atm_at.size, params.atm.counters, np.int64))
     kind = np.concatenate(kinds)
+    at = np.concatenate([np.arange(communes.n), office_at, atm_at]).astype(np.int64)
 
     by_kind = [getattr(params, name) for name in POINT_KINDS]
 
@@ -90,6 +101,9 @@ def build_points(geo: Geography, communes: Communes, params: CashoutPoints) -> P
         active=np.ones(n, bool),
         local=kind == COMMUNE_POINT,
         travel_factor=np.ones(n),
+        commune=at,
+        latitude=places.latitude[at],
+        longitude=places.longitude[at],
     )
 
 
@@ -97,7 +111,8 @@ def append_points(
     points: Points, kind: int, district: np.ndarray, *, counters: int, open_min: float,
     close_min: float, open_weekdays: list[int], service_mean_min: float, service_cv: float,
     downtime_prob: float, fixed_float_vnd: int = -1, float_cover: float = 1.0,
-    float_cap_vnd: int = -1, travel_factor: float = 1.0,
+    float_cap_vnd: int = -1, travel_factor: float = 1.0, commune: np.ndarray | None = None,
+    communes: Communes | None = None,
 ) -> tuple[Points, int]:
     """Points with new commune-level points (closed until a strategy opens them) appended at the
     end, so existing points keep their index and their draws; and the index of the first new one."""
@@ -121,7 +136,13 @@ def append_points(
         "active": np.zeros(n, bool),
         "local": np.ones(n, bool),
         "travel_factor": np.full(n, float(travel_factor)),
+        "commune": np.full(n, -1, np.int64) if commune is None else commune.astype(np.int64),
+        "latitude": np.full(n, np.nan),
+        "longitude": np.full(n, np.nan),
     }
+    if commune is not None and communes is not None and communes.places is not None:
+        extra["latitude"] = communes.places.latitude[commune]
+        extra["longitude"] = communes.places.longitude[commune]
     merged = {name: np.concatenate([getattr(points, name), extra[name]]) for name in extra}
     return Points(**merged), points.n
 
@@ -129,14 +150,24 @@ def append_points(
 def home_points(
     people: Beneficiaries, communes: Communes, points: Points, streams  # noqa: ANN001
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(commune point, district post office, nearest ATM) of each beneficiary.
+    """(commune point, post office, ATM) of each beneficiary.
 
-    Where a district has several post offices, each beneficiary is assigned one of them (a draw
-    keyed by their id, so it never changes with the rest of the population). A district without
-    ATMs sends its bank customers to the ATMs of the district that has most.
+    Where people are located (a register): the nearest post office and the nearest ATM from home,
+    anywhere in the scenario (models.geography.nearest); with no ATM at all, the post office. The
+    distances go to `people.distance_km` through plan_trips. Without coordinates (register none): a
+    post office of the district drawn by id, and an ATM of the district, or of the district with most.
     """
     commune_point = people.commune.astype(np.int64)
     office_index = np.flatnonzero(points.kind == POST_OFFICE)
+    atm_index = np.flatnonzero(points.kind == ATM)
+    if people.home_lat is not None:
+        radius = commune_radius_km(communes.places)
+        args = (people.home_lat, people.home_lon, people.commune, communes.places, radius)
+        office, office_km = nearest(*args, points.latitude[office_index], points.longitude[office_index])
+        atm, atm_km = nearest(*args, points.latitude[atm_index], points.longitude[atm_index])
+        people.distance_km = {"post_office": office_km, "atm": atm_km if atm_index.size else office_km}
+        post_office = office_index[office]
+        return commune_point, post_office, atm_index[atm] if atm_index.size else post_office.copy()
     n_districts = int(points.district.max()) + 1 if points.n else 0
     offices = np.bincount(points.district[office_index], minlength=n_districts)
     office_first = office_index[0] + np.concatenate([[0], np.cumsum(offices)[:-1]])
@@ -144,7 +175,6 @@ def home_points(
     post_office = office_first[district_of]
     if (offices > 1).any():
         post_office = post_office + streams["points.post_office"].integers(offices[district_of], people.id)
-    atm_index = np.flatnonzero(points.kind == ATM)
     counts = np.bincount(points.district[atm_index], minlength=n_districts)
     first = np.concatenate([[0], np.cumsum(counts)[:-1]])
     if atm_index.size == 0:

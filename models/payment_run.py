@@ -45,6 +45,7 @@ from welfare_sim.models.cashout import (
     serve_day,
 )
 from welfare_sim.models.demography import monthly_death_prob
+from welfare_sim.models.geography import remoteness_km
 from welfare_sim.models.interventions import STRATEGY_COUNTS, Strategies
 from welfare_sim.models.params import (
     ACCOUNT_TYPES,
@@ -61,6 +62,8 @@ from welfare_sim.models.population import (
     build_beneficiaries,
     build_communes,
     entitlements,
+    one_way,
+    plan_trips,
 )
 
 # DEAD: the death is known and the person is off the list; PENDING: a new approval not yet arrived
@@ -127,6 +130,14 @@ class Province:
             self.people, self.communes, self.points, s
         )
         a = self.assume
+        if self.people.home_lat is not None:
+            d = self.people.distance_km
+            has_atm = bool((self.points.kind == ATM).any())
+            plan_trips(
+                self.people, self.communes, d["post_office"], d["atm"], has_atm, self.geo.travel,
+                a.costs.value_of_time_vnd_per_hour, s,
+            )
+            self.communes.remoteness_km = remoteness_km(self.communes.places, self.points, POST_OFFICE)
         self.accounts = acc_mod.initial_accounts(
             self.people, a.initial_accounts, a.opening, a.account_life, self._chip_id_share(), s
         )
@@ -183,6 +194,7 @@ class Province:
             p = placement.params
             self.points, placement.first_point = append_points(
                 self.points, ATM, self.communes.district[placement.point_communes()],
+                commune=placement.point_communes(), communes=self.communes,
                 counters=p.counters, open_min=p.open_min, close_min=p.close_min,
                 open_weekdays=p.open_weekdays, service_mean_min=p.service_mean_min,
                 service_cv=p.service_cv, downtime_prob=p.downtime_prob, **cash,
@@ -292,6 +304,7 @@ class Province:
         self.day_in_hand = np.full(n, NO_DAY, np.int16)
         self.wait_min = np.zeros(n)
         self.travel_min = np.zeros(n)
+        self.travel_vnd = np.zeros(n)  # money of the month's trips (by mode and distance)
         self.service_min = np.zeros(n)
         self.trips = np.zeros(n, np.int16)
         self.withdrawals = np.zeros(n, np.int16)
@@ -574,15 +587,17 @@ class Province:
             a.points.partial_payout, s, fine_grained=self.fine_grained,
         )
 
-        travel = np.where(
-            self.points.local[point], people.travel_commune_min[who], people.travel_town_min[who]
+        travel, travel_vnd = one_way(
+            people, who, self.points.local[point], self.points.kind[point] == ATM, a.costs.travel_cost_vnd_per_min or 0
         )
         if self.has_strategy_points:
             travel = travel * self.points.travel_factor[point]
+            travel_vnd = travel_vnd * self.points.travel_factor[point]
         # `who` has no repeats: cash-list members and account holders cashing out are disjoint
         # sets, and each makes at most one trip a day, so plain fancy-index updates are exact
         self.trips[who] += 1
         self.travel_min[who] += 2.0 * travel
+        self.travel_vnd[who] += 2.0 * travel_vnd
         self.wait_min[who] += result.wait_min
         self.service_min[who] += result.service_min
         paid = result.paid_vnd
@@ -913,6 +928,7 @@ class Province:
             "day_in_hand": month_only(self.day_in_hand),
             "trips": month_only(self.trips),
             "travel_min": month_only(self.travel_min),
+            "travel_vnd": month_only(self.travel_vnd),
             "wait_min": month_only(self.wait_min),
             "service_min": month_only(self.service_min),
             "withdrawals": month_only(self.withdrawals),

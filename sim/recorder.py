@@ -266,7 +266,7 @@ class Recorder:
         time_min += c["service_min"]
         time_min /= 60.0
         time_min *= costs.value_of_time_vnd_per_hour
-        travel_cost = travel * costs.travel_cost_vnd_per_min
+        travel_cost = c["travel_vnd"].copy()  # by mode and distance, or minutes × the flat rate without places
         state_fee_by_channel = np.zeros(len(CHANNELS), np.int64)
         state_fee_by_channel[CH_ACCOUNT] = costs.fee_per_account_credit_vnd
         state_fee_by_channel[CH_HOME] = costs.fee_per_home_delivery_vnd

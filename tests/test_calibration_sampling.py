@@ -1,8 +1,9 @@
 """Calibrating on a sample is allowed only if sampled and full runs agree on the quantities the
 targets fit. Stated tolerances:
 
-* Hòa Bình at sample_fraction 0.1 (≈23 people per commune) against the full run, mean over two
-  seeds: shares within 0.04 (absolute), counts and amounts within 3 % (relative);
+* Hòa Bình at sample_fraction 0.1 (≈23 people per commune) against the full run, mean over four
+  seeds (with two, seed noise alone moves a count by about 3 %: seeds 3 and 4 miss by 3.3 % on the
+  same code that seeds 1 and 2 pass): shares within 0.04 (absolute), counts and amounts within 3 % (relative);
 * the national scenario shrunk 50-fold (≈100,000 beneficiaries, ≈10 per commune) against the same
   at sample_fraction 0.5, which leaves ≈4.8 people per commune, as the national fit at
   --sample-fraction 0.01 does, one seed each: the fitted shares within 0.02 (absolute).
@@ -47,8 +48,8 @@ def test_hoa_binh_sampled_and_full_runs_agree_on_the_targets() -> None:
     tf = load_targets(ROOT / "calibration" / "targets" / "hoa_binh.yaml")
     targets = [t for t in tf.targets if t.relation == "="]
     data = scenario_data("hoa_binh")
-    full = target_values(data, 1.0, targets, (1, 2))
-    sample = target_values(data, 0.1, targets, (1, 2))
+    full = target_values(data, 1.0, targets, (1, 2, 3, 4))
+    sample = target_values(data, 0.1, targets, (1, 2, 3, 4))
     for t, f, s in zip(targets, full, sample, strict=True):
         if t.kind == "share":
             assert abs(s - f) <= 0.04, (t.name, f, s)
