@@ -437,7 +437,10 @@ class Recorder:
                 "period": pl.Series([self.period(rec.month)] * kind.size, dtype=pl.Date),
                 "point": pts["point"].astype(np.int64),
                 "kind": _enum(kind, KIND),
-                **self._place_columns(pts["district"]),
+                # where the point stands: its commune, and its coordinates (NaN without a register)
+                **self._place_columns(pts["district"], self.p.points.commune[pts["point"]]),
+                "latitude": self.p.points.latitude[pts["point"]],
+                "longitude": self.p.points.longitude[pts["point"]],
                 "open_days": pts["open_days"].astype(np.int64),
                 "down_days": pts["down_days"].astype(np.int64),
                 "visits": pts["visits"].astype(np.int64),

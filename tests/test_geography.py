@@ -287,6 +287,10 @@ def test_hoa_binh_outputs_name_every_commune_with_its_code() -> None:
     assert result.places["latitude"].is_between(20.0, 21.5).all()
     points = result.points
     assert points["district_name"].null_count() == 0 and points["district_code"].null_count() == 0
+    # each point in the commune it stands in, at that commune's coordinates or its own
+    placed = points.join(result.places.select("commune", "commune_code"), on="commune", suffix="_place")
+    assert (placed["commune_code"] == placed["commune_code_place"]).all()
+    assert points["latitude"].is_between(20.0, 21.5).all()
 
 
 def test_payments_rows_carry_the_codes_and_names(tmp_path: Path) -> None:
