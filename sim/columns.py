@@ -80,8 +80,9 @@ COLUMNS: dict[str, Column] = {
     "commune_name": _c(
         STR,
         "",
-        "Commune name from the register (without one, '<district> commune N')",
-        "Tên xã theo danh mục hành chính (nếu không dùng danh mục: '<huyện> commune N')",
+        "Commune name from the register (without one: empty, and '<district> commune N' in places.parquet)",
+        "Tên xã theo danh mục hành chính (nếu không dùng danh mục: để trống, "
+        "và '<huyện> commune N' trong places.parquet)",
     ),
     "commune_code": _c(
         STR,

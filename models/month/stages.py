@@ -206,7 +206,8 @@ class Verification(Stage):
         p.day_in_hand = np.full(n, NO_DAY, np.int16)
         p.wait_min = np.zeros(n)
         p.travel_min = np.zeros(n)
-        p.travel_vnd = np.zeros(n)  # money of the month's trips (by mode and distance)
+        # money of the month's trips, by mode and distance; without places the recorder prices the minutes
+        p.travel_vnd = np.zeros(n) if p.people.travel_commune_vnd is not None else None
         p.service_min = np.zeros(n)
         p.trips = np.zeros(n, np.int16)
         p.withdrawals = np.zeros(n, np.int16)
@@ -381,7 +382,8 @@ class CashOut(Stage):
         # sets, and each makes at most one trip a day, so plain fancy-index updates are exact
         p.trips[who] += 1
         p.travel_min[who] += 2.0 * travel
-        p.travel_vnd[who] += 2.0 * travel_vnd
+        if p.travel_vnd is not None:
+            p.travel_vnd[who] += 2.0 * travel_vnd
         p.wait_min[who] += result.wait_min
         p.service_min[who] += result.service_min
         paid = result.paid_vnd
@@ -526,7 +528,6 @@ def _record(p: Province) -> MonthRecord:
         "day_in_hand": month_only(p.day_in_hand),
         "trips": month_only(p.trips),
         "travel_min": month_only(p.travel_min),
-        "travel_vnd": month_only(p.travel_vnd),
         "wait_min": month_only(p.wait_min),
         "service_min": month_only(p.service_min),
         "withdrawals": month_only(p.withdrawals),
@@ -540,6 +541,8 @@ def _record(p: Province) -> MonthRecord:
         "fee_vnd": month_only(p.fee_vnd),  # cash-out fees the beneficiary paid (waived ones not)
         "failed_credit_cause": month_only(p.failed_credit_cause),  # FAILED_CREDIT_CAUSES
     }
+    if p.travel_vnd is not None:
+        columns["travel_vnd"] = month_only(p.travel_vnd)
     points = _summarise_points(p)
     visits = _visits(p)
     p.counts["cash_in_transit_runs"] = p._cash_runs
