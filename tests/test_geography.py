@@ -377,26 +377,29 @@ def test_everyone_uses_the_nearest_post_office_and_atm(hoa_binh_province) -> Non
 
 
 def test_no_one_cashes_out_farther_than_the_nearest_point_of_their_routed_kind(hoa_binh_province) -> None:  # noqa: ANN001
-    from welfare_sim.models.params import ACCOUNT_TYPES
+    from welfare_sim.models.cashout import ATM, POST_OFFICE
 
     p = hoa_binh_province
     people, pts = p.people, p.points
     holders = np.flatnonzero(p.accounts.type >= 0)
     assert holders.size > 1000
-    kind = p.point_kind_by_type[p.accounts.type[holders]]
-    used = np.where(kind == 2, p.atm[holders], p.post_office[holders])
-    assert (pts.kind[used] == kind).all()
+    used = p.cashout_point[holders]
+    kind = pts.kind[used]
     used_km = reg.distance_km(
         people.home_lat[holders], people.home_lon[holders], pts.latitude[used], pts.longitude[used]
     )
-    for k in np.unique(kind):
+    checked = 0
+    for k in (POST_OFFICE, ATM):  # the kind chosen, then its nearest point
         at = np.flatnonzero(pts.kind == k)
         mine = kind == k
+        checked += int(mine.sum())
+        if not mine.any():
+            continue
         d = reg.distance_matrix_km(
             people.home_lat[holders[mine]], people.home_lon[holders[mine]], pts.latitude[at], pts.longitude[at]
         )
         assert (used_km[mine] <= d.min(axis=1) + 1e-9).all()
-    assert len(ACCOUNT_TYPES) == 3
+    assert checked > 1000
 
 
 def test_points_stand_at_their_places(hoa_binh_province) -> None:  # noqa: ANN001
@@ -405,14 +408,14 @@ def test_points_stand_at_their_places(hoa_binh_province) -> None:  # noqa: ANN00
     p = hoa_binh_province
     pts, places = p.points, p.communes.places
     cp = np.flatnonzero(pts.kind == COMMUNE_POINT)
-    assert np.array_equal(pts.latitude[cp], places.latitude) and np.array_equal(pts.commune[cp], np.arange(places.n))
+    assert np.array_equal(pts.latitude[cp], places.latitude) and np.array_equal(pts.site[cp], np.arange(places.n))
     # one post office per district, in its district town (every Hòa Bình district has a township or wards)
-    offices = pts.commune[pts.kind == POST_OFFICE]
+    offices = pts.site[pts.kind == POST_OFFICE]
     assert [places.group[c] for c in offices] == list(range(10))
     assert {places.type[c] for c in offices} <= {"Phường", "Thị trấn"}
     assert places.name[offices[7]] == "Thị trấn Mai Châu"
     # ATMs only in wards and townships, as many per district as the scenario says
-    atms = pts.commune[pts.kind == ATM]
+    atms = pts.site[pts.kind == ATM]
     assert {places.type[c] for c in atms} <= {"Phường", "Thị trấn"}
     assert np.bincount(places.group[atms], minlength=10).tolist() == [d.atms for d in p.geo.groups]
 
@@ -474,8 +477,8 @@ def test_a_district_without_atms_sends_its_people_far_at_their_own_cost() -> Non
     people = p.people
     far = people.district == 8  # Đà Bắc: its ATMs are now all in Hòa Bình city
     assert (p.points.kind[p.atm] == 2).all()
-    assert (p.points.commune[p.atm][far] >= 0).all()
-    assert set(p.communes.places.group[p.points.commune[p.atm][far]]) == {0}
+    assert (p.points.site[p.atm][far] >= 0).all()
+    assert set(p.communes.places.group[p.points.site[p.atm][far]]) == {0}
     assert people.travel_atm_min[far].mean() > 2 * people.travel_commune_min[far].mean()
     assert people.travel_atm_vnd[far].mean() > people.travel_commune_vnd[far].mean()
     assert (
