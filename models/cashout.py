@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from welfare_sim.models.geography import commune_radius_km, nearest, place_facilities
 from welfare_sim.models.outlets import daytime_arrival, hour_cdf, outlet_layout
 from welfare_sim.models.params import AtmKind, CashoutPoints, Geography
 from welfare_sim.models.population import Beneficiaries, Communes
@@ -51,6 +52,9 @@ class Points:
     others_per_day: np.ndarray  # float64: other customers' visits per open day
     other_vnd: np.ndarray  # int64: cash each other customer takes
     fail_prob: np.ndarray  # float64: chance a visit fails (card, PIN, literacy)
+    site: np.ndarray  # int64, the commune the point stands in (models.geography.place_facilities)
+    latitude: np.ndarray  # float64, degrees; NaN without coordinates
+    longitude: np.ndarray  # float64
 
     @property
     def n(self) -> int:
@@ -60,11 +64,16 @@ class Points:
 def build_points(geo: Geography, communes: Communes, params: CashoutPoints) -> Points:
     """Commune payment points, district post offices, ATMs, then the commune outlets the scenario
     has (agents, commune post offices), in that order."""
-    n_districts = len(geo.groups)
     offices = np.array([d.post_offices for d in geo.groups], np.int64)
     atms = np.array([d.atms for d in geo.groups], np.int64)
-    office_district = np.repeat(np.arange(n_districts, dtype=np.int32), offices)
-    atm_district = np.repeat(np.arange(n_districts, dtype=np.int32), atms)
+    # where each post office and ATM stands, group by group (the point order stays), placed by the
+    # full run's counts so that a sampled run has its points where the full run has them
+    size = communes.beneficiaries if communes.full_beneficiaries is None else communes.full_beneficiaries
+    office_at = place_facilities(communes.places, size, offices, "post_offices")
+    atm_at = place_facilities(communes.places, size, atms, "atms")
+    office_district = communes.district[office_at].astype(np.int32)
+    atm_district = communes.district[atm_at].astype(np.int32)
+    sites = [np.arange(communes.n), office_at, atm_at]
     # per kind: (kind code, its parameters, district, commune (-1: in town), counters)
     blocks = [
         (COMMUNE_POINT, params.commune_point, communes.district, np.arange(communes.n),
@@ -79,6 +88,7 @@ def build_points(geo: Geography, communes: Communes, params: CashoutPoints) -> P
         if kind_params is not None:
             at = outlet_layout(communes.n, kind_params)
             blocks.append((code, kind_params, communes.district[at], at, np.full(at.size, kind_params.counters)))
+            sites.append(at)
 
     def cat(values: list, dtype: type) -> np.ndarray:
         return np.concatenate([np.asarray(v, dtype) for v in values]) if values else np.zeros(0, dtype)
@@ -140,6 +150,9 @@ def build_points(geo: Geography, communes: Communes, params: CashoutPoints) -> P
         others_per_day=atm_only("other_customers_per_day", np.float64, 0.0),
         other_vnd=atm_only("other_withdrawal_vnd", np.int64, 0),
         fail_prob=atm_only("fail_prob", np.float64, 0.0),
+        site=cat(sites, np.int64),
+        latitude=communes.places.latitude[cat(sites, np.int64)],
+        longitude=communes.places.longitude[cat(sites, np.int64)],
     )
 
 
@@ -147,7 +160,8 @@ def append_points(
     points: Points, kind: int, district: np.ndarray, *, counters: int, open_min: float,
     close_min: float, open_weekdays: list[int], service_mean_min: float, service_cv: float,
     downtime_prob: float, fixed_float_vnd: int = -1, float_cover: float = 1.0,
-    float_cap_vnd: int = -1, travel_factor: float = 1.0,
+    float_cap_vnd: int = -1, travel_factor: float = 1.0, commune: np.ndarray | None = None,
+    communes: Communes | None = None,
 ) -> tuple[Points, int]:
     """Points with new commune-level points (closed until a strategy opens them) appended at the
     end, so existing points keep their index and their draws; and the index of the first new one."""
@@ -180,7 +194,13 @@ def append_points(
         "others_per_day": np.zeros(n),
         "other_vnd": np.zeros(n, np.int64),
         "fail_prob": np.zeros(n),
+        "site": np.full(n, -1, np.int64) if commune is None else commune.astype(np.int64),
+        "latitude": np.full(n, np.nan),
+        "longitude": np.full(n, np.nan),
     }
+    if commune is not None and communes is not None and communes.places is not None:
+        extra["latitude"] = communes.places.latitude[commune]
+        extra["longitude"] = communes.places.longitude[commune]
     merged = {name: np.concatenate([getattr(points, name), extra[name]]) for name in extra}
     return Points(**merged), points.n
 
@@ -188,14 +208,24 @@ def append_points(
 def home_points(
     people: Beneficiaries, communes: Communes, points: Points, streams  # noqa: ANN001
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(commune point, district post office, nearest ATM) of each beneficiary.
+    """(commune point, post office, ATM) of each beneficiary.
 
-    Where a district has several post offices, each beneficiary is assigned one of them (a draw
-    keyed by their id, so it never changes with the rest of the population). A district without
-    ATMs sends its bank customers to the ATMs of the district that has most.
+    Where people are located (a register): the nearest post office and the nearest ATM from home,
+    anywhere in the scenario (models.geography.nearest); with no ATM at all, the post office. The
+    distances go to `people.distance_km` through plan_trips. Without coordinates (register none): a
+    post office of the district drawn by id, and an ATM of the district, or of the district with most.
     """
     commune_point = people.commune.astype(np.int64)
     office_index = np.flatnonzero(points.kind == POST_OFFICE)
+    atm_index = np.flatnonzero(points.kind == ATM)
+    if people.home_lat is not None:
+        radius = commune_radius_km(communes.places)
+        args = (people.home_lat, people.home_lon, people.commune, communes.places, radius)
+        office, office_km = nearest(*args, points.latitude[office_index], points.longitude[office_index])
+        atm, atm_km = nearest(*args, points.latitude[atm_index], points.longitude[atm_index])
+        people.distance_km = {"post_office": office_km, "atm": atm_km if atm_index.size else office_km}
+        post_office = office_index[office]
+        return commune_point, post_office, atm_index[atm] if atm_index.size else post_office.copy()
     n_districts = int(points.district.max()) + 1 if points.n else 0
     offices = np.bincount(points.district[office_index], minlength=n_districts)
     office_first = office_index[0] + np.concatenate([[0], np.cumsum(offices)[:-1]])
@@ -203,7 +233,6 @@ def home_points(
     post_office = office_first[district_of]
     if (offices > 1).any():
         post_office = post_office + streams["points.post_office"].integers(offices[district_of], people.id)
-    atm_index = np.flatnonzero(points.kind == ATM)
     counts = np.bincount(points.district[atm_index], minlength=n_districts)
     first = np.concatenate([[0], np.cumsum(counts)[:-1]])
     if atm_index.size == 0:

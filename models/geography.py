@@ -137,3 +137,181 @@ def anonymous_places(districts: list[District]) -> Places:
 def _within(group: np.ndarray) -> np.ndarray:
     """Each commune's number within its group, from 0 (communes are stored group by group)."""
     return np.arange(group.size) - np.searchsorted(group, group)
+
+
+# --------------------------------------------------------------------------- places of people and points
+
+KM_PER_DEGREE = np.pi * EARTH_RADIUS_KM / 180.0
+MIN_RADIUS_KM = 0.3  # a ward of a few hundred metres across: nobody lives on the centroid itself
+
+
+def commune_radius_km(places: Places) -> np.ndarray:
+    """Radius of the disc of each commune's area, km. The 2025 register gives the area; on the legacy
+    map it is estimated from the distance d to the nearest other commune's centre, as the cell of a
+    hexagonal packing, area = (√3/2)·d² (assumption)."""
+    area = places.area_km2.astype(np.float64).copy()
+    missing = ~np.isfinite(area)
+    if missing.any() and places.n > 1:
+        lat, lon = places.latitude, places.longitude
+        for start in range(0, places.n, 512):  # communes × communes in slices: bounded memory
+            rows = np.arange(start, min(start + 512, places.n))
+            d = haversine_km(lat[rows, None], lon[rows, None], lat[None, :], lon[None, :])
+            d[np.arange(rows.size), rows] = np.inf
+            nn = np.nanmin(np.where(np.isfinite(d), d, np.inf), axis=1)
+            area[rows] = np.where(missing[rows], np.sqrt(3.0) / 2.0 * nn**2, area[rows])
+    return np.maximum(np.sqrt(np.where(np.isfinite(area), area, 0.0) / np.pi), MIN_RADIUS_KM)
+
+
+def scatter_homes(
+    places: Places,
+    radius_km: np.ndarray,
+    commune: np.ndarray,
+    ids: np.ndarray,
+    streams,  # noqa: ANN001
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each beneficiary's home: a point uniform in the disc of the commune's area around its centre,
+    drawn from streams keyed by the beneficiary's id (assumption: a disc stands for the commune's shape)."""
+    r = radius_km[commune] * np.sqrt(streams["population.home_distance"].uniform(ids))
+    theta = 2.0 * np.pi * streams["population.home_bearing"].uniform(ids)
+    lat0 = places.latitude[commune]
+    lat = lat0 + r * np.cos(theta) / KM_PER_DEGREE
+    lon = places.longitude[commune] + r * np.sin(theta) / (KM_PER_DEGREE * np.cos(np.radians(lat0)))
+    return lat, lon
+
+
+def nearest(
+    lat: np.ndarray,
+    lon: np.ndarray,
+    commune: np.ndarray,
+    places: Places,
+    radius_km: np.ndarray,
+    point_lat: np.ndarray,
+    point_lon: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Index of the nearest point (great-circle) of each person, and its distance in km; ties go to the
+    lower index, as a brute-force argmin over all points would.
+
+    Exact with few distances: everyone lives within `radius_km` of the commune's centre, so by the
+    triangle inequality a point farther than (nearest to the centre + 2 × radius) from the centre can
+    be no one's nearest; only the points within that are measured for each person."""
+    n = lat.size
+    best = np.full(n, -1, np.int64)
+    dist = np.full(n, np.inf)
+    if point_lat.size == 0 or n == 0:
+        return best, dist
+    order = np.argsort(commune, kind="stable")
+    bounds = np.searchsorted(commune[order], np.arange(places.n + 1))
+    for start in range(0, places.n, 256):
+        rows = np.arange(start, min(start + 256, places.n))
+        d = haversine_km(
+            places.latitude[rows, None], places.longitude[rows, None], point_lat[None, :], point_lon[None, :]
+        )
+        reach = d.min(axis=1) + 2.0 * radius_km[rows] + 1e-9
+        for k, c in enumerate(rows):
+            who = order[bounds[c] : bounds[c + 1]]
+            if who.size == 0:
+                continue
+            cand = np.flatnonzero(d[k] <= reach[k])
+            dd = haversine_km(lat[who, None], lon[who, None], point_lat[None, cand], point_lon[None, cand])
+            pick = np.argmin(dd, axis=1)
+            best[who] = cand[pick]
+            dist[who] = dd[np.arange(who.size), pick]
+    return best, dist
+
+
+def seat_communes(places: Places) -> np.ndarray:
+    """The seat of each group, a commune index: the group's township or ward nearest the register's
+    district seat (the district town), else its commune nearest the seat (assumption for areas: the
+    seat is the communes' centroid)."""
+    seats = np.full(len(places.groups), -1, np.int64)
+    rank = places.urban_rank()
+    for k in range(len(places.groups)):
+        here = np.flatnonzero(places.group == k)
+        if here.size == 0:
+            continue
+        d = haversine_km(
+            places.latitude[here], places.longitude[here], places.seat_latitude[k], places.seat_longitude[k]
+        )
+        d = np.where(np.isfinite(d), d, 0.0)
+        seats[k] = here[np.lexsort((here, d, rank[here]))[0]]
+    return seats
+
+
+def place_facilities(places: Places, beneficiaries: np.ndarray, per_group: np.ndarray, kind: str) -> np.ndarray:
+    """The commune of each facility of a kind ("post_offices" or "atms"), group by group.
+
+    Where the planner's file counts the kind in a group's communes, those counts are used (the group's
+    total is theirs, see the scenario layer). Otherwise, by a keyed rule (assumption): post offices first
+    at the group's seat, then in the urban units (wards, townships), then in the communes with most
+    beneficiaries, one commune each in turn; ATMs in the urban units in proportion to their beneficiaries
+    (largest remainder), or at the seat where the group has no urban unit."""
+    counts = places.facilities.get(kind)
+    seats = seat_communes(places)
+    rank = places.urban_rank()
+    out: list[np.ndarray] = []
+    for k in range(len(places.groups)):
+        here = np.flatnonzero(places.group == k)
+        n = int(per_group[k])
+        if n == 0 or here.size == 0:
+            continue
+        if counts is not None and (counts[here] >= 0).any():
+            out.append(np.repeat(here, np.maximum(counts[here], 0)))
+            continue
+        if kind == "atms":
+            urban = here[rank[here] == 0]
+            if urban.size == 0:
+                out.append(np.full(n, seats[k], np.int64))
+                continue
+            weights = beneficiaries[urban].astype(np.float64) + 1.0
+            out.append(np.repeat(urban, largest_remainder(n, weights)))
+            continue
+        others = here[here != seats[k]]
+        others = others[np.lexsort((others, -beneficiaries[others], rank[others]))]
+        order = np.concatenate([[seats[k]], others])
+        out.append(np.sort(order[np.arange(n) % order.size]))
+    return np.concatenate(out).astype(np.int64) if out else np.zeros(0, np.int64)
+
+
+# --------------------------------------------------------------------------- trips
+
+WALK, MOTORBIKE, XE_OM, BUS = 0, 1, 2, 3
+MODES = ("walk", "motorbike", "xe_om", "bus")
+
+
+def trip(road_km: np.ndarray, terrain: np.ndarray, has_motorbike: np.ndarray, travel, vnd_per_hour: float):  # noqa: ANN001, ANN201
+    """One-way trips: (minutes, money VND, mode) for each road distance. Each mode's minutes and money
+    rise with distance; the traveller takes the mode of least money + value of time × minutes among
+    those open to them: walking up to `walk_max_km`, their own or a relative's motorbike if the
+    household has one, a hired xe ôm, and the bus from `bus_min_km`."""
+    road_km = np.asarray(road_km, np.float64)
+    minutes = np.full((len(MODES), road_km.size), np.inf)
+    money = np.zeros((len(MODES), road_km.size))
+    for m, name in enumerate(MODES):
+        mode = getattr(travel, name)
+        minutes[m] = mode.wait_min + road_km / mode.speed_kmh.array()[terrain] * 60.0
+        money[m] = mode.fixed_vnd + mode.vnd_per_km * road_km
+    closed = np.stack(
+        [road_km > travel.walk_max_km, ~has_motorbike, np.zeros(road_km.size, bool), road_km < travel.bus_min_km]
+    )
+    generalised = np.where(closed, np.inf, money + minutes * (vnd_per_hour / 60.0))
+    mode = np.argmin(generalised, axis=0)
+    cols = np.arange(road_km.size)
+    return minutes[mode, cols], money[mode, cols], mode.astype(np.int8)
+
+
+def remoteness_km(places: Places, points, kind: int) -> np.ndarray:  # noqa: ANN001 (models.cashout.Points)
+    """Great-circle km from each commune's centre to the nearest point of `kind` (NaN without coordinates)."""
+    at = np.flatnonzero(points.kind == kind)
+    if at.size == 0:
+        return np.full(places.n, np.inf)
+    out = np.empty(places.n)
+    for start in range(0, places.n, 512):
+        rows = slice(start, min(start + 512, places.n))
+        d = haversine_km(
+            places.latitude[rows, None],
+            places.longitude[rows, None],
+            points.latitude[None, at],
+            points.longitude[None, at],
+        )
+        out[rows] = d.min(axis=1)
+    return out

@@ -88,12 +88,16 @@ def commune_order(
 ) -> np.ndarray:
     """`candidates` (commune indices) in the order a strategy reaches them.
 
-    largest_first: most beneficiaries first; remote_first: mountain communes first, then largest;
+    largest_first: most beneficiaries first; remote_first: farthest from a post office first where the
+    communes have places (without: mountain communes first, then largest);
     by_category: most beneficiaries of the priority categories first; random: by the keyed draw
     `tiebreak`, which also breaks every tie.
     """
     if targeting == "largest_first":
         keys = (tiebreak, -communes.beneficiaries[candidates])
+    elif targeting == "remote_first" and communes.remoteness_km is not None:
+        # farthest from a post office first (the map's distance, not the terrain label)
+        keys = (tiebreak, -communes.beneficiaries[candidates], -communes.remoteness_km[candidates])
     elif targeting == "remote_first":
         keys = (
             tiebreak,

@@ -93,7 +93,7 @@ def choose_points(
         available = point >= 0
         both_ways = np.stack([2.0 * travel_min[k][who] for k in kinds], axis=1)
         money = np.stack([fee_vnd[k][point[:, j]] for j, k in enumerate(kinds)], axis=1)
-        money = money + both_ways * costs.travel_cost_vnd_per_min
+        money = money + both_ways * (costs.travel_cost_vnd_per_min or 0)  # None where trips are priced by distance
         wait = np.array([beh.expected_wait_min.get(k, 0.0) for k in kinds])
         cost = behaviour.generalised_cost_vnd(money, both_ways, wait[None, :], costs.value_of_time_vnd_per_hour)
         some = available.any(axis=1)

@@ -194,6 +194,77 @@ class TravelTime(Frozen):
         return value
 
 
+class SpeedByTerrain(ByTerrain):
+    urban: Annotated[float, Field(gt=0.0, le=200.0)]
+    rural: Annotated[float, Field(gt=0.0, le=200.0)]
+    mountain: Annotated[float, Field(gt=0.0, le=200.0)]
+
+
+class DetourByTerrain(ByTerrain):
+    urban: Annotated[float, Field(ge=1.0, le=5.0)]
+    rural: Annotated[float, Field(ge=1.0, le=5.0)]
+    mountain: Annotated[float, Field(ge=1.0, le=5.0)]
+
+
+class TravelMode(Frozen):
+    speed_kmh: SpeedByTerrain = Field(description="door-to-door speed on the road, by the commune's terrain, km/h")
+    vnd_per_km: int = Field(ge=0, le=MAX_FEE_VND, description="money cost per road km, VND")
+    fixed_vnd: int = Field(0, ge=0, le=MAX_FEE_VND, description="money cost per one-way trip (a fare's flag fall), VND")
+    wait_min: Annotated[float, Field(ge=0.0, le=MAX_MINUTES)] = Field(
+        0.0, description="minutes waiting for the ride per one-way trip"
+    )
+
+
+class Travel(Frozen):
+    """How a trip's time and money follow from its distance: road km = great-circle km × a detour
+    factor; a short trip is walked, a longer one ridden (on one's own or a relative's motorbike, or a
+    hired xe ôm), a long one by bus. Every default is an assumption unless its description cites a source."""
+
+    detour_factor: DetourByTerrain = Field(
+        DetourByTerrain(urban=1.3, rural=1.4, mountain=1.7),
+        description="road km ÷ great-circle km (assumption: road circuity of about 1.2-1.4 is usual on "
+        "national networks; more on mountain roads)",
+    )
+    walk_max_km: Annotated[float, Field(ge=0.0, le=100.0)] = Field(
+        2.0, description="road km up to which people walk (assumption)"
+    )
+    bus_min_km: Annotated[float, Field(ge=0.0, le=1000.0)] = Field(
+        30.0, description="road km from which people take the bus (assumption)"
+    )
+    hired_share: Share = Field(
+        0.4,
+        description="share of riders who hire a xe ôm rather than ride their own or a relative's motorbike "
+        "(assumption; drawn once per beneficiary)",
+    )
+    walk: TravelMode = Field(
+        TravelMode(speed_kmh=SpeedByTerrain(urban=4.0, rural=3.5, mountain=2.5), vnd_per_km=0),
+        description="walking (assumption: elderly walkers, slower on mountain paths)",
+    )
+    motorbike: TravelMode = Field(
+        TravelMode(speed_kmh=SpeedByTerrain(urban=20.0, rural=25.0, mountain=15.0), vnd_per_km=600),
+        description="own or relative's motorbike: fuel and wear (assumption: about 2 l/100 km at about "
+        "24,000 VND/l is 480 VND/km, plus wear)",
+    )
+    xe_om: TravelMode = Field(
+        TravelMode(
+            speed_kmh=SpeedByTerrain(urban=20.0, rural=25.0, mountain=15.0), vnd_per_km=5000, fixed_vnd=5000,
+            wait_min=10.0,
+        ),
+        description="hired motorbike taxi (assumption: of the order of app motorbike-taxi fares, about "
+        "4,000-5,000 VND/km after a first-km fare)",
+    )
+    bus: TravelMode = Field(
+        TravelMode(speed_kmh=SpeedByTerrain(urban=20.0, rural=30.0, mountain=25.0), vnd_per_km=1200, wait_min=30.0),
+        description="local bus (assumption: about 1,000-1,500 VND/km; half an hour's wait)",
+    )
+
+    @model_validator(mode="after")
+    def _order(self) -> Travel:
+        if self.bus_min_km < self.walk_max_km:
+            raise ValueError(f"bus_min_km ({self.bus_min_km}) must not be below walk_max_km ({self.walk_max_km})")
+        return self
+
+
 # --------------------------------------------------------------------------- geography
 
 Registers = Literal["legacy", "2025", "none"]
@@ -324,9 +395,15 @@ class Geography(Frozen):
         "by official code or name: beneficiaries, ethnic_minority_share, terrain, chip_id_share, "
         "smartphone_share, post_offices, atms, agents",
     )
-    travel_to_commune_point: TravelTime
-    travel_to_town: TravelTime = Field(
-        description="to the district post office or the nearest bank ATM"
+    travel_to_commune_point: TravelTime | None = Field(
+        None, description="register none only: one-way minutes to the commune point, drawn by terrain"
+    )
+    travel_to_town: TravelTime | None = Field(
+        None, description="register none only: one-way minutes to the post office or an ATM, drawn by terrain"
+    )
+    travel: Travel = Field(
+        Travel(),
+        description="with coordinates (a register): trips' minutes and money from their distance, by mode",
     )
     sample_fraction: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
         1.0,
@@ -340,6 +417,10 @@ class Geography(Frozen):
     def _unique_names(self) -> Geography:
         if self.register == "none" and not self.districts:
             raise ValueError('register "none" (anonymous communes) needs `districts` with their commune counts')
+        if self.register == "none" and (self.travel_to_commune_point is None or self.travel_to_town is None):
+            raise ValueError(
+                'register "none" (no places to measure trips on) needs travel_to_commune_point and travel_to_town'
+            )
         if self.districts is None:
             if self.defaults is None:
                 raise ValueError(
@@ -891,8 +972,12 @@ class Costs(Frozen):
         "points' escorted runs are costed per run)"
     )
     withdrawal_fee_vnd: FeeVnd = Field(description="fee a beneficiary pays per ATM or e-wallet cash-out")
-    travel_cost_vnd_per_min: int = Field(
-        ge=0, le=MAX_TRAVEL_VND_PER_MIN, description="beneficiary's money cost of travel, per minute"
+    travel_cost_vnd_per_min: int | None = Field(
+        None,
+        ge=0,
+        le=MAX_TRAVEL_VND_PER_MIN,
+        description="without places (geography.register none): beneficiary's money cost of travel, per minute; "
+        "with places, travel costs what its mode and distance cost (geography.travel)",
     )
     value_of_time_vnd_per_hour: int = Field(ge=0, le=MAX_TIME_VND_PER_HOUR)
 

@@ -32,7 +32,9 @@ from welfare_sim.models.cashout import (
     build_points,
     home_points,
 )
+from welfare_sim.models.cashout import POST_OFFICE as POST_OFFICE_KIND
 from welfare_sim.models.demography import monthly_death_prob
+from welfare_sim.models.geography import remoteness_km
 from welfare_sim.models.interventions import Strategies
 from welfare_sim.models.month import stages
 from welfare_sim.models.month.common import (  # noqa: F401  (the codes are read from here too)
@@ -83,6 +85,7 @@ from welfare_sim.models.population import (
     Communes,
     build_beneficiaries,
     build_communes,
+    plan_trips,
 )
 
 
@@ -113,6 +116,14 @@ class Province:
             self.people, self.communes, self.points, s
         )
         a = self.assume
+        if self.people.home_lat is not None:
+            d = self.people.distance_km
+            has_atm = bool((self.points.kind == ATM).any())
+            plan_trips(
+                self.people, self.communes, d["post_office"], d["atm"], has_atm, self.geo.travel,
+                a.costs.value_of_time_vnd_per_hour, s,
+            )
+            self.communes.remoteness_km = remoteness_km(self.communes.places, self.points, POST_OFFICE_KIND)
         self.accounts = acc_mod.initial_accounts(
             self.people, a.initial_accounts, a.opening, a.account_life, self._chip_id_share(), s
         )
@@ -197,6 +208,7 @@ class Province:
             p = placement.params
             self.points, placement.first_point = append_points(
                 self.points, ATM, self.communes.district[placement.point_communes()],
+                commune=placement.point_communes(), communes=self.communes,
                 counters=p.counters, open_min=p.open_min, close_min=p.close_min,
                 open_weekdays=p.open_weekdays, service_mean_min=p.service_mean_min,
                 service_cv=p.service_cv, downtime_prob=p.downtime_prob, **cash,

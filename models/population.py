@@ -11,7 +11,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from welfare_sim.models.demography import ID_STRIDE, age_group_at, age_span_months, draw_born, entrants, joiners
-from welfare_sim.models.geography import Places, anonymous_places, assign_terrain, largest_remainder  # noqa: F401
+from welfare_sim.models.geography import (  # noqa: F401 (largest_remainder is imported from here too)
+    Places,
+    anonymous_places,
+    assign_terrain,
+    commune_radius_km,
+    haversine_km,
+    largest_remainder,
+    scatter_homes,
+    trip,
+)
 from welfare_sim.models.params import (
     AGE_GROUPS,
     CATEGORIES,
@@ -19,6 +28,7 @@ from welfare_sim.models.params import (
     TERRAINS,
     Geography,
     Population,
+    Travel,
     month_label,
 )
 from welfare_sim.models.programmes import MERIT, NO_SECOND, SOCIAL, SOCIAL_PENSION, join_month, min_age_months
@@ -38,6 +48,8 @@ class Communes:
     ethnic_minority_share: np.ndarray | None = None  # float64 per commune (the file's, else the group's)
     smartphone_share: np.ndarray | None = None  # float64 per commune (the file's, else the group's, by terrain)
     chip_id_share: np.ndarray | None = None  # float64 per commune (the file's, else the group's, else the population's)
+    remoteness_km: np.ndarray | None = None  # km from the centre to the nearest post office (with coordinates)
+    full_beneficiaries: np.ndarray | None = None  # int64, before any sample fraction: where the points stand
 
     @property
     def n(self) -> int:
@@ -63,9 +75,18 @@ class Beneficiaries:
     ethnic_minority: np.ndarray  # bool
     smartphone: np.ndarray  # bool
     travel_commune_min: np.ndarray  # float64, one way to the commune payment point
-    travel_town_min: np.ndarray  # float64, one way to the district post office or an ATM
+    travel_town_min: np.ndarray  # float64, one way to the post office (and, without coordinates, an ATM)
     female: np.ndarray  # bool
     entry_month: np.ndarray  # int16: month a new approval arrives; -1 for those there at the start
+    # With coordinates (a register), set by plan_trips: home, and each trip's minutes and money by distance.
+    # Without, None: trips are drawn by terrain and cost costs.travel_cost_vnd_per_min.
+    home_lat: np.ndarray | None = None  # float64, degrees
+    home_lon: np.ndarray | None = None
+    travel_atm_min: np.ndarray | None = None  # float64, one way to the nearest ATM
+    travel_commune_vnd: np.ndarray | None = None  # float64, money of a one-way trip to the commune point
+    travel_town_vnd: np.ndarray | None = None  # to the post office
+    travel_atm_vnd: np.ndarray | None = None  # to the ATM
+    distance_km: dict[str, np.ndarray] | None = None  # great-circle km to the commune point, post office, ATM
 
     @property
     def n(self) -> int:
@@ -95,6 +116,7 @@ def build_communes(geo: Geography, streams, pop: Population | None = None) -> Co
             # keyed by the commune's index, so a commune's size does not depend on its neighbours'
             weights = size_stream.lognormal_mean_cv(1.0, 0.5, todo.astype(np.int64))
             counts[todo] = largest_remainder(group.beneficiaries - int(counts[here][counts[here] >= 0].sum()), weights)
+    full = counts
     if geo.sample_fraction < 1.0:
         # the first ranks of each commune: the same people, with the same draws, as the full run
         counts = np.floor(counts * geo.sample_fraction + 0.5).astype(np.int64)
@@ -116,6 +138,7 @@ def build_communes(geo: Geography, streams, pop: Population | None = None) -> Co
         ethnic_minority_share=_filled(places.ethnic_minority_share, ethnic),
         smartphone_share=_filled(places.smartphone_share, phone_by_terrain[g, terrain]),
         chip_id_share=_filled(places.chip_id_share, chip[g]),
+        full_beneficiaries=full,
     )
 
 
@@ -189,15 +212,25 @@ def build_beneficiaries(
     ethnic = streams["population.ethnic_minority"].bernoulli(communes.ethnic_minority_share[commune], ids)
     smartphone = streams["population.smartphone"].bernoulli(communes.smartphone_share[commune], ids)
 
-    to_point = geo.travel_to_commune_point
-    to_town = geo.travel_to_town
-    travel_commune = streams["population.travel_commune"].lognormal_mean_cv(
-        to_point.mean_min.array()[terrain], to_point.cv, ids
-    )
-    travel_town = streams["population.travel_town"].lognormal_mean_cv(
-        to_town.mean_min.array()[terrain], to_town.cv, ids
-    )
+    places = communes.places
+    located = places is not None and bool(np.isfinite(places.latitude).all()) and places.n > 0
+    if located:
+        # the trips follow from where people live (plan_trips, once the points are placed)
+        home_lat, home_lon = scatter_homes(places, commune_radius_km(places), commune, ids, streams)
+        travel_commune = travel_town = np.zeros(ids.size)
+    else:
+        home_lat = home_lon = None
+        to_point = geo.travel_to_commune_point
+        to_town = geo.travel_to_town
+        travel_commune = streams["population.travel_commune"].lognormal_mean_cv(
+            to_point.mean_min.array()[terrain], to_point.cv, ids
+        )
+        travel_town = streams["population.travel_town"].lognormal_mean_cv(
+            to_town.mean_min.array()[terrain], to_town.cv, ids
+        )
     people = Beneficiaries(
+        home_lat=home_lat,
+        home_lon=home_lon,
         id=ids,
         commune=commune,
         district=district,
@@ -251,6 +284,59 @@ def _second_programme(pop: Population, category: np.ndarray, ids: np.ndarray, st
         codes = np.array([CATEGORIES.index(k) for k in names] + [NO_SECOND], np.int8)
         second[members] = codes[pick]
     return second
+
+
+def plan_trips(
+    people: Beneficiaries,
+    communes: Communes,
+    post_office_km: np.ndarray,
+    atm_km: np.ndarray,
+    has_atm: bool,
+    travel: Travel,
+    vnd_per_hour: float,
+    streams,  # noqa: ANN001
+) -> None:
+    """Each located beneficiary's one-way trips to their commune point, post office and ATM: minutes
+    and money from the road distance (great-circle km × the terrain's detour factor) by the mode they
+    take (models.geography.trip). Whether the household has a motorbike is drawn once, keyed by id."""
+    places = communes.places
+    ids = people.id
+    hired = streams["population.no_motorbike"].bernoulli(travel.hired_share, ids)
+    detour = travel.detour_factor.array()[people.terrain]
+    to_commune = haversine_km(
+        people.home_lat, people.home_lon, places.latitude[people.commune], places.longitude[people.commune]
+    )
+    out = {}
+    for key, km in (("commune", to_commune), ("town", post_office_km), ("atm", atm_km)):
+        minutes, money, _mode = trip(km * detour, people.terrain, ~hired, travel, vnd_per_hour)
+        out[key] = (np.minimum(minutes, MAX_TRIP_MIN), money)
+    people.travel_commune_min, people.travel_commune_vnd = out["commune"]
+    people.travel_town_min, people.travel_town_vnd = out["town"]
+    people.travel_atm_min, people.travel_atm_vnd = out["atm"] if has_atm else out["town"]
+    people.distance_km = {"commune_point": to_commune, "post_office": post_office_km, "atm": atm_km}
+
+
+MAX_TRIP_MIN = 1_440.0  # a one-way trip is at most a day (the longest any point's opening hours can wait)
+
+
+def one_way(
+    people: Beneficiaries, who: np.ndarray, local: np.ndarray, is_atm: np.ndarray, vnd_per_min: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """(minutes, money VND) of the one-way trips of `who` to a point in their commune (`local`), an
+    ATM (`is_atm`) or the post office: by distance where people are located, else the terrain draws
+    at `vnd_per_min`."""
+    atm_min = people.travel_town_min if people.travel_atm_min is None else people.travel_atm_min
+    minutes = np.where(
+        local, people.travel_commune_min[who], np.where(is_atm, atm_min[who], people.travel_town_min[who])
+    )
+    if people.travel_commune_vnd is None:
+        return minutes, minutes * vnd_per_min
+    money = np.where(
+        local,
+        people.travel_commune_vnd[who],
+        np.where(is_atm, people.travel_atm_vnd[who], people.travel_town_vnd[who]),
+    )
+    return minutes, money
 
 
 def _female(pop: Population, ids: np.ndarray, streams) -> np.ndarray:  # noqa: ANN001

@@ -80,8 +80,9 @@ COLUMNS: dict[str, Column] = {
     "commune_name": _c(
         STR,
         "",
-        "Commune name from the register (without one, '<district> commune N')",
-        "Tên xã theo danh mục hành chính (nếu không dùng danh mục: '<huyện> commune N')",
+        "Commune name from the register (without one: empty, and '<district> commune N' in places.parquet)",
+        "Tên xã theo danh mục hành chính (nếu không dùng danh mục: để trống, "
+        "và '<huyện> commune N' trong places.parquet)",
     ),
     "commune_code": _c(
         STR,
@@ -95,9 +96,17 @@ COLUMNS: dict[str, Column] = {
         "Kind of commune-level unit: Phường (ward), Xã (commune), Thị trấn (township), Đặc khu",
         "Loại đơn vị hành chính cấp xã: Phường, Xã, Thị trấn, Đặc khu",
     ),
-    "latitude": _c(FLOAT, "degrees", "Latitude of the commune's centre (register)", "Vĩ độ trung tâm xã (danh mục)"),
+    "latitude": _c(
+        FLOAT,
+        "degrees",
+        "Latitude: of the commune's centre (register), or of the payment point (points table)",
+        "Vĩ độ: trung tâm xã (danh mục), hoặc vị trí điểm chi trả (bảng điểm chi trả)",
+    ),
     "longitude": _c(
-        FLOAT, "degrees", "Longitude of the commune's centre (register)", "Kinh độ trung tâm xã (danh mục)"
+        FLOAT,
+        "degrees",
+        "Longitude: of the commune's centre (register), or of the payment point (points table)",
+        "Kinh độ: trung tâm xã (danh mục), hoặc vị trí điểm chi trả (bảng điểm chi trả)",
     ),
     "area_km2": _c(
         FLOAT, "km²", "Area of the commune (2025 register; empty on the legacy map)", "Diện tích xã (danh mục 2025)"

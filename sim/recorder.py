@@ -118,13 +118,19 @@ class Recorder:
         people = province.people
         places = province.communes.places
         self._commune_code = pl.Series("commune_code", [c or None for c in places.code], dtype=pl.String)
-        self._commune_name = pl.Series("commune_name", list(places.name), dtype=pl.String)
+        # made-up communes (no register) have generated labels, kept in places.parquet only: an empty
+        # column costs no memory in the per-row tables of a national run
+        self._labels = pl.Series("commune_name", list(places.name), dtype=pl.String)
+        named = any(places.code)
+        self._commune_name = self._labels if named else pl.Series("commune_name", [None] * places.n, dtype=pl.String)
         self._district_code = pl.Series("district_code", [c or None for c in places.group_codes], dtype=pl.String)
         self._district_name = pl.Series("district_name", list(places.group_names), dtype=pl.String)
         self.static = pl.DataFrame(
             {
                 "beneficiary_id": people.id.astype(np.int64),
-                **self._place_columns(people.district, people.commune),
+                # the codes and names are gathered per month where rows are written, not held for everyone
+                "district": people.district.astype(np.int64),
+                "commune": people.commune.astype(np.int64),
                 "category": _enum(people.category, CATEGORY),
                 "terrain": _enum(people.terrain, TERRAIN),
                 "age_group": _enum(people.age_group, AGE),
@@ -161,17 +167,21 @@ class Recorder:
         district = communes.district.astype(np.int64)
         first = np.searchsorted(district, district)  # communes number district by district
         within = np.arange(district.size, dtype=np.int64) - first + 1
-        return pl.DataFrame(
-            {
-                **self._place_columns(district, np.arange(district.size)),
-                "commune_in_district": within,
-                "commune_type": pl.Series([t or None for t in places.type], dtype=pl.String),
-                "latitude": places.latitude,
-                "longitude": places.longitude,
-                "area_km2": places.area_km2,
-                "terrain": _enum(communes.terrain, TERRAIN),
-            }
-        ).select(PLACES_ORDER)
+        return (
+            pl.DataFrame(
+                {
+                    **self._place_columns(district, np.arange(district.size)),
+                    "commune_in_district": within,
+                    "commune_type": pl.Series([t or None for t in places.type], dtype=pl.String),
+                    "latitude": places.latitude,
+                    "longitude": places.longitude,
+                    "area_km2": places.area_km2,
+                    "terrain": _enum(communes.terrain, TERRAIN),
+                }
+            )
+            .with_columns(commune_name=self._labels)
+            .select(PLACES_ORDER)
+        )
 
     def __call__(self, rec: MonthRecord, province: Province) -> None:
         # The beneficiary-month rows are built as a polars frame only when they are written;
@@ -250,6 +260,11 @@ class Recorder:
             pl.when(pl.col("days_to_money") >= 0).then(pl.col("days_to_money")).otherwise(None).alias("days_to_money"),
         )
         static = self.static[rec.rows]
+        people = self.p.people
+        names = self._place_columns(people.district[rec.rows], people.commune[rec.rows])
+        static = static.select(
+            "beneficiary_id", *(names[k].alias(k) for k in PLACE_COLUMNS), pl.exclude("beneficiary_id", *PLACE_COLUMNS)
+        )
         return pl.concat(
             [
                 frame.select("month", pl.lit(self.period(rec.month)).alias("period")),
@@ -270,7 +285,8 @@ class Recorder:
         time_min += c["service_min"]
         time_min /= 60.0
         time_min *= costs.value_of_time_vnd_per_hour
-        travel_cost = travel * costs.travel_cost_vnd_per_min
+        # by mode and distance where people have places; without, the minutes at the flat rate
+        travel_cost = c["travel_vnd"].copy() if "travel_vnd" in c else travel * (costs.travel_cost_vnd_per_min or 0)
         state_fee_by_channel = np.zeros(len(CHANNELS), np.int64)
         state_fee_by_channel[CH_ACCOUNT] = costs.fee_per_account_credit_vnd
         state_fee_by_channel[CH_HOME] = costs.fee_per_home_delivery_vnd
@@ -464,7 +480,10 @@ class Recorder:
                 "period": pl.Series([self.period(rec.month)] * kind.size, dtype=pl.Date),
                 "point": pts["point"].astype(np.int64),
                 "kind": _enum(kind, KIND),
-                **self._place_columns(pts["district"]),
+                # where the point stands: its commune, and its coordinates (NaN without a register)
+                **self._place_columns(pts["district"], self.p.points.site[pts["point"]]),
+                "latitude": self.p.points.latitude[pts["point"]],
+                "longitude": self.p.points.longitude[pts["point"]],
                 "open_days": pts["open_days"].astype(np.int64),
                 "down_days": pts["down_days"].astype(np.int64),
                 "visits": pts["visits"].astype(np.int64),

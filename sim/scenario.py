@@ -79,6 +79,11 @@ class Scenario(Frozen):
                 problems.append(f"{AT}{where}: names unknown district {name!r}; {hint}")
         if problems:
             raise ValueError("\n".join(problems))
+        if self.geography.register == "none" and self.assumptions.costs.travel_cost_vnd_per_min is None:
+            raise ValueError(
+                f"{AT}assumptions.costs.travel_cost_vnd_per_min: required key missing with geography.register "
+                "none (trips have no distance to cost); add it"
+            )
         first = min(month_index(a.start) for a in self.population.base_level)
         if first > month_index(self.start):
             raise ValueError(
@@ -537,6 +542,19 @@ def resolve_places(geo: Geography, source: str) -> Places:
     t = table[keep]
     group = group[keep]
     facilities = {c: _column(t, c, pl.Int64, -1) for c in reg.COUNT_COLUMNS if c in t.columns}
+    # where the file counts a group's post offices or ATMs, the group has those (models.geography.place_facilities)
+    for k, grp in enumerate(groups):
+        counted = {
+            field: int(np.maximum(facilities[column][group == k], 0).sum())
+            for field, column in (("post_offices", "post_offices"), ("atms", "atms"))
+            if column in facilities and (facilities[column][group == k] >= 0).any()
+        }
+        if counted.get("post_offices") == 0:
+            raise ScenarioError(
+                [f"{at}.commune_data: column 'post_offices' counts no post office in {grp.name}; a group needs one"]
+            )
+        if counted:
+            groups[k] = grp.model_copy(update=counted)
     return Places(
         code=tuple(t["code"].to_list()),
         name=tuple(t["name"].to_list()),

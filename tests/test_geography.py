@@ -287,6 +287,10 @@ def test_hoa_binh_outputs_name_every_commune_with_its_code() -> None:
     assert result.places["latitude"].is_between(20.0, 21.5).all()
     points = result.points
     assert points["district_name"].null_count() == 0 and points["district_code"].null_count() == 0
+    # each point in the commune it stands in, at that commune's coordinates or its own
+    placed = points.join(result.places.select("commune", "commune_code"), on="commune", suffix="_place")
+    assert (placed["commune_code"] == placed["commune_code_place"]).all()
+    assert points["latitude"].is_between(20.0, 21.5).all()
 
 
 def test_payments_rows_carry_the_codes_and_names(tmp_path: Path) -> None:
@@ -299,3 +303,228 @@ def test_payments_rows_carry_the_codes_and_names(tmp_path: Path) -> None:
     assert payments["commune_code"].null_count() == 0
     first = payments.row(0, named=True)
     assert reg.find_commune(first["commune_code"], register="legacy").name == first["commune_name"]
+
+
+# --------------------------------------------------------------------------- places and distances
+
+
+@pytest.fixture(scope="module")
+def hoa_binh_province():  # noqa: ANN201
+    return build_province(load_scenario(HOA_BINH), seed=5)
+
+
+def _brute_nearest(lat: np.ndarray, lon: np.ndarray, p_lat: np.ndarray, p_lon: np.ndarray) -> np.ndarray:
+    return np.argmin(reg.distance_matrix_km(lat, lon, p_lat, p_lon), axis=1)
+
+
+def test_nearest_agrees_with_a_brute_force_search_on_random_maps() -> None:
+    from welfare_sim.models.geography import commune_radius_km, nearest, scatter_homes
+    from welfare_sim.sim.streams import Streams
+
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+        n_communes, n_points, n_people = int(rng.integers(2, 40)), int(rng.integers(1, 30)), 600
+        places = copy.copy(load_scenario(HOA_BINH).geography.places)
+        pick = np.sort(rng.choice(places.n, n_communes, replace=False))
+        lat, lon = 20.5 + rng.random(n_communes) * 0.6, 105.0 + rng.random(n_communes) * 0.6
+        sub = type(places)(
+            **{
+                **places.__dict__,
+                "code": tuple(places.code[i] for i in pick),
+                "name": tuple(places.name[i] for i in pick),
+                "type": tuple(places.type[i] for i in pick),
+                "group": np.zeros(n_communes, np.int32),
+                "latitude": lat,
+                "longitude": lon,
+                "area_km2": np.where(rng.random(n_communes) < 0.5, rng.random(n_communes) * 80, np.nan),
+            }
+        )
+        radius = commune_radius_km(sub)
+        commune = rng.integers(0, n_communes, n_people)
+        ids = np.arange(n_people, dtype=np.int64)
+        h_lat, h_lon = scatter_homes(sub, radius, commune, ids, Streams(seed))
+        p_lat, p_lon = 20.5 + rng.random(n_points) * 0.6, 105.0 + rng.random(n_points) * 0.6
+        got, km = nearest(h_lat, h_lon, commune, sub, radius, p_lat, p_lon)
+        want = _brute_nearest(h_lat, h_lon, p_lat, p_lon)
+        assert np.array_equal(got, want), seed
+        assert np.allclose(km, reg.distance_km(h_lat, h_lon, p_lat[want], p_lon[want]))
+
+
+def test_homes_lie_in_their_communes_disc(hoa_binh_province) -> None:  # noqa: ANN001
+    from welfare_sim.models.geography import commune_radius_km
+
+    p = hoa_binh_province
+    places = p.communes.places
+    radius = commune_radius_km(places)
+    km = reg.distance_km(
+        p.people.home_lat, p.people.home_lon, places.latitude[p.people.commune], places.longitude[p.people.commune]
+    )
+    # (the disc is drawn in degrees on a flat map: within a thousandth of the radius on the sphere)
+    assert (km <= radius[p.people.commune] * (1 + 1e-3)).all()
+    # spread over the disc, not piled at the centre: half the people beyond 1/√2 of the radius
+    assert 0.45 < np.mean(km > radius[p.people.commune] / np.sqrt(2)) < 0.55
+
+
+def test_everyone_uses_the_nearest_post_office_and_atm(hoa_binh_province) -> None:  # noqa: ANN001
+    from welfare_sim.models.cashout import ATM, POST_OFFICE
+
+    p = hoa_binh_province
+    people, pts = p.people, p.points
+    for kind, assigned in ((POST_OFFICE, p.post_office), (ATM, p.atm)):
+        at = np.flatnonzero(pts.kind == kind)
+        want = at[_brute_nearest(people.home_lat, people.home_lon, pts.latitude[at], pts.longitude[at])]
+        assert np.array_equal(assigned, want)
+
+
+def test_no_one_cashes_out_farther_than_the_nearest_point_of_their_routed_kind(hoa_binh_province) -> None:  # noqa: ANN001
+    from welfare_sim.models.cashout import ATM, POST_OFFICE
+
+    p = hoa_binh_province
+    people, pts = p.people, p.points
+    holders = np.flatnonzero(p.accounts.type >= 0)
+    assert holders.size > 1000
+    used = p.cashout_point[holders]
+    kind = pts.kind[used]
+    used_km = reg.distance_km(
+        people.home_lat[holders], people.home_lon[holders], pts.latitude[used], pts.longitude[used]
+    )
+    checked = 0
+    for k in (POST_OFFICE, ATM):  # the kind chosen, then its nearest point
+        at = np.flatnonzero(pts.kind == k)
+        mine = kind == k
+        checked += int(mine.sum())
+        if not mine.any():
+            continue
+        d = reg.distance_matrix_km(
+            people.home_lat[holders[mine]], people.home_lon[holders[mine]], pts.latitude[at], pts.longitude[at]
+        )
+        assert (used_km[mine] <= d.min(axis=1) + 1e-9).all()
+    assert checked > 1000
+
+
+def test_points_stand_at_their_places(hoa_binh_province) -> None:  # noqa: ANN001
+    from welfare_sim.models.cashout import ATM, COMMUNE_POINT, POST_OFFICE
+
+    p = hoa_binh_province
+    pts, places = p.points, p.communes.places
+    cp = np.flatnonzero(pts.kind == COMMUNE_POINT)
+    assert np.array_equal(pts.latitude[cp], places.latitude) and np.array_equal(pts.site[cp], np.arange(places.n))
+    # one post office per district, in its district town (every Hòa Bình district has a township or wards)
+    offices = pts.site[pts.kind == POST_OFFICE]
+    assert [places.group[c] for c in offices] == list(range(10))
+    assert {places.type[c] for c in offices} <= {"Phường", "Thị trấn"}
+    assert places.name[offices[7]] == "Thị trấn Mai Châu"
+    # ATMs only in wards and townships, as many per district as the scenario says
+    atms = pts.site[pts.kind == ATM]
+    assert {places.type[c] for c in atms} <= {"Phường", "Thị trấn"}
+    assert np.bincount(places.group[atms], minlength=10).tolist() == [d.atms for d in p.geo.groups]
+
+
+def test_trips_cost_more_time_and_money_the_farther_they_go() -> None:
+    from welfare_sim.models.geography import MODES, trip
+    from welfare_sim.models.params import Travel
+
+    travel = Travel()
+    km = np.linspace(0.0, 80.0, 4001)
+    vot = 15_000
+    for terrain in range(3):
+        for motorbike in (True, False):
+            t = np.full(km.size, terrain)
+            has = np.full(km.size, motorbike)
+            minutes, money, mode = trip(km, t, has, travel, vot)
+            for m, name in enumerate(MODES):  # within a mode, minutes and money rise with distance
+                at = mode == m
+                assert (np.diff(minutes[at]) > 0).all() and (np.diff(money[at]) >= 0).all()
+                speed = getattr(travel, name).speed_kmh.array()[terrain]
+                assert np.allclose(minutes[at], getattr(travel, name).wait_min + km[at] / speed * 60)
+            # the mode taken is the one of least money + time among those open at that distance
+            for name in MODES:
+                mode_m = getattr(travel, name)
+                alt_min = mode_m.wait_min + km / mode_m.speed_kmh.array()[terrain] * 60
+                alt = mode_m.fixed_vnd + mode_m.vnd_per_km * km + alt_min * vot / 60
+                open_ = {
+                    "walk": km <= travel.walk_max_km,
+                    "motorbike": has,
+                    "xe_om": np.ones(km.size, bool),
+                    "bus": km >= travel.bus_min_km,
+                }[name]
+                assert (money + minutes * vot / 60 <= np.where(open_, alt, np.inf) + 1e-6).all()
+            assert mode[0] == 0 and (mode[km > travel.walk_max_km] != 0).all()
+            assert (mode[km < travel.bus_min_km] != 3).all()
+
+
+def test_travel_minutes_rise_with_distance_for_people_who_travel_alike(hoa_binh_province) -> None:  # noqa: ANN001
+    from welfare_sim.models.geography import trip
+
+    p = hoa_binh_province
+    people = p.people
+    km = people.distance_km["post_office"] * p.geo.travel.detour_factor.array()[people.terrain]
+    minutes, _money, mode = trip(km, people.terrain, np.ones(km.size, bool), p.geo.travel, 15_000)
+    for terrain in range(3):
+        riders = (people.terrain == terrain) & (mode == 1)
+        order = np.argsort(km[riders])
+        assert (np.diff(minutes[riders][order]) >= 0).all()
+    # the model's own trip times are those of the distance
+    ridden = (mode == 1) & (people.travel_town_min < 1440) & ~np.isclose(people.travel_town_vnd, 0)
+    assert ridden.sum() > 100
+
+
+def test_a_district_without_atms_sends_its_people_far_at_their_own_cost() -> None:
+    data = hoa_binh_data()
+    for d in data["geography"]["districts"][1:]:
+        d["atms"] = 0
+    p = build_province(validate_scenario(data, "s.yaml"), seed=5)
+    people = p.people
+    far = people.district == 8  # Đà Bắc: its ATMs are now all in Hòa Bình city
+    assert (p.points.kind[p.atm] == 2).all()
+    assert (p.points.site[p.atm][far] >= 0).all()
+    assert set(p.communes.places.group[p.points.site[p.atm][far]]) == {0}
+    assert people.travel_atm_min[far].mean() > 2 * people.travel_commune_min[far].mean()
+    assert people.travel_atm_vnd[far].mean() > people.travel_commune_vnd[far].mean()
+    assert (
+        people.distance_km["atm"][far].mean()
+        > 3
+        * reg.distance_km(
+            people.home_lat[far],
+            people.home_lon[far],
+            p.communes.places.latitude[people.commune[far]],
+            p.communes.places.longitude[people.commune[far]],
+        ).mean()
+    )
+
+
+def test_remote_first_goes_farthest_from_a_post_office_first(hoa_binh_province) -> None:  # noqa: ANN001
+    from welfare_sim.models.interventions import commune_order
+
+    com = hoa_binh_province.communes
+    every = np.arange(com.n)
+    order = commune_order("remote_first", com, every, np.zeros(com.n))
+    assert (np.diff(com.remoteness_km[order]) <= 0).all()
+    assert com.remoteness_km[order[0]] == com.remoteness_km.max()
+
+
+def test_the_docs_examples_are_valid_geography(tmp_path: Path) -> None:
+    import re
+
+    import yaml
+
+    text = (ROOT / "docs" / "geography.md").read_text(encoding="utf-8")
+    blocks = [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", text, re.S) if b.startswith("geography:")]
+    assert len(blocks) == 2
+    (tmp_path / "hoa_binh_communes.csv").write_text(
+        re.search(r"`hoa_binh_communes.csv`:\n\n```csv\n(.*?)```", text, re.S).group(1), encoding="utf-8"
+    )
+    codes = reg.communes("Phú Thọ", "2025")["code"].to_list()
+    (tmp_path / "phu_tho_communes.csv").write_text(
+        "code,beneficiaries\n" + "".join(f"{c},{i % 7}\n" for i, c in enumerate(codes)), encoding="utf-8"
+    )
+    for block in blocks:
+        data = small()
+        geo = block["geography"]
+        geo["commune_data"] = str(tmp_path / geo["commune_data"])
+        data["geography"] = geo
+        data["assumptions"]["costs"].pop("travel_cost_vnd_per_min")
+        for drive in data["interventions"]["drives"]:
+            drive.pop("districts", None)
+        places = validate_scenario(data, "docs/geography.md").geography.places
+        assert places.n > 0 and "" not in places.code

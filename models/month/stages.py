@@ -38,7 +38,7 @@ import numpy as np
 from welfare_sim.models import accounts as acc_mod
 from welfare_sim.models import outlets
 from welfare_sim.models.behaviour import generalised_cost_vnd
-from welfare_sim.models.cashout import FAILED, PAID_PART, DayService, point_status, serve_day
+from welfare_sim.models.cashout import ATM, FAILED, PAID_PART, DayService, point_status, serve_day
 from welfare_sim.models.demography import age_group_at, monthly_death_prob
 from welfare_sim.models.interventions import STRATEGY_COUNTS, AccountHelp
 from welfare_sim.models.month.common import (
@@ -70,6 +70,7 @@ from welfare_sim.models.month.common import (
 )
 from welfare_sim.models.month.hooks import STAGE_NAMES
 from welfare_sim.models.params import ACCOUNT_TYPES, month_label
+from welfare_sim.models.population import one_way
 from welfare_sim.models.programmes import entitlements
 
 if TYPE_CHECKING:
@@ -212,6 +213,8 @@ class Verification(Stage):
         p.day_in_hand = np.full(n, NO_DAY, np.int16)
         p.wait_min = np.zeros(n)
         p.travel_min = np.zeros(n)
+        # money of the month's trips, by mode and distance; without places the recorder prices the minutes
+        p.travel_vnd = np.zeros(n) if p.people.travel_commune_vnd is not None else None
         p.service_min = np.zeros(n)
         p.trips = np.zeros(n, np.int16)
         p.withdrawals = np.zeros(n, np.int16)
@@ -393,14 +396,15 @@ class CashOut(Stage):
             p._day_points, p.point_open, p.point_down, p.float_vnd, point, people.id[who], demand, p.day_serial,
             a.points.partial_payout, s, fine_grained=p.fine_grained, fail_prob=fail_p,
         )
-        travel = np.where(
-            p.points.local[point], people.travel_commune_min[who], people.travel_town_min[who]
+        travel, travel_vnd = one_way(
+            people, who, p.points.local[point], p.points.kind[point] == ATM, a.costs.travel_cost_vnd_per_min or 0
         )
         travel = travel * p.points.travel_factor[point]
-        # what the trip cost them, for the choice to try again
+        travel_vnd = travel_vnd * p.points.travel_factor[point]
+        # what the trip cost them (its fare by mode and distance, and fees), for the choice to try again
         costs = a.costs
         fee = np.concatenate([np.zeros(cash_today.size, np.int64), p.point_fee_vnd[wd_point]])
-        fare = 2.0 * travel * costs.travel_cost_vnd_per_min + fee
+        fare = 2.0 * travel_vnd + fee
         p._trip_cost_vnd[who] = generalised_cost_vnd(
             fare, 2.0 * travel, result.wait_min, costs.value_of_time_vnd_per_hour
         )
@@ -408,6 +412,8 @@ class CashOut(Stage):
         # sets, and each makes at most one trip a day, so plain fancy-index updates are exact
         p.trips[who] += 1
         p.travel_min[who] += 2.0 * travel
+        if p.travel_vnd is not None:
+            p.travel_vnd[who] += 2.0 * travel_vnd
         p.wait_min[who] += result.wait_min
         p.service_min[who] += result.service_min
         paid = result.paid_vnd
@@ -579,6 +585,8 @@ def _record(p: Province) -> MonthRecord:
         "atm_failures": month_only(p.atm_failures),
         "home_cashouts": month_only(p.home_cashouts),
     }
+    if p.travel_vnd is not None:
+        columns["travel_vnd"] = month_only(p.travel_vnd)
     points = _summarise_points(p)
     visits = _visits(p)
     p.counts["cash_in_transit_runs"] = p._cash_runs
