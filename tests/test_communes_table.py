@@ -1,0 +1,117 @@
+"""communes.parquet: one row per commune × month, each figure checked against the run's other tables."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+from welfare_sim.sim.run import write_run
+from welfare_sim.sim.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+HOA_BINH = ROOT / "scenarios" / "hoa_binh.yaml"
+
+
+def _run(folder: Path, months: int = 3) -> Path:
+    overrides = [f"months={months}"]
+    write_run(load_scenario(HOA_BINH, overrides), folder, source=str(HOA_BINH), months=months, overrides=overrides)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _run(tmp_path_factory.mktemp("communes") / "run")
+
+
+def test_one_row_per_commune_and_month(run_dir: Path) -> None:
+    communes = pl.read_parquet(run_dir / "communes.parquet")
+    places = pl.read_parquet(run_dir / "places.parquet")
+    assert communes.height == places.height * 3
+    assert communes.select("month", "commune").is_duplicated().sum() == 0
+    assert communes.sort("month", "commune").equals(communes)
+    joined = communes.join(places, on=["district", "commune"], how="anti")
+    assert joined.is_empty()
+    assert communes.select("commune_name").unique().height == places.height
+
+
+def test_counts_and_money_add_up_to_the_monthly_table(run_dir: Path) -> None:
+    communes = pl.read_parquet(run_dir / "communes.parquet")
+    monthly = pl.read_parquet(run_dir / "monthly.parquet")
+    by_commune = monthly.group_by("month", "commune").agg(
+        pl.col("beneficiaries", "with_account", "paid_into_account", "paid_at_commune_point", "unpaid").sum(),
+        payments=(pl.col("paid_into_account") + pl.col("paid_in_cash") + pl.col("paid_at_home")).sum(),
+        beneficiary_cost_vnd=(
+            pl.col("travel_cost_vnd") + pl.col("time_cost_vnd") + pl.col("beneficiary_fees_vnd")
+        ).sum(),
+    )
+    mine = communes.select(by_commune.columns).filter(pl.col("beneficiaries") > 0)
+    assert mine.sort("month", "commune").equals(by_commune.sort("month", "commune").select(mine.columns))
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert int(communes["payments"].sum()) == summary["payments"]["total"]
+
+
+def test_shares_and_cost_per_payment_are_the_counts_ratios(run_dir: Path) -> None:
+    c = pl.read_parquet(run_dir / "communes.parquet").filter(pl.col("beneficiaries") > 0)
+    assert np.allclose(c["account_coverage"], c["with_account"] / c["beneficiaries"], rtol=0, atol=1e-12)
+    assert np.allclose(c["paid_into_account_share"], c["paid_into_account"] / c["beneficiaries"], rtol=0, atol=1e-12)
+    assert np.allclose(c["unpaid_share"], c["unpaid"] / c["beneficiaries"], rtol=0, atol=1e-12)
+    paying = c.filter(pl.col("payments") > 0)
+    expected = (paying["beneficiary_cost_vnd"] / paying["payments"]).round(0)
+    assert paying["beneficiary_cost_per_payment_vnd"].to_list() == expected.to_list()
+    # the shares differ between communes: the table is not one province-wide figure repeated
+    assert c["paid_into_account_share"].n_unique() > 10 and c["unpaid_share"].max() > 0
+
+
+def test_days_and_commune_point_waits_follow_the_payment_rows(run_dir: Path) -> None:
+    """Recomputed from payments.parquet: mean days to money, and the nearest-rank p50 and p95 of the
+    waits of those paid at their commune point, commune by commune."""
+    payments = pl.read_parquet(run_dir / "payments.parquet")
+    communes = pl.read_parquet(run_dir / "communes.parquet")
+    days = payments.group_by("month", "commune").agg(expected_days=pl.col("days_to_money").mean())
+    waits = (
+        payments.filter(pl.col("channel") == "cash_commune")
+        .group_by("month", "commune")
+        .agg(
+            expected_p50=pl.col("wait_min").quantile(0.5, "nearest"),
+            expected_p95=pl.col("wait_min").quantile(0.95, "nearest"),
+            n=pl.len(),
+        )
+    )
+    joined = communes.join(days, on=["month", "commune"], how="left").join(waits, on=["month", "commune"], how="left")
+    with_days = joined.filter(pl.col("expected_days").is_not_null())
+    assert np.allclose(with_days["days_to_money_mean"], with_days["expected_days"], rtol=0, atol=1e-9)
+    at_point = joined.filter(pl.col("n").is_not_null())
+    assert at_point.height > 100
+    assert at_point["commune_point_wait_min_p50"].to_list() == at_point["expected_p50"].to_list()
+    assert at_point["commune_point_wait_min_p95"].to_list() == at_point["expected_p95"].to_list()
+    # no one paid at the commune point: no wait to report, not a zero
+    none = joined.filter(pl.col("n").is_null())
+    assert none["commune_point_wait_min_p50"].null_count() == none.height
+
+
+def test_the_table_is_reproducible_and_in_the_workbook_and_the_api(run_dir: Path, tmp_path: Path) -> None:
+    again = _run(tmp_path / "again")
+    assert (again / "communes.parquet").read_bytes() == (run_dir / "communes.parquet").read_bytes()
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert "communes.parquet" in manifest["files"]
+
+    from openpyxl import load_workbook
+
+    from welfare_sim.sim.report import write_report
+
+    write_report(again, "en")
+    book = load_workbook(again / "report.xlsx", read_only=True)
+    sheet = book["Communes (map)"]
+    header = next(sheet.iter_rows(max_row=1, values_only=True))
+    assert "Commune-point wait, 95th percentile (min)" in header
+    rows = sum(1 for _ in sheet.iter_rows(min_row=2, values_only=True))
+    assert rows == pl.read_parquet(run_dir / "communes.parquet").height
+
+    import welfare_sim as ws
+
+    result = ws.run(str(HOA_BINH), months=2, out=tmp_path / "api")
+    assert result.communes.equals(pl.read_parquet(tmp_path / "api" / "communes.parquet"))
