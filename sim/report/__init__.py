@@ -250,6 +250,9 @@ def _run_html(run: d.RunData, words: Lang) -> str:
         + "".join(page.figure(c, words) for c in charts)
         + "</section>"
     )
+    from welfare_sim.sim.report.geomap import map_section
+
+    sections.append(map_section(run, words))
     districts = d.by_district(run)
     cols = [
         ("district_name", "text"),

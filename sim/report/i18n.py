@@ -270,6 +270,30 @@ TEXT: dict[str, str] = {
     "sheet.by_commune": "By commune",
     "sheet.commune_month": "Commune x month",
     "sheet.communes": "Communes (map)",
+    # ------------------------------------------------------------------ the map
+    "map.title": "Map of communes",
+    "map.note": (
+        "Each circle is one of the {n} communes, at its place in the administrative register, coloured by "
+        "its figure in {period}, the run's last month. Dots are commune payment points, squares post "
+        "offices, triangles ATMs; hover over a circle or a point for its name and value."
+    ),
+    "map.unplaced": "{n} communes have no official code or place in the register and are not drawn.",
+    "map.points_at_centre": (
+        "The scenario gives post offices and ATMs no place of their own: they are drawn at the centre of "
+        "their district's communes."
+    ),
+    "map.no_table": "This run folder has no communes.parquet (it was written by an older version): run it again.",
+    "map.no_codes": (
+        "No map: the scenario's communes have no official codes. Name a province from the register in the "
+        "scenario's geography to place its communes."
+    ),
+    "map.fig.coverage": "Paid into an account, last month",
+    "map.fig.unpaid": "Unpaid, last month",
+    "map.fig.wait": "Wait at the commune point, 95th percentile, last month",
+    "map.fig.cost": "Cost per payment to the beneficiary (travel, time, fees), last month",
+    "map.legend": "Colour: {unit}",
+    "map.no_data": "no data",
+    "map.alt": "a map of {n} communes, one circle each",
     "sheet.points": "Points",
     "sheet.waits": "Waits",
     "sheet.subgroups": "Subgroups",
