@@ -380,6 +380,12 @@ COLUMNS: dict[str, Column] = {
         "Queue wait of those paid at the commune point (all their trips), 95th percentile",
         "Thời gian chờ của người nhận tiền tại điểm chi trả xã (mọi chuyến), phân vị 95",
     ),
+    "legacy_communes": _c(
+        INT,
+        N,
+        "Communes of the map before 2025-07 merged into this 2025 commune (remap)",
+        "Số xã theo địa giới trước 07/2025 được gộp vào xã mới này (chuyển đổi)",
+    ),
     "beneficiary_cost_vnd": _c(
         INT,
         VND,

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -115,3 +118,70 @@ def test_the_table_is_reproducible_and_in_the_workbook_and_the_api(run_dir: Path
 
     result = ws.run(str(HOA_BINH), months=2, out=tmp_path / "api")
     assert result.communes.equals(pl.read_parquet(tmp_path / "api" / "communes.parquet"))
+
+
+# --------------------------------------------------------------------------- remap to the 2025 map
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "welfare_sim", *args], capture_output=True, text=True, cwd=ROOT)
+
+
+@pytest.fixture(scope="module")
+def coded_run(run_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from test_report import with_register_codes
+
+    folder = tmp_path_factory.mktemp("remap") / "run"
+    shutil.copytree(run_dir, folder)
+    with_register_codes(folder)
+    return folder
+
+
+def test_remap_keeps_every_total_and_weights_shares_by_beneficiaries(coded_run: Path, tmp_path: Path) -> None:
+    from welfare_sim.sim import register
+
+    proc = _cli("remap", str(coded_run), "--out", str(tmp_path / "remap"))
+    assert proc.returncode == 0, proc.stderr
+    new = pl.read_parquet(tmp_path / "remap" / "communes.parquet")
+    old = pl.read_parquet(coded_run / "communes.parquet")
+    sums = ["beneficiaries", "with_account", "paid_into_account", "unpaid", "payments", "beneficiary_cost_vnd"]
+    totals = [pl.col(c).sum() for c in sums]
+    assert new.group_by("month").agg(totals).sort("month").equals(old.group_by("month").agg(totals).sort("month"))
+    # every row is a 2025 commune of Phú Thọ, the province Hòa Bình is part of since 2025-07
+    phu_tho = register.communes("Phú Thọ", "2025")
+    assert set(new["commune_code"]) <= set(phu_tho["code"])
+    assert new["commune_name"].null_count() == 0
+    # recomputed independently: each old commune's default new commune, shares weighted by beneficiaries
+    old = old.with_columns(code=pl.col("commune_code").map_elements(register.convert, return_dtype=pl.String))
+    expected = old.group_by("month", "code").agg(
+        n=pl.len(),
+        unpaid_share=(pl.col("unpaid_share").fill_null(0) * pl.col("beneficiaries")).sum()
+        / pl.col("beneficiaries").sum(),
+        wait_p95=(pl.col("commune_point_wait_min_p95").fill_null(0) * pl.col("paid_at_commune_point")).sum()
+        / pl.col("paid_at_commune_point").sum(),
+    )
+    joined = new.join(expected, left_on=["month", "commune_code"], right_on=["month", "code"], how="full")
+    assert joined.height == new.height == expected.height
+    assert joined["legacy_communes"].to_list() == joined["n"].cast(pl.Int64).to_list()
+    assert (joined["legacy_communes"] > 1).any()  # communes were merged, not only renamed
+    assert np.allclose(joined["unpaid_share"], joined["unpaid_share_right"], rtol=0, atol=1e-12)
+    paying = joined.filter(pl.col("paid_at_commune_point") > 0)
+    assert np.allclose(paying["commune_point_wait_min_p95"], paying["wait_p95"], rtol=0, atol=1e-9)
+    # written again: the same bytes
+    assert _cli("remap", str(coded_run), "--out", str(tmp_path / "again")).returncode == 0
+    assert (tmp_path / "again" / "communes.parquet").read_bytes() == (
+        tmp_path / "remap" / "communes.parquet"
+    ).read_bytes()
+
+
+def test_remap_refuses_a_run_without_codes_and_a_users_folder(run_dir: Path, coded_run: Path, tmp_path: Path) -> None:
+    proc = _cli("remap", str(run_dir), "--out", str(tmp_path / "x"))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "communes.parquet" in proc.stderr and "no commune_code" in proc.stderr
+    assert not (tmp_path / "x").exists()
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("a planner's notes")
+    proc = _cli("remap", str(coded_run), "--out", str(mine))
+    assert proc.returncode == 2 and "did not write" in proc.stderr
+    assert [p.name for p in mine.iterdir()] == ["notes.txt"]
