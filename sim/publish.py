@@ -204,6 +204,26 @@ def atomic_write_bytes(path: Path, data: bytes, tmp_dir: Path | None = None) -> 
     atomic_write(path, _write_synced(data), tmp_dir)
 
 
+def write_new_file(path: Path, data: bytes, check: Callable[[Path], None] | None = None) -> None:
+    """Write `data` to `path`, which must not exist: a temporary file beside it is filled, flushed,
+    passed to `check` (which may raise to refuse it), then hard-linked to `path`, which fails rather
+    than replace a file that appeared meanwhile. Nothing is left behind on failure."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_litter_prefix(path), suffix=".tmp")
+    os.close(fd)
+    try:
+        _write_synced(data)(Path(tmp))
+        os.chmod(tmp, FILE_MODE)
+        if check is not None:
+            check(Path(tmp))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            raise OutputError([f"{path}: exists; welfare-sim never replaces a file it did not just write"]) from None
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
 def atomic_write_parquet(path: Path, frame: pl.DataFrame, tmp_dir: Path | None = None) -> None:
     atomic_write(path, lambda tmp: write_parquet(frame, tmp), tmp_dir)
 
