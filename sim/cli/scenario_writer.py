@@ -45,6 +45,9 @@ class Published:
 PUBLISHED: dict[tuple[str, str], Published] = {
     # ">13,000 beneficiaries had accounts = 37.8% of recipients", 15 Oct 2023 => ≈34,400 [bhb]
     ("legacy", "17"): Published(34_400, "≈34,400: >13,000 with accounts = 37.8 % of recipients [bhb, 15 Oct 2023]"),
+    # the merged Phú Thọ (with Vĩnh Phúc and Hòa Bình): "more than 143,000" on monthly social allowances in the
+    # community, late 2025 (vietnam.vn/en/phu-tho-bao-dam-an-sinh-xa-hoi-cho-nguoi-yeu-the)
+    ("2025", "25"): Published(143_000, ">143,000 on monthly social allowances in the community [vietnamvn, late 2025]"),
     # 202,917 on monthly social assistance living in the community, Dec 2025 (laodong.vn, Decision 332/QĐ-UBND)
     ("2025", "86"): Published(202_917, "202,917 on monthly social assistance in the community [laodong, Dec 2025]"),
 }
@@ -55,6 +58,7 @@ SOURCES = """\
 #   [bcp]      baochinhphu.vn, Jun 2024: >3.35 million on monthly social assistance (Decree 20)
 #   [bhb]      baohoabinh.com.vn, 2023 (Hòa Bình: accounts, providers, obstacles)
 #   [laodong]  laodong.vn, Dec 2025: Vĩnh Long's social-assistance recipients (Decision 332/QĐ-UBND)
+#   [vietnamvn] vietnam.vn, late 2025: Phú Thọ's recipients after the merger (phu-tho-bao-dam-an-sinh-xa-hoi-...)
 #   [seed001]  national Project 06 report, Apr 2024: 63.35 % without an account; 46 % of holders not
 #              yet paid into it
 #   [seed002]  Hòa Bình Project 06 report, early 2024
