@@ -134,7 +134,17 @@ class RunData:
 
     @property
     def district_names(self) -> list[str]:
-        return [d["name"] for d in self.scenario["geography"]["districts"]]
+        """The names of the model's districts by index: the scenario's; on a map without districts (2025)
+        the groups places.parquet names, or the province as one."""
+        districts = self.scenario["geography"].get("districts")
+        if districts:
+            return [d["name"] for d in districts]
+        if self.places is not None and "district_name" in self.places.columns:
+            pairs = self.places.select("district", "district_name").unique("district").sort("district")
+            if pairs.height and pairs["district"].to_list() == list(range(pairs.height)):
+                return [str(n) if n is not None else self.province for n in pairs["district_name"]]
+        top = int(self.monthly["district"].max()) if self.monthly.height else 0
+        return [self.province] * (top + 1)
 
     @property
     def province(self) -> str:
