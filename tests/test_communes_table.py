@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -38,7 +37,12 @@ def test_one_row_per_commune_and_month(run_dir: Path) -> None:
     assert communes.sort("month", "commune").equals(communes)
     joined = communes.join(places, on=["district", "commune"], how="anti")
     assert joined.is_empty()
-    assert communes.select("commune_name").unique().height == places.height
+    # every commune by its official code and name in the register (Hòa Bình, legacy map)
+    from welfare_sim.sim import register
+
+    reg = register.communes("Hòa Bình", "legacy").select(commune_code="code", name="name")
+    named = communes.filter(pl.col("month") == 0).join(reg, on="commune_code", how="left")
+    assert named.height == reg.height and named["commune_name"].to_list() == named["name"].to_list()
 
 
 def test_counts_and_money_add_up_to_the_monthly_table(run_dir: Path) -> None:
@@ -127,23 +131,14 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "welfare_sim", *args], capture_output=True, text=True, cwd=ROOT)
 
 
-@pytest.fixture(scope="module")
-def coded_run(run_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from test_report import with_register_codes
-
-    folder = tmp_path_factory.mktemp("remap") / "run"
-    shutil.copytree(run_dir, folder)
-    with_register_codes(folder)
-    return folder
-
-
-def test_remap_keeps_every_total_and_weights_shares_by_beneficiaries(coded_run: Path, tmp_path: Path) -> None:
+def test_remap_keeps_every_total_and_weights_shares_by_beneficiaries(run_dir: Path, tmp_path: Path) -> None:
+    """A real legacy run (Hòa Bình, its 151 communes by official code) on the 2025 map."""
     from welfare_sim.sim import register
 
-    proc = _cli("remap", str(coded_run), "--out", str(tmp_path / "remap"))
+    proc = _cli("remap", str(run_dir), "--out", str(tmp_path / "remap"))
     assert proc.returncode == 0, proc.stderr
     new = pl.read_parquet(tmp_path / "remap" / "communes.parquet")
-    old = pl.read_parquet(coded_run / "communes.parquet")
+    old = pl.read_parquet(run_dir / "communes.parquet")
     sums = ["beneficiaries", "with_account", "paid_into_account", "unpaid", "payments", "beneficiary_cost_vnd"]
     totals = [pl.col(c).sum() for c in sums]
     assert new.group_by("month").agg(totals).sort("month").equals(old.group_by("month").agg(totals).sort("month"))
@@ -168,20 +163,26 @@ def test_remap_keeps_every_total_and_weights_shares_by_beneficiaries(coded_run: 
     paying = joined.filter(pl.col("paid_at_commune_point") > 0)
     assert np.allclose(paying["commune_point_wait_min_p95"], paying["wait_p95"], rtol=0, atol=1e-9)
     # written again: the same bytes
-    assert _cli("remap", str(coded_run), "--out", str(tmp_path / "again")).returncode == 0
+    assert _cli("remap", str(run_dir), "--out", str(tmp_path / "again")).returncode == 0
     assert (tmp_path / "again" / "communes.parquet").read_bytes() == (
         tmp_path / "remap" / "communes.parquet"
     ).read_bytes()
 
 
-def test_remap_refuses_a_run_without_codes_and_a_users_folder(run_dir: Path, coded_run: Path, tmp_path: Path) -> None:
-    proc = _cli("remap", str(run_dir), "--out", str(tmp_path / "x"))
+def test_remap_refuses_a_run_without_codes_and_a_users_folder(run_dir: Path, tmp_path: Path) -> None:
+    from factory import small
+
+    from welfare_sim.sim.scenario import validate_scenario
+
+    world = tmp_path / "world"  # register: none: anonymous communes, no codes
+    write_run(validate_scenario(small(), "small"), world, payments=False)
+    proc = _cli("remap", str(world), "--out", str(tmp_path / "x"))
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "communes.parquet" in proc.stderr and "no commune_code" in proc.stderr
     assert not (tmp_path / "x").exists()
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "notes.txt").write_text("a planner's notes")
-    proc = _cli("remap", str(coded_run), "--out", str(mine))
+    proc = _cli("remap", str(run_dir), "--out", str(mine))
     assert proc.returncode == 2 and "did not write" in proc.stderr
     assert [p.name for p in mine.iterdir()] == ["notes.txt"]

@@ -831,52 +831,22 @@ def test_the_printed_tables_follow_the_language(tmp_path: Path, comparison_dir: 
 # --------------------------------------------------------------------------- the map
 
 
-def with_register_codes(folder: Path) -> pl.DataFrame:
-    """Give a legacy Hòa Bình run's communes the register's official codes, by index order within the
-    scenario's district order (the scenario names no commune yet, so this is a stand-in for tests
-    only); rewrites places.parquet and communes.parquet and returns the places."""
-    from welfare_sim.sim import register
-    from welfare_sim.sim.names import fold
-
-    def key(name: str) -> str:
-        return register._strip_prefix(fold(name), "district")
-
-    places = pl.read_parquet(folder / "places.parquet")
-    order = {key(n): i for i, n in enumerate(places["district_name"].unique(maintain_order=True))}
-    reg = register.communes("Hòa Bình", "legacy")
-    reg = reg.with_columns(o=pl.col("district").map_elements(lambda n: order[key(n)], return_dtype=pl.Int64))
-    places = places.with_columns(commune_code=reg.sort("o", "code")["code"].head(places.height))
-    places.write_parquet(folder / "places.parquet")
-    communes = pl.read_parquet(folder / "communes.parquet")
-    joined = communes.drop("commune_code").join(places.select("commune", "commune_code"), on="commune")
-    joined.select(communes.columns).write_parquet(folder / "communes.parquet")
-    return places
-
-
-@pytest.fixture(scope="module")
-def mapped_run(run_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("report") / "mapped"
-    shutil.copytree(run_dir, folder)
-    with_register_codes(folder)
-    return folder
-
-
 def map_svgs(html: str) -> dict[str, str]:
     """The page's maps by figure key, each its whole <svg> element."""
     found = re.finditer(r'<svg class="commune-map" data-figure="([a-z]+)".*?</svg>', html, re.S)
     return {m.group(1): m.group(0) for m in found}
 
 
-def test_the_map_draws_every_commune_at_its_register_place(mapped_run: Path) -> None:
+def test_the_map_draws_every_commune_at_its_register_place(run_dir: Path) -> None:
     from welfare_sim.sim import register
     from welfare_sim.sim.report.geomap import FIGURES
 
-    html = write_report(mapped_run, "en").read_text(encoding="utf-8")
+    html = write_report(run_dir, "en").read_text(encoding="utf-8")
     maps = map_svgs(html)
     assert list(maps) == ["coverage", "unpaid", "wait", "cost"]
-    places = pl.read_parquet(mapped_run / "places.parquet")
+    places = pl.read_parquet(run_dir / "places.parquet")
     reg = register.communes("Hòa Bình", "legacy").select("code", "latitude", "longitude")
-    last = pl.read_parquet(mapped_run / "communes.parquet").filter(pl.col("month") == 2)
+    last = pl.read_parquet(run_dir / "communes.parquet").filter(pl.col("month") == 2)
     for fig in FIGURES:
         svg = maps[fig.key]
         circles = re.findall(
@@ -910,7 +880,7 @@ def test_the_map_draws_every_commune_at_its_register_place(mapped_run: Path) -> 
     # (the register puts Tân Thành and Sơn Thủy of Mai Châu at one place: one mark for both)
     communes = [int(n) for n in re.findall(r"<title>commune points: (\d+)</title>", maps["coverage"])]
     assert sum(communes) == places.height and len(communes) == places.height - 1
-    points = pl.read_parquet(mapped_run / "points.parquet").filter(pl.col("kind") == "post_office")
+    points = pl.read_parquet(run_dir / "points.parquet").filter(pl.col("kind") == "post_office")
     offices = [int(n) for n in re.findall(r"<title>district post offices: (\d+)</title>", maps["coverage"])]
     assert sum(offices) == points["point"].n_unique() and len(offices) == points["district"].n_unique()
     assert 'class="point post_office"' in maps["coverage"] and 'class="point atm"' in maps["coverage"]
@@ -920,11 +890,13 @@ def test_the_map_draws_every_commune_at_its_register_place(mapped_run: Path) -> 
     assert "https://" not in section and "<image" not in section
 
 
-def test_the_map_in_vietnamese_and_a_run_without_codes(mapped_run: Path, reported: Path) -> None:
-    html = write_report(mapped_run, "vi").read_text(encoding="utf-8")
+def test_the_map_in_vietnamese_and_a_world_off_the_map(vi_run: Path, tmp_path: Path) -> None:
+    html = (vi_run / "report.vi.html").read_text(encoding="utf-8")
     vi = Lang("vi")
     assert "Bản đồ các xã" in html and f"Màu: {vi.t('unit.share')}" in html
     assert len(map_svgs(html)) == 4
-    plain = reported.read_text(encoding="utf-8")  # the scenario's communes have no codes
+    folder = tmp_path / "small"  # register: none, anonymous communes: nothing to place
+    write_run(validate_scenario(small(), "small"), folder, payments=False)
+    plain = write_report(folder).read_text(encoding="utf-8")
     assert "No map: the scenario's communes have no official codes" in plain.replace("&#x27;", "'")
     assert "<svg" not in plain

@@ -134,17 +134,10 @@ class RunData:
 
     @property
     def district_names(self) -> list[str]:
-        """The names of the model's districts by index: the scenario's; on a map without districts (2025)
-        the groups places.parquet names, or the province as one."""
-        districts = self.scenario["geography"].get("districts")
-        if districts:
-            return [d["name"] for d in districts]
         if self.places is not None and "district_name" in self.places.columns:
-            pairs = self.places.select("district", "district_name").unique("district").sort("district")
-            if pairs.height and pairs["district"].to_list() == list(range(pairs.height)):
-                return [str(n) if n is not None else self.province for n in pairs["district_name"]]
-        top = int(self.monthly["district"].max()) if self.monthly.height else 0
-        return [self.province] * (top + 1)
+            # the groups the model keyed on: the districts, or the areas and the rest of the province
+            return self.places.unique("district", keep="first").sort("district")["district_name"].to_list()
+        return [d["name"] for d in self.scenario["geography"]["districts"]]
 
     @property
     def province(self) -> str:
@@ -388,7 +381,7 @@ def _with_district_name(frame: pl.DataFrame, run: RunData) -> pl.DataFrame:
         {"district": list(range(len(run.district_names))), "district_name": run.district_names},
         schema={"district": frame.schema["district"], "district_name": pl.String},
     )
-    return frame.join(names, on="district", how="left")
+    return frame.drop("district_name", strict=False).join(names, on="district", how="left")
 
 
 def by_district(run: RunData) -> pl.DataFrame:

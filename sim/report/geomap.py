@@ -4,9 +4,10 @@ Drawn as inline SVG (no tiles, no script, no network), so the page opens offline
 figure: the share paid into accounts, the unpaid share, the commune-point wait (p95) and the cost per
 payment to the beneficiary, all of the run's last month (communes.parquet). Each commune is one circle
 at its latitude and longitude, from the register its scenario names (`geography.register`; a scenario
-without one is on the legacy map), joined by official code. A commune without a code or coordinates is
-left off and the note says how many. Points with no coordinates of their own are drawn at their
-commune (commune points) or at the centre of their district's communes (post offices, ATMs).
+without one is on the legacy map; places.parquet carries them since runs name their communes), joined by
+official code. A commune without a code or coordinates is left off and the note says how many. Points
+with no coordinates of their own are drawn at their commune (commune points) or at the centre of their
+district's communes (post offices, ATMs).
 """
 
 from __future__ import annotations
@@ -55,31 +56,44 @@ class MapData:
     points_at_centre: bool  # post offices or ATMs drawn at their district's centre
 
 
-def _register_name(run: d.RunData) -> str:
-    register = (run.scenario.get("geography") or {}).get("register")
-    return "2025" if str(register) == "2025" else "legacy"
+def _register_name(run: d.RunData) -> str | None:
+    register = str((run.scenario.get("geography") or {}).get("register", "legacy"))
+    return register if register in ("2025", "legacy") else None
+
+
+def _places(run: d.RunData) -> pl.DataFrame | None:
+    """commune, commune_code, name, latitude, longitude: from places.parquet where it has the places
+    (run folders since the register geography), else the register by code."""
+    if run.places is not None and {"latitude", "longitude", "commune_code"} <= set(run.places.columns):
+        return run.places.select(
+            "commune", "commune_code", name="commune_name", latitude="latitude", longitude="longitude"
+        )
+    from welfare_sim.sim import register
+
+    which = _register_name(run)
+    if which is None:
+        return None
+    try:
+        reg = register.all_communes(which)
+    except register.RegisterError:
+        return None
+    return reg.select(pl.col("code").alias("commune_code"), "name", "latitude", "longitude")
 
 
 def map_data(run: d.RunData) -> MapData | None:
     """The last month of communes.parquet with each commune's place; None if the run has no communes
-    table or no commune with an official code in the register."""
+    table or no commune with a place (a world off the map, `register: none`)."""
     if run.communes is None or run.communes.height == 0:
         return None
-    from welfare_sim.sim import register
-
+    places = _places(run)
+    if places is None:
+        return None
     last = int(run.communes["month"].max())
     rows = run.communes.filter(pl.col("month") == last).sort("commune")
-    codes = rows["commune_code"]
-    if codes.null_count() == rows.height and run.places is not None and "commune_code" in run.places.columns:
-        rows = rows.drop("commune_code").join(run.places.select("commune", "commune_code"), on="commune", how="left")
-    try:
-        places = register.all_communes(_register_name(run)).select(
-            pl.col("code").alias("commune_code"), "name", "latitude", "longitude"
-        )
-    except register.RegisterError:
-        return None
-    placed = rows.join(places, on="commune_code", how="inner").filter(
-        pl.col("latitude").is_not_null() & pl.col("longitude").is_not_null()
+    key = "commune" if "commune" in places.columns else "commune_code"
+    placed = rows.join(places.drop("commune_code") if key == "commune" else places, on=key, how="inner")
+    placed = placed.filter(
+        pl.col("commune_code").is_not_null() & pl.col("latitude").is_not_null() & pl.col("longitude").is_not_null()
     )
     if placed.height == 0:
         return None
