@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import polars as pl
 import pytest
 import yaml
 
@@ -50,7 +51,10 @@ def uncommented_values(text: str) -> list[str]:
     return bad
 
 
-@pytest.mark.parametrize(("province", "register_"), [("Lào Cai", "legacy"), ("Hòa Bình", "legacy")])
+@pytest.mark.parametrize(
+    ("province", "register_"),
+    [("Lào Cai", "legacy"), ("Hòa Bình", "legacy"), ("Phú Thọ", "2025"), ("Vĩnh Long", "2025")],
+)
 def test_the_written_scenario_validates_runs_and_sources_every_value(
     tmp_path: Path, province: str, register_: str
 ) -> None:
@@ -58,15 +62,44 @@ def test_the_written_scenario_validates_runs_and_sources_every_value(
     text = out.read_text(encoding="utf-8")
     assert uncommented_values(text) == []
     assert cli("validate", str(out)).returncode == 0
-    scenario = load_scenario(out)
+    scenario = load_scenario(out, ["geography.sample_fraction=0.2"])
     unit = register.find_province(province, register_)
     data = yaml.safe_load(text)
-    assert data["geography"]["province"] == unit.name
-    # the register's communes, every one of them
-    assert sum(d["communes"] for d in data["geography"]["districts"]) == register.communes(unit.code, register_).height
+    assert data["geography"]["province"] == unit.name and str(data["geography"]["register"]) == register_
     result = run_scenario(scenario, months=2)
+    # the register's communes, every one of them, by official code
+    codes = set(result.places["commune_code"])
+    assert codes == set(register.communes(unit.code, register_)["code"])
     assert result.summary["beneficiaries"]["first_month"] > 1000
     assert int(result.ledger["entitled_vnd"].sum()) > 0
+
+
+def test_a_merged_province_is_its_former_provinces_as_areas(tmp_path: Path) -> None:
+    data = yaml.safe_load(write(tmp_path, "--province", "phu tho", "--register", "2025").read_text())
+    geo = data["geography"]
+    areas = {a["name"]: a for a in geo["areas"]}
+    assert sorted(areas) == ["former Hòa Bình", "former Vĩnh Phúc"]
+    # published: 143,000 in the merged province; Hòa Bình's own 34,400 kept, the rest shared
+    assert geo["defaults"]["beneficiaries"] + sum(a["beneficiaries"] for a in areas.values()) == 143_000
+    assert areas["former Hòa Bình"]["beneficiaries"] == 34_400 and areas["former Hòa Bình"]["atms"] == 73
+    # each commune of Hòa Bình's area is where old Hòa Bình communes went
+    hb_old = register.communes("Hòa Bình", "legacy")["code"]
+    targets = {register.convert(c) for c in hb_old}
+    assert set(areas["former Hòa Bình"]["communes"]) <= targets
+
+
+def test_a_planners_file_is_named_and_its_figures_used(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    figures = tmp_path / "data" / "communes.csv"
+    figures.write_text("name,beneficiaries\nxa mai chau,500\n", encoding="utf-8")  # no diacritics
+    out = write(tmp_path, "--province", "Phú Thọ", "--register", "2025", "--commune-data", str(figures))
+    data = yaml.safe_load(out.read_text())
+    assert data["geography"]["commune_data"] == "data/communes.csv"  # relative to the scenario file
+    result = run_scenario(load_scenario(out), months=1)
+    code = register.find_commune("Xã Mai Châu", "Phú Thọ", "2025").code
+    first = result.communes.filter((pl.col("month") == 0) & (pl.col("commune_code") == code))
+    # the file's 500, give or take the month's approvals (≈6 a commune) and deaths
+    assert 480 <= first["beneficiaries"][0] <= 530
 
 
 def test_published_figures_are_used_and_said(tmp_path: Path) -> None:

@@ -16,11 +16,13 @@ validates as a scenario.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import polars as pl
 import typer
 
@@ -88,40 +90,84 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", fold(text)).strip("_")
 
 
-def beneficiary_parts(province: str, register: str) -> list[tuple[str, int, str]]:
-    """(part, beneficiaries, comment) of a province: the whole province where a figure is published;
-    else each legacy province it was made of (2025) with its published figure or the national mean
-    per commune times its communes, an assumption."""
+@dataclass
+class Part:
+    """A former (legacy) province within the province being written, or the province itself."""
+
+    name: str
+    code: str  # legacy province code
+    legacy_communes: int
+    communes: list[str]  # codes, in the scenario's register, of the communes given to this part
+    beneficiaries: int = 0
+    why: str = ""
+
+
+def _mean_share(n_communes: int) -> tuple[int, str]:
+    n = round(BCP_PER_COMMUNE * n_communes)
+    return n, (
+        f"assumption: no published figure; the national mean {BCP_PER_COMMUNE:.0f} a commune "
+        f"(3.35 million [bcp] / {LEGACY_COMMUNES:,} legacy communes) × {n_communes} communes"
+    )
+
+
+def province_parts(province: str, register: str) -> list[Part]:
+    """The province as the legacy provinces it was made of (2025: each new commune goes to the former
+    province most of its old communes came from), with beneficiaries: the province's published figure
+    where there is one (parts with their own published figure keep it, the rest share what is left by
+    their old communes), else each part's published figure or the national mean per commune."""
     from welfare_sim.sim import register as reg
 
     unit = reg.find_province(province, register)
-    if (register, unit.code) in PUBLISHED:
-        p = PUBLISHED[(register, unit.code)]
-        return [(unit.name, p.beneficiaries, p.source)]
     communes = reg.communes(unit.code, register)
     if register == "legacy":
-        olds = communes.group_by("province_code", "province").len()
+        parts = [Part(unit.name, unit.code, communes.height, communes["code"].to_list())]
     else:
-        table = reg.conversion_table().filter(pl.col("default") & pl.col("code").is_in(communes["code"].implode()))
-        legacy = reg.all_communes("legacy").select(
-            legacy_code="code", province_code="province_code", province="province"
+        legacy = reg.all_communes("legacy").select("province_code", "province", legacy_code="code")
+        pairs = (
+            reg.conversion_table()
+            .filter(pl.col("default") & pl.col("code").is_in(communes["code"].implode()))
+            .join(legacy, on="legacy_code")
         )
-        olds = table.join(legacy, on="legacy_code").group_by("province_code", "province").len()
-    parts = []
-    for row in olds.sort("province_code").iter_rows(named=True):  # sorted: the same text every time
-        known = PUBLISHED.get(("legacy", row["province_code"]))
-        if known is not None:
-            parts.append((row["province"], known.beneficiaries, known.source))
+        counts = pairs.group_by("province_code", "province").len().sort("province_code")
+        # each new commune to the former province that gave it most old communes (ties: the lower code)
+        owner = (
+            pairs.group_by("code", "province_code")
+            .len()
+            .sort(["code", "len", "province_code"], descending=[False, True, False])
+            .unique("code", keep="first")
+        )
+        unowned = sorted(set(communes["code"]) - set(owner["code"]))  # new communes no old one defaults to
+        parts = []
+        for row in counts.iter_rows(named=True):
+            mine = sorted(owner.filter(pl.col("province_code") == row["province_code"])["code"])
+            parts.append(Part(row["province"], row["province_code"], row["len"], mine))
+        parts[int(np.argmax([p.legacy_communes for p in parts]))].communes += unowned
+    whole = PUBLISHED.get((register, unit.code))
+    known = {p.code: PUBLISHED[("legacy", p.code)] for p in parts if ("legacy", p.code) in PUBLISHED}
+    if whole is not None:
+        kept = (
+            sum(k.beneficiaries for k in known.values())
+            if sum(k.beneficiaries for k in known.values()) < whole.beneficiaries
+            else 0
+        )
+        rest = [p for p in parts if p.code not in known or not kept]
+        left = whole.beneficiaries - kept
+        n_rest = sum(p.legacy_communes for p in rest)
+        for p in parts:
+            if p in rest:
+                p.beneficiaries = round(left * p.legacy_communes / n_rest)
+                p.why = f"{whole.source}, less the parts published alone, shared by old communes (assumption)"
+            else:
+                p.beneficiaries, p.why = known[p.code].beneficiaries, known[p.code].source
+        rest[-1].beneficiaries += whole.beneficiaries - sum(p.beneficiaries for p in parts)
+        if len(parts) == 1:
+            parts[0].why = whole.source
+        return parts
+    for p in parts:
+        if p.code in known:
+            p.beneficiaries, p.why = known[p.code].beneficiaries, known[p.code].source
         else:
-            n = round(BCP_PER_COMMUNE * row["len"])
-            parts.append(
-                (
-                    row["province"],
-                    n,
-                    f"assumption: no published figure; the national mean {BCP_PER_COMMUNE:.0f} a commune "
-                    f"(3.35 million [bcp] / {LEGACY_COMMUNES:,} legacy communes) × {row['len']} communes",
-                )
-            )
+            p.beneficiaries, p.why = _mean_share(p.legacy_communes)
     return parts
 
 
@@ -155,15 +201,17 @@ def new_scenario_text(
     start: str | None = None,
     months: int = 12,
     name: str | None = None,
+    data_ref: str | None = None,
 ) -> str:
-    """The scenario's text. Raises RegisterError for an unknown province (with did-you-mean)."""
+    """The scenario's text; `data_ref` is how the scenario names `commune_data` (relative to itself).
+    Raises RegisterError for an unknown province (with did-you-mean) or a bad per-commune file."""
     from welfare_sim.sim import register as reg
 
     unit = reg.find_province(province, register)
     start = start or ("2025-07" if register == "2025" else "2023-01")
     communes = reg.communes(unit.code, register)
-    parts = beneficiary_parts(unit.code, register)
-    total = sum(n for _, n, _ in parts)
+    parts = province_parts(unit.code, register)
+    total = sum(p.beneficiaries for p in parts)
     name = name or f"{_slug(unit.short_name)}_{register}"
     head = (
         "# yaml-language-server: $schema=scenario.schema.json\n"
@@ -179,66 +227,141 @@ def new_scenario_text(
         + _line(f"seed: {int(start.replace('-', '')) * 100 + 1}", "any whole number: it keys the random streams")
         + "\n\n"
     )
-    geography = geography_block(unit, register, communes, parts, commune_data, start)
+    geography = geography_block(unit, register, parts, commune_data, data_ref, start)
     body = TEMPLATE.read_text(encoding="utf-8").format(
         entries=_entries(total / max(len(communes), 1)), initial_accounts=_initial_accounts(start)
     )
     return head + geography + "\n" + body
 
 
-def geography_block(
-    unit: object,
-    register: str,
-    communes: pl.DataFrame,
-    parts: list[tuple[str, int, str]],
-    commune_data: Path | None,
-    start: str,
-) -> str:
-    """The `geography:` block (the legacy form: the register's districts, each with its communes)."""
+# bank ATMs: 20,986 in the country, Jan 2024 (State Bank via xe.today), over the legacy communes
+ATMS_PER_COMMUNE = 20_986 / LEGACY_COMMUNES
+PUBLISHED_ATMS = {"17": (73, "73 ATMs in Hòa Bình [bhb]")}
+PUBLISHED_MINORITY = {"17": (0.74, "74.3 % non-Kinh in Hòa Bình (Mường 64.3 %; census via Wikipedia)")}
+TRAVEL = [
+    "  travel_to_commune_point:          # one-way, minutes; assumption (Hòa Bình's)",
+    "    mean_min: {urban: 10, rural: 25, mountain: 50}",
+    "    cv: 0.6                         # assumption",
+    "  travel_to_town:                   # one-way to the post office or an ATM; assumption (Hòa Bình's)",
+    "    mean_min: {urban: 15, rural: 45, mountain: 90}",
+    "    cv: 0.5                         # assumption",
+]
+
+
+def _settings(part: Part, indent: str, start: str, beneficiaries: int | None, post_offices: int) -> list[str]:
+    atms, atms_why = PUBLISHED_ATMS.get(
+        part.code, (round(ATMS_PER_COMMUNE * part.legacy_communes), "assumption: the national mean per commune")
+    )
+    minority, minority_why = PUBLISHED_MINORITY.get(part.code, (0.15, "assumption: the national share, census 2019"))
+    lines = []
+    if beneficiaries is not None:
+        lines.append(_line(f"{indent}beneficiaries: {beneficiaries}", part.why or "assumption"))
+    return lines + [
+        _line(f"{indent}terrain: {{urban: 0.15, rural: 0.55, mountain: 0.30}}", "assumption"),
+        _line(f"{indent}ethnic_minority_share: {minority}", minority_why),
+        _line(f"{indent}post_offices: {post_offices}", "[register] the former district post offices here"),
+        _line(f"{indent}post_office_counters: 2", "assumption"),
+        _line(f"{indent}atms: {atms}", atms_why),
+        _line(f"{indent}cashless_start: {start}", "assumption: account payments from the start"),
+    ]
+
+
+def _file_beneficiaries(unit: object, register: str, commune_data: Path | None) -> dict[str, int]:
+    """Beneficiaries by commune code that the planner's file gives (none without a file or the column)."""
+    if commune_data is None:
+        return {}
     from welfare_sim.sim import register as reg
 
-    total = sum(n for _, n, _ in parts)
+    table = reg.commune_table(unit.code, register, commune_data)
+    if "beneficiaries" not in table.columns:
+        return {}
+    known = table.filter(pl.col("beneficiaries").is_not_null())
+    return dict(zip(known["code"], known["beneficiaries"].cast(pl.Int64), strict=True))
+
+
+def _group_total(estimate: int, codes: list[str], counted: dict[str, int], must: bool) -> int | None:
+    """A group's beneficiaries beside the file's: left out (None) where the file counts every commune
+    and the key may be left out; else at least the file's sum."""
+    in_file = [counted[c] for c in codes if c in counted]
+    if len(in_file) == len(codes) and codes:
+        return sum(in_file) if must else None
+    return max(estimate, sum(in_file))
+
+
+def geography_block(
+    unit: object, register: str, parts: list[Part], commune_data: Path | None, data_ref: str | None, start: str
+) -> str:
+    """The `geography:` block: on the legacy map the register's districts; on the 2025 map `defaults`
+    (the largest former province) and an area per other former province, by commune code."""
+    from welfare_sim.sim import register as reg
+
+    counted = _file_beneficiaries(unit, register, commune_data)
+    total = sum(p.beneficiaries for p in parts)
     lines = [
         "geography:",
+        _line(f"  register: {'legacy' if register == 'legacy' else chr(34) + '2025' + chr(34)}", "[register]"),
         _line(f"  province: {unit.name}", f"[register] code {unit.code}"),
-        f"  # Beneficiaries: {total:,} in all:",
-        *(f"  #   {part}: {n:,} ({why})" for part, n, why in parts),
-        "  # shared among districts in proportion to their communes (assumption).",
-        "  # Terrain by kind of district (cities and towns mostly urban, rural districts rural and mountain),",
-        "  # ethnic-minority shares (≈15 % nationally, census 2019), post-office counters and ATMs",
-        "  # (20,986 in the country, Jan 2024, State Bank) per district are assumptions.",
-        "  districts:",
     ]
-    districts = (
-        reg.districts(unit.code)
-        .join(communes.group_by("district_code").len(), left_on="code", right_on="district_code", how="inner")
-        .sort("code")
-    )
-    n_all = int(districts["len"].sum())
-    shares = [round(total * int(c) / n_all) for c in districts["len"]]
-    shares[-1] += total - sum(shares)  # the remainder to the last, so the districts sum to the total
-    for row, n in zip(districts.iter_rows(named=True), shares, strict=True):
-        urban = row["type"] in ("Thành phố", "Quận", "Thị xã")
-        terrain = "{urban: 0.6, rural: 0.4, mountain: 0.0}" if urban else "{urban: 0.05, rural: 0.6, mountain: 0.35}"
-        lines += [
-            _line(f"    - name: {row['short_name']}", f"[register] {row['name']}, code {row['code']}"),
-            _line(f"      communes: {row['len']}", "[register]"),
-            _line(f"      beneficiaries: {n}", "share of the total by communes (assumption)"),
-            _line(f"      terrain: {terrain}", "assumption"),
-            _line("      ethnic_minority_share: 0.15", "assumption: the national share, census 2019"),
-            _line("      post_office_counters: 2", "assumption"),
-            _line(f"      atms: {20 if urban else 4}", "assumption"),
-            _line(f"      cashless_start: {start}", "assumption: account payments from the start"),
-        ]
+    if data_ref is not None:
+        lines.append(_line(f"  commune_data: {data_ref}", "the planner's per-commune figures (their sources there)"))
     lines += [
-        "  travel_to_commune_point:          # one-way, minutes; assumption (Hòa Bình's)",
-        "    mean_min: {urban: 10, rural: 25, mountain: 50}",
-        "    cv: 0.6                         # assumption",
-        "  travel_to_town:                   # one-way to the district post office or an ATM; assumption",
-        "    mean_min: {urban: 15, rural: 45, mountain: 90}",
-        "    cv: 0.5                         # assumption",
+        f"  # Beneficiaries: {total:,} in all"
+        + (" (where the per-commune file does not count them):" if counted else ":"),
+        *(f"  #   {p.name}: {p.beneficiaries:,} ({p.why})" for p in parts),
+        "  # Terrain shares, post-office counters and ATMs outside Hòa Bình are assumptions; the register",
+        "  # places each commune (official code, name, latitude, longitude).",
     ]
-    return "\n".join(lines) + "\n"
+    if register == "legacy":
+        part = parts[0]
+        districts = (
+            reg.districts(unit.code)
+            .join(
+                reg.communes(unit.code, "legacy").group_by("district_code").agg(codes=pl.col("code")),
+                left_on="code",
+                right_on="district_code",
+                how="inner",
+            )
+            .sort("code")
+        )
+        n_all = sum(len(c) for c in districts["codes"])
+        shares = [round(part.beneficiaries * len(c) / n_all) for c in districts["codes"]]
+        shares[-1] += part.beneficiaries - sum(shares)  # the remainder to the last: the districts sum to the total
+        lines.append(
+            "  districts:                        # the register's; beneficiaries shared by communes (assumption)"
+        )
+        for row, n in zip(districts.iter_rows(named=True), shares, strict=True):
+            district = Part(
+                part.name,
+                part.code,
+                len(row["codes"]),
+                list(row["codes"]),
+                why="share of the total by communes (assumption)",
+            )
+            lines.append(_line(f"    - name: {row['short_name']}", f"[register] {row['name']}, code {row['code']}"))
+            lines.append(_line(f"      communes: {len(row['codes'])}", "[register]"))
+            n = _group_total(n, list(row["codes"]), counted, must=True)
+            lines += _settings(district, "      ", start, n, 1)[1 if n is None else 0 :]
+        return "\n".join(lines + TRAVEL) + "\n"
+    old_districts = reg.all_communes("legacy").group_by("province_code").agg(pl.col("district_code").n_unique())
+    offices = dict(zip(old_districts["province_code"], old_districts["district_code"], strict=True))
+    rest = max(parts, key=lambda p: (p.legacy_communes, p.code))
+    lines.append(f"  defaults:                         # {rest.name} and every commune in no area")
+    lines += _settings(
+        rest, "    ", start, _group_total(rest.beneficiaries, rest.communes, counted, False), offices[rest.code]
+    )
+    others = [p for p in parts if p is not rest and p.communes]
+    if others:
+        lines.append(
+            "  areas:                            # the other former provinces, by their communes' codes [register]"
+        )
+    for p in others:
+        codes = ", ".join(f'"{c}"' for c in p.communes)
+        lines += [
+            f"    - name: former {p.name.removeprefix('Tỉnh ').removeprefix('Thành phố ')}",
+            f"      communes: [{codes}]",
+            *_settings(p, "      ", start, _group_total(p.beneficiaries, p.communes, counted, False), offices[p.code]),
+        ]
+    return "\n".join(lines + TRAVEL) + "\n"
 
 
 def write_new_scenario(out_file: Path, text: str) -> Path:
@@ -303,7 +426,10 @@ def new_scenario(
         except (ValueError, AssertionError):
             fail([f"--start {start!r}: not a month; write it as YYYY-MM, e.g. 2025-07"])
     try:
-        text = new_scenario_text(province, register_, commune_data, start, months)
+        data_ref = None
+        if commune_data is not None:
+            data_ref = os.path.relpath(commune_data.resolve(), out_file.resolve().parent)
+        text = new_scenario_text(province, register_, commune_data, start, months, data_ref=data_ref)
         path = write_new_scenario(out_file, text)
     except reg.RegisterError as exc:
         fail([f"--province {province!r}: {p}" if "province" in p else p for p in exc.problems])

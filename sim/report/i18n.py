@@ -280,7 +280,7 @@ TEXT: dict[str, str] = {
     "map.unplaced": "{n} communes have no official code or place in the register and are not drawn.",
     "map.points_at_centre": (
         "The scenario gives post offices and ATMs no place of their own: they are drawn at the centre of "
-        "their district's communes."
+        "the communes they serve (a district, or an area on the 2025 map)."
     ),
     "map.no_table": "This run folder has no communes.parquet (it was written by an older version): run it again.",
     "map.no_codes": (
