@@ -431,7 +431,8 @@ class Recorder:
         unpaid = total(np.isin(status, [STATUSES.index(name) for name in UNPAID]))
         at_point = channel == CH_CASH_COMMUNE
         # the payments `cost_figures` counts: into an account, in cash or at home
-        payments = into_account + total(at_point | (channel == CH_CASH_COUNTER) | (channel == CH_HOME))
+        paid_home = (channel == CH_HOME) & (status == ST_PAID)
+        payments = into_account + total(at_point | (channel == CH_CASH_COUNTER) | paid_home)
         has_day = derived["has_day"]
         n_days = total(has_day)
         sum_days = total(np.where(has_day, derived["days_to_money"], 0))
