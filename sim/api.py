@@ -62,7 +62,7 @@ __all__ = [
     "sweep",
 ]
 
-TABLES = ("monthly", "subgroups", "points", "waits", "ledger", "funnel")
+TABLES = ("monthly", "subgroups", "points", "waits", "ledger", "funnel", "communes")
 # per-payment rows for millions of people run to gigabytes; the CLI's `run` uses the same limit
 PAYMENTS_AUTO_MAX = 1_000_000  # simulated beneficiaries
 
@@ -301,6 +301,9 @@ class Result:
     waits = property(lambda self: self.run_result.waits, doc="month × day × kind of point")
     ledger = property(lambda self: self.run_result.ledger, doc="month: the money, to the dong")
     funnel = property(lambda self: self.run_result.funnel, doc="month: the account-opening funnel")
+    communes = property(
+        lambda self: self.run_result.communes, doc="month × commune: coverage, unpaid, days, waits, cost per payment"
+    )
 
     @property
     def timeseries(self) -> pl.DataFrame:

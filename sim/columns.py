@@ -406,6 +406,49 @@ COLUMNS: dict[str, Column] = {
     "account_coverage": _c(FLOAT, "share", "Share of beneficiaries with an account", "Tỷ lệ người hưởng có tài khoản"),
     "paid_cash_or_home": _c(INT, N, "Payments in cash or at home", "Số lượt chi trả tiền mặt hoặc tại nhà"),
     "cashless_share": _c(FLOAT, "share", "Share of payments made into accounts", "Tỷ lệ lượt chi trả qua tài khoản"),
+    # ------------------------------------------------------------- communes (month × commune)
+    "payments": _c(
+        INT,
+        N,
+        "Payments made: into an account, in cash or at home",
+        "Số lượt chi trả: qua tài khoản, bằng tiền mặt hoặc tại nhà",
+    ),
+    "paid_into_account_share": _c(
+        FLOAT,
+        "share",
+        "Share of beneficiaries paid into an account this month",
+        "Tỷ lệ người hưởng được chi trả qua tài khoản trong tháng",
+    ),
+    "unpaid_share": _c(
+        FLOAT,
+        "share",
+        "Share of beneficiaries not paid this month",
+        "Tỷ lệ người hưởng chưa nhận được tiền trong tháng",
+    ),
+    "commune_point_wait_min_p50": _c(
+        FLOAT,
+        "min",
+        "Queue wait of those paid at the commune point (all their trips), median",
+        "Thời gian chờ của người nhận tiền tại điểm chi trả xã (mọi chuyến), trung vị",
+    ),
+    "commune_point_wait_min_p95": _c(
+        FLOAT,
+        "min",
+        "Queue wait of those paid at the commune point (all their trips), 95th percentile",
+        "Thời gian chờ của người nhận tiền tại điểm chi trả xã (mọi chuyến), phân vị 95",
+    ),
+    "legacy_communes": _c(
+        INT,
+        N,
+        "Communes of the map before 2025-07 merged into this 2025 commune (remap)",
+        "Số xã theo địa giới trước 07/2025 được gộp vào xã mới này (chuyển đổi)",
+    ),
+    "beneficiary_cost_vnd": _c(
+        INT,
+        VND,
+        "Beneficiaries' cost: travel, time (valued) and fees",
+        "Chi phí của người hưởng: đi lại, thời gian (quy ra tiền) và phí",
+    ),
     # ------------------------------------------------------------- sweep (its other columns are dotted paths)
     "months": _c(INT, "months", "Months simulated", "Số tháng mô phỏng"),
     # ------------------------------------------------------------- sensitivity
@@ -497,9 +540,12 @@ def _figures() -> None:
 
 
 def _figure_vi() -> dict[str, str]:
+    # the labels are English msgids; the Vietnamese is the catalogue's (a label is not a pair)
     from welfare_sim.sim.report.i18n import FIGURES as LABELS
+    from welfare_sim.sim.report.i18n import Lang
 
-    return {key: pair[1] for key, pair in LABELS.items()}
+    vi = Lang("vi")
+    return {key: vi._word(f"figure:{key}", english) for key, english in LABELS.items()}
 
 
 def entry(name: str) -> Column:

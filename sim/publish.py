@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     import polars as pl
 
 WRITER = "welfare-sim"
-KINDS = ("run", "comparison", "calibration", "sweep")
+KINDS = ("run", "comparison", "calibration", "sweep", "remap")
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -202,6 +202,26 @@ def _write_synced(data: bytes) -> Callable[[Path], None]:
 def atomic_write_bytes(path: Path, data: bytes, tmp_dir: Path | None = None) -> None:
     """Write `data` to `path` atomically, flushed to disk before the rename."""
     atomic_write(path, _write_synced(data), tmp_dir)
+
+
+def write_new_file(path: Path, data: bytes, check: Callable[[Path], None] | None = None) -> None:
+    """Write `data` to `path`, which must not exist: a temporary file beside it is filled, flushed,
+    passed to `check` (which may raise to refuse it), then hard-linked to `path`, which fails rather
+    than replace a file that appeared meanwhile. Nothing is left behind on failure."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_litter_prefix(path), suffix=".tmp")
+    os.close(fd)
+    try:
+        _write_synced(data)(Path(tmp))
+        os.chmod(tmp, FILE_MODE)
+        if check is not None:
+            check(Path(tmp))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            raise OutputError([f"{path}: exists; welfare-sim never replaces a file it did not just write"]) from None
+    finally:
+        Path(tmp).unlink(missing_ok=True)
 
 
 def atomic_write_parquet(path: Path, frame: pl.DataFrame, tmp_dir: Path | None = None) -> None:

@@ -3,6 +3,8 @@
 Per month the recorder turns the domain's raw record into polars tables:
 * beneficiary-month rows (`payments`), streamed to a month part file when requested;
 * month × commune × category aggregates (`monthly`);
+* month × commune figures a planner maps (`communes`): coverage, unpaid share, days to money,
+  commune-point waits and the beneficiary's cost per payment;
 * per point (`points`) and per day × kind of point (`waits`);
 * the money ledger and the account funnel;
 * histograms of days to money and of waits, for exact run-wide quantiles without keeping rows.
@@ -103,6 +105,7 @@ class Recorder:
         self.payments_dir = payments_dir
         self.payment_parts: list[Path] = []
         self.monthly: list[pl.DataFrame] = []
+        self.communes: list[pl.DataFrame] = []
         self.points: list[pl.DataFrame] = []
         self.waits: list[pl.DataFrame] = []
         self.subgroups: list[pl.DataFrame] = []
@@ -138,6 +141,10 @@ class Recorder:
                 "ethnic_minority": people.ethnic_minority,
             }
         )
+
+        # the keys every row of the communes table starts with: the model's indices, codes and names
+        n = province.communes.n
+        self.commune_keys = pl.DataFrame(self._place_columns(province.communes.district, np.arange(n)))
 
     def _place_columns(self, district: np.ndarray, commune: np.ndarray | None = None) -> dict[str, pl.Series]:
         """district, district_code, district_name (and commune, commune_code, commune_name): the model's
@@ -198,6 +205,7 @@ class Recorder:
             self._payments_frame(rec, derived).write_parquet(part, statistics=True)
             self.payment_parts.append(part)
         self.monthly.append(self._monthly(rec, derived))
+        self.communes.append(self._communes(rec, derived))
         self.days_hist.append(self._days_hist(derived))
         self.subgroups.append(self._subgroups(rec))
         # every ledger figure is money; the column names say so (entitled -> entitled_vnd)
@@ -434,6 +442,70 @@ class Recorder:
             out[f"entitled_{name}_vnd"] = total(np.where(in_first, first, 0) + np.where(in_second, second, 0))
         return out
 
+    def _communes(self, rec: MonthRecord, derived: dict[str, np.ndarray]) -> pl.DataFrame:
+        """One row per commune (every commune, also one with nobody left this month): counts, shares,
+        days to money, waits at the commune point and the beneficiaries' cost per payment.
+
+        The commune-point wait is per beneficiary paid at the commune point (all of the month's
+        trips), since a visit does not carry its commune; quantiles are nearest-rank as in `waits`."""
+        c = rec.columns
+        n = self.p.communes.n
+        # rows ascend and people are stored by commune, so each commune's rows are one run
+        commune = self.p.people.commune[rec.rows].astype(np.int64)
+        starts = np.flatnonzero(np.r_[True, commune[1:] != commune[:-1]]) if commune.size else commune
+        present = commune[starts]
+
+        def total(values: np.ndarray) -> np.ndarray:
+            out = np.zeros(n, np.int64)
+            if commune.size:
+                out[present] = np.add.reduceat(values.astype(np.int64, copy=False), starts, dtype=np.int64)
+            return out
+
+        channel, status, acct = c["channel"], c["status"], c["account_status"]
+        beneficiaries = total(np.ones(commune.size, np.int64))
+        with_account = total((acct == ACCOUNT_OPEN) | (acct == ACCOUNT_DORMANT))
+        into_account = total((channel == CH_ACCOUNT) & (status == ST_PAID))
+        unpaid = total(np.isin(status, [STATUSES.index(name) for name in UNPAID]))
+        at_point = channel == CH_CASH_COMMUNE
+        # the payments `cost_figures` counts: into an account, in cash or at home
+        paid_home = (channel == CH_HOME) & (status == ST_PAID)
+        payments = into_account + total(at_point | (channel == CH_CASH_COUNTER) | paid_home)
+        has_day = derived["has_day"]
+        n_days = total(has_day)
+        sum_days = total(np.where(has_day, derived["days_to_money"], 0))
+        cost = total(derived["travel_cost_vnd"]) + total(derived["time_cost_vnd"]) + total(derived["fee_vnd"])
+        p50, p95 = _group_quantiles(commune[at_point], c["wait_min"][at_point], n, (0.5, 0.95))
+
+        def share(num: np.ndarray, den: np.ndarray) -> pl.Series:
+            return pl.Series(np.divide(num, den, out=np.zeros(n), where=den > 0)).set(pl.Series(den == 0), None)
+
+        frame = pl.DataFrame(
+            {
+                "month": pl.Series(np.full(n, rec.month, np.int64)),
+                "period": pl.Series([self.period(rec.month)] * n, dtype=pl.Date),
+            }
+        )
+        figures = pl.DataFrame(
+            {
+                "beneficiaries": beneficiaries,
+                "with_account": with_account,
+                "paid_into_account": into_account,
+                "paid_at_commune_point": total(at_point),
+                "unpaid": unpaid,
+                "payments": payments,
+                "account_coverage": share(with_account, beneficiaries),
+                "paid_into_account_share": share(into_account, beneficiaries),
+                "unpaid_share": share(unpaid, beneficiaries),
+                "days_to_money_mean": share(sum_days, n_days),
+                "commune_point_wait_min_p50": pl.Series(p50, dtype=pl.Float64),
+                "commune_point_wait_min_p95": pl.Series(p95, dtype=pl.Float64),
+                "beneficiary_cost_vnd": cost,
+                # the comparison figure of the same name (a mean, so Float64), to the dong
+                "beneficiary_cost_per_payment_vnd": share(cost, payments).round(0),
+            }
+        )
+        return pl.concat([frame, self.commune_keys, figures], how="horizontal")
+
     def _subgroups(self, rec: MonthRecord) -> pl.DataFrame:
         c = rec.columns
         people = self.p.people
@@ -573,6 +645,29 @@ class Recorder:
             }
         )
         return daily, hist
+
+
+def _group_quantiles(
+    group: np.ndarray, values: np.ndarray, n_groups: int, qs: tuple[float, ...]
+) -> list[list[float | None]]:
+    """Per group 0..n_groups-1, the nearest-rank quantiles `qs` of its values (None for an empty group):
+    one sort by (group, value), then each group's ranks read off its run. The sort is of one float key,
+    group × (largest value + 1) + value: an order of magnitude faster than np.lexsort on millions of rows."""
+    if values.size:
+        span = float(values.max()) + 1.0
+        order = np.argsort(group.astype(np.float64) * span + values)
+    else:
+        order = np.zeros(0, np.int64)
+    ordered = values[order]
+    sizes = np.bincount(group, minlength=n_groups)
+    starts = np.cumsum(sizes) - sizes
+    out: list[list[float | None]] = []
+    for q in qs:
+        ranks = np.floor(q * (sizes - 1) + 0.5).astype(np.int64)
+        picked = ordered[np.minimum(starts + ranks, max(ordered.size - 1, 0))] if ordered.size else np.zeros(n_groups)
+        picked = np.round(picked, 2)
+        out.append([float(v) if s > 0 else None for v, s in zip(picked, sizes, strict=True)])
+    return out
 
 
 def _nearest_rank(q: float, n: int) -> int:

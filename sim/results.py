@@ -25,6 +25,7 @@ class RunResult:
     summary: dict[str, Any] = field(default_factory=dict)
     payments_rows: int = 0
     places: pl.DataFrame | None = None  # districts and communes: index, name, code
+    communes: pl.DataFrame | None = None  # month × commune: the figures a planner maps
     strategies: dict[str, int] = field(default_factory=dict)  # strategy counts and costs over the run
     strategy_spending: pl.DataFrame | None = None  # month, strategies_vnd: the strategies' cost to the state
 
@@ -54,6 +55,7 @@ def collect(rec: Recorder) -> RunResult:
         wait_hist=np.stack(rec.wait_hist),
         payments_rows=rec.rows_recorded,
         places=rec.places(),
+        communes=pl.concat(rec.communes),
         strategies=dict(rec.strategies),
         strategy_spending=pl.DataFrame(rec.strategy_spending, schema={"month": pl.Int64, "strategies_vnd": pl.Int64}),
     )

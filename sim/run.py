@@ -2,7 +2,8 @@
 
 A run folder holds monthly.parquet, payments.parquet (optional), points.parquet, waits.parquet,
 subgroups.parquet, ledger.parquet, funnel.parquet, places.parquet (the districts and communes the
-integer indices stand for), summary.json, scenario.resolved.yaml and manifest.json.
+integer indices stand for), communes.parquet (month × commune figures), summary.json,
+scenario.resolved.yaml and manifest.json.
 Every file is written to a temporary name in the same folder and renamed into place, and the
 folder itself is assembled under a temporary name and renamed last, so a killed run leaves no
 half-written table behind.
@@ -175,6 +176,7 @@ def write_run(
             ("ledger", result.ledger),
             ("funnel", result.funnel),
             ("places", result.places),
+            ("communes", result.communes),
         ):
             atomic_write_parquet(staging / f"{name}.parquet", frame)
         summary = {"scenario": scenario.name, "seed": seed, **result.summary}

@@ -126,7 +126,7 @@ def test_bad_values_raise_the_cli_message(override: str, api_call) -> None:  # n
 
 
 def test_result_tables_and_summary(base: ws.Scenario, result: ws.Result) -> None:
-    assert set(result.tables) == {"monthly", "subgroups", "points", "waits", "ledger", "funnel"}
+    assert set(result.tables) == {"monthly", "subgroups", "points", "waits", "ledger", "funnel", "communes"}
     for name, frame in result.tables.items():
         assert isinstance(frame, pl.DataFrame) and frame.height > 0, name
         assert frame.equals(getattr(result, name))

@@ -134,13 +134,16 @@ def test_a_run_folder_from_before_the_marker_is_replaced(tmp_path: Path) -> None
     for key in ("written_by", "kind", "files"):
         del manifest[key]
     (out / "manifest.json").write_text(json.dumps(manifest))
-    (out / "places.parquet").unlink()  # folders from before the marker had no places table either
+    # folders from before the marker had no places or communes table either
+    (out / "places.parquet").unlink()
+    (out / "communes.parquet").unlink()
     assert folder_kind(out) == "run"
     assert cli("run", str(sc), "--out", str(out)).returncode == 0
     assert json.loads((out / "manifest.json").read_text())["written_by"] == "welfare-sim"
     # the same old folder with a user's file in it is not ours to replace
     (out / "manifest.json").write_text(json.dumps(manifest))
     (out / "places.parquet").unlink()
+    (out / "communes.parquet").unlink()
     (out / "extra.csv").write_text("x")
     assert folder_kind(out) is None
     refused(cli("run", str(sc), "--out", str(out)), out)

@@ -17,6 +17,7 @@ import yaml
 from factory import small
 
 from welfare_sim.sim.report import ReportError, write_report
+from welfare_sim.sim.report.i18n import Lang
 from welfare_sim.sim.report.sources import ScenarioSources, parse_comments
 from welfare_sim.sim.run import write_run
 from welfare_sim.sim.scenario import load_scenario, validate_scenario
@@ -31,6 +32,7 @@ RUN_SHEETS = [
     "District x month",
     "By commune",
     "Commune x month",
+    "Communes (map)",
     "Points",
     "Waits",
     "Subgroups",
@@ -46,6 +48,7 @@ RUN_SHEETS_VI = [
     "Huyện x tháng",
     "Theo xã",
     "Xã x tháng",
+    "Các xã (bản đồ)",
     "Điểm chi trả",
     "Thời gian chờ",
     "Nhóm đối tượng",
@@ -823,3 +826,77 @@ def test_the_printed_tables_follow_the_language(tmp_path: Path, comparison_dir: 
         text = console.export_text()
         assert word in text
         assert ("điểm %" in text) == (lang == "vi") and (" pp" in text) == (lang == "en")
+
+
+# --------------------------------------------------------------------------- the map
+
+
+def map_svgs(html: str) -> dict[str, str]:
+    """The page's maps by figure key, each its whole <svg> element."""
+    found = re.finditer(r'<svg class="commune-map" data-figure="([a-z]+)".*?</svg>', html, re.S)
+    return {m.group(1): m.group(0) for m in found}
+
+
+def test_the_map_draws_every_commune_at_its_register_place(run_dir: Path) -> None:
+    from welfare_sim.sim import register
+    from welfare_sim.sim.report.geomap import FIGURES
+
+    html = write_report(run_dir, "en").read_text(encoding="utf-8")
+    maps = map_svgs(html)
+    assert list(maps) == ["coverage", "unpaid", "wait", "cost"]
+    places = pl.read_parquet(run_dir / "places.parquet")
+    reg = register.communes("Hòa Bình", "legacy").select("code", "latitude", "longitude")
+    last = pl.read_parquet(run_dir / "communes.parquet").filter(pl.col("month") == 2)
+    for fig in FIGURES:
+        svg = maps[fig.key]
+        circles = re.findall(
+            r'<circle class="commune" data-code="(\d+)" cx="([\d.]+)" cy="([\d.]+)"[^>]*fill="(#\w+)"', svg
+        )
+        assert sorted(c[0] for c in circles) == sorted(places["commune_code"].to_list())  # one shape per commune
+        drawn = (
+            pl.DataFrame(
+                {
+                    "code": [c[0] for c in circles],
+                    "cx": [float(c[1]) for c in circles],
+                    "cy": [float(c[2]) for c in circles],
+                    "fill": [c[3] for c in circles],
+                }
+            )
+            .join(reg, on="code")
+            .join(last.select(code="commune_code", value=fig.column), on="code")
+        )
+        # north is up and east is right: the order of the coordinates is the order on the page
+        assert drawn.sort("latitude")["cy"].is_sorted(descending=True)
+        assert drawn.sort("longitude")["cx"].is_sorted()
+        # the highest value is in the darkest class, the lowest in the lightest
+        valued = drawn.filter(pl.col("value").is_not_null())
+        assert valued.sort("value")["fill"][-1] == fig.palette[-1]
+        assert valued.sort("value")["fill"][0] == fig.palette[0]
+        assert '<g class="legend">' in svg and "Colour: " in svg
+        assert svg.count('class="swatch"') >= 5
+    assert "Colour: % of beneficiaries" in maps["coverage"] and "Colour: VND" in maps["cost"]
+    assert "Colour: minutes" in maps["wait"]
+    # the points: a commune point in every commune, post offices and ATMs at their district's centre
+    # (the register puts Tân Thành and Sơn Thủy of Mai Châu at one place: one mark for both)
+    communes = [int(n) for n in re.findall(r"<title>commune points: (\d+)</title>", maps["coverage"])]
+    assert sum(communes) == places.height and len(communes) == places.height - 1
+    points = pl.read_parquet(run_dir / "points.parquet").filter(pl.col("kind") == "post_office")
+    offices = [int(n) for n in re.findall(r"<title>district post offices: (\d+)</title>", maps["coverage"])]
+    assert sum(offices) == points["point"].n_unique() and len(offices) == points["district"].n_unique()
+    assert 'class="point post_office"' in maps["coverage"] and 'class="point atm"' in maps["coverage"]
+    section = html[html.index('<section id="map">') :]
+    section = section[: section.index("</section>")]
+    assert "<script" not in section and "http://" not in section.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert "https://" not in section and "<image" not in section
+
+
+def test_the_map_in_vietnamese_and_a_world_off_the_map(vi_run: Path, tmp_path: Path) -> None:
+    html = (vi_run / "report.vi.html").read_text(encoding="utf-8")
+    vi = Lang("vi")
+    assert "Bản đồ các xã" in html and f"Màu: {vi.t('unit.share')}" in html
+    assert len(map_svgs(html)) == 4
+    folder = tmp_path / "small"  # register: none, anonymous communes: nothing to place
+    write_run(validate_scenario(small(), "small"), folder, payments=False)
+    plain = write_report(folder).read_text(encoding="utf-8")
+    assert "No map: the scenario's communes have no official codes" in plain.replace("&#x27;", "'")
+    assert "<svg" not in plain

@@ -141,6 +141,17 @@ def open_page(port: int, html: Path, screenshot: Path) -> dict:
         captions = page.evaluate(
             "[...document.querySelectorAll('figure.chart figcaption')].map(c => c.innerText)"
         )
+        # each map as drawn: its size on the page, its commune circles (laid out, inside the map) and legend
+        maps = page.evaluate(
+            "[...document.querySelectorAll('svg.commune-map')].map(s => { const box = s.getBoundingClientRect();"
+            " const cs = [...s.querySelectorAll('circle.commune')].map(c => c.getBoundingClientRect());"
+            " return {figure: s.dataset.figure, w: box.width, h: box.height, communes: cs.length,"
+            " drawn: cs.filter(c => c.width > 1 && c.left >= box.left - 1 && c.right <= box.right + 1"
+            " && c.top >= box.top - 1 && c.bottom <= box.bottom + 1).length,"
+            " points: s.querySelectorAll('g.point').length,"
+            " swatches: s.querySelectorAll('g.legend rect.swatch').length,"
+            " legend: s.querySelector('g.legend') ? s.querySelector('g.legend').textContent : ''}; })"
+        )
         height = page.evaluate("document.documentElement.scrollHeight")
         # wider than the window = a table or chart the reader has to scroll sideways for
         overflow = page.evaluate(
@@ -179,6 +190,7 @@ def open_page(port: int, html: Path, screenshot: Path) -> dict:
         "images": images,
         "figures": figures,
         "captions": captions,
+        "maps": maps,
         "errors": errors,
         "requests": requests,
         "height": height,
@@ -210,9 +222,22 @@ def check_page(facts: dict, html: Path, charts: int, screenshot: Path) -> None:
         shutil.copy(screenshot, Path(keep) / screenshot.name)
 
 
+def check_maps(facts: dict, communes: int, legend_words: tuple[str, ...]) -> None:
+    """Four maps, each with one circle per commune drawn inside it, points and a legend with units."""
+    maps = facts["maps"]
+    assert [m["figure"] for m in maps] == ["coverage", "unpaid", "wait", "cost"]
+    for m in maps:
+        assert m["w"] > 400 and m["h"] > 300, m
+        assert m["communes"] == m["drawn"] == communes, m
+        assert m["points"] > communes / 2 and m["swatches"] >= 5, m
+    for m, word in zip(maps, legend_words, strict=True):
+        assert word in m["legend"], (word, m["legend"])
+
+
 def test_run_report_renders_in_chromium(browser: int, tmp_path: Path) -> None:
     from test_report import HOA_BINH
 
+    from welfare_sim.sim.report.i18n import Lang
     from welfare_sim.sim.run import write_run
     from welfare_sim.sim.scenario import load_scenario
 
@@ -220,11 +245,15 @@ def test_run_report_renders_in_chromium(browser: int, tmp_path: Path) -> None:
     write_run(
         load_scenario(HOA_BINH, ["months=3"]), folder, source=str(HOA_BINH), overrides=["months=3"]
     )
+    communes = 151  # Hòa Bình's, from the register
     for lang in ("en", "vi"):
         html = write_report(folder, lang)
         screenshot = tmp_path / f"report-run-{lang}.png"
         facts = open_page(browser, html, screenshot)
         check_page(facts, html, 6, screenshot)
+        words = Lang(lang)
+        units = (words.t("unit.share"), words.t("unit.share"), words.t("unit.min"), "VND")
+        check_maps(facts, communes, tuple(words.t("map.legend", unit=u) for u in units))
         print(f"screenshot: {screenshot}")
 
 

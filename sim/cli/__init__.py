@@ -202,7 +202,7 @@ def run(
     title = words.t("term.title", scenario=sc.name, seed=seed, start=start, end=end)
     out.print(summary_table(summary, title, lang))
     tables = "monthly, payments, points" if payments else "monthly, points"
-    tables += ", waits, subgroups, ledger, funnel, places"
+    tables += ", waits, subgroups, ledger, funnel, places, communes"
     out.print(words.t("term.wrote_run", folder=out_dir, tables=tables, seconds=words.num(wall, 1)), highlight=False)
     if report_note:
         out.print(report_note, highlight=False)

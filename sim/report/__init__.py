@@ -250,6 +250,9 @@ def _run_html(run: d.RunData, words: Lang) -> str:
         + "".join(page.figure(c, words) for c in charts)
         + "</section>"
     )
+    from welfare_sim.sim.report.geomap import map_section
+
+    sections.append(map_section(run, words))
     districts = d.by_district(run)
     cols = [
         ("district_name", "text"),
@@ -429,6 +432,29 @@ MONTH_COLUMNS = [
 ]
 
 
+# the communes table (communes.parquet), as the map shows it
+COMMUNE_MAP_COLUMNS = [
+    ("commune", "int"),
+    ("commune_code", "text"),
+    ("commune_name", "text"),
+    ("district_name", "text"),
+    ("beneficiaries", "int"),
+    ("with_account", "int"),
+    ("account_coverage", "pct"),
+    ("paid_into_account", "int"),
+    ("paid_into_account_share", "pct"),
+    ("unpaid", "int"),
+    ("unpaid_share", "pct"),
+    ("days_to_money_mean", "dec2"),
+    ("paid_at_commune_point", "int"),
+    ("commune_point_wait_min_p50", "dec1"),
+    ("commune_point_wait_min_p95", "dec1"),
+    ("payments", "int"),
+    ("beneficiary_cost_vnd", "vnd"),
+    ("beneficiary_cost_per_payment_vnd", "vnd"),
+]
+
+
 def _run_workbook(run: d.RunData, words: Lang) -> bytes:
     from welfare_sim.sim.report.workbook import Book, Sheet
 
@@ -514,6 +540,14 @@ def _run_workbook(run: d.RunData, words: Lang) -> bytes:
             ],
         )
     )
+    if run.communes is not None:
+        book.table(
+            Sheet(
+                t("sheet.communes"),
+                d._with_district_name(run.communes, run).sort("month", "commune"),
+                [("period", "period"), *COMMUNE_MAP_COLUMNS],
+            )
+        )
     points = d._with_district_name(run.points, run).sort("month", "point")
     book.table(
         Sheet(

@@ -130,6 +130,7 @@ class RunData:
     funnel: pl.DataFrame | None
     payments: Path | None
     places: pl.DataFrame | None = None  # places.parquet: names (and codes) of the communes
+    communes: pl.DataFrame | None = None  # communes.parquet: month × commune figures (folders since it exists)
 
     @property
     def district_names(self) -> list[str]:
@@ -165,6 +166,19 @@ MONTHLY_NEEDS = (
     "time_cost_vnd",
     "beneficiary_fees_vnd",
     "state_fees_vnd",
+)
+
+
+COMMUNES_NEEDS = (
+    "month",
+    "period",
+    "commune",
+    "commune_code",
+    "beneficiaries",
+    "paid_into_account_share",
+    "unpaid_share",
+    "commune_point_wait_min_p95",
+    "beneficiary_cost_per_payment_vnd",
 )
 
 
@@ -209,6 +223,9 @@ def load_run(folder: Path) -> RunData:
         payments=folder / "payments.parquet" if (folder / "payments.parquet").is_file() else None,
         places=_read_parquet(folder / "places.parquet", ("commune", "commune_name"))
         if (folder / "places.parquet").is_file()
+        else None,
+        communes=_read_parquet(folder / "communes.parquet", COMMUNES_NEEDS)
+        if (folder / "communes.parquet").is_file()
         else None,
     )
     if data.payments is not None:

@@ -271,6 +271,31 @@ TEXT: dict[str, str] = {
     "sheet.district_month": "District x month",
     "sheet.by_commune": "By commune",
     "sheet.commune_month": "Commune x month",
+    "sheet.communes": "Communes (map)",
+    # ------------------------------------------------------------------ the map
+    "map.title": "Map of communes",
+    "map.note": (
+        "Each circle is one of the {n} communes, at its place in the administrative register, coloured by "
+        "its figure in {period}, the run's last month. Dots are commune payment points, squares post "
+        "offices, triangles ATMs; hover over a circle or a point for its name and value."
+    ),
+    "map.unplaced": "{n} communes have no official code or place in the register and are not drawn.",
+    "map.points_at_centre": (
+        "The scenario gives post offices and ATMs no place of their own: they are drawn at the centre of "
+        "the communes they serve (a district, or an area on the 2025 map)."
+    ),
+    "map.no_table": "This run folder has no communes.parquet (it was written by an older version): run it again.",
+    "map.no_codes": (
+        "No map: the scenario's communes have no official codes. Name a province from the register in the "
+        "scenario's geography to place its communes."
+    ),
+    "map.fig.coverage": "Paid into an account, last month",
+    "map.fig.unpaid": "Unpaid, last month",
+    "map.fig.wait": "Wait at the commune point, 95th percentile, last month",
+    "map.fig.cost": "Cost per payment to the beneficiary (travel, time, fees), last month",
+    "map.legend": "Colour: {unit}",
+    "map.no_data": "no data",
+    "map.alt": "a map of {n} communes, one circle each",
     "sheet.points": "Points",
     "sheet.waits": "Waits",
     "sheet.subgroups": "Subgroups",
@@ -320,6 +345,11 @@ COLUMNS: dict[str, str] = {
     "commune": "Commune no.",
     "commune_no": "Commune no. in district",
     "commune_name": "Commune",
+    "commune_code": "Commune code",
+    "paid_into_account_share": "Paid into an account, share of beneficiaries (%)",
+    "commune_point_wait_min_p50": "Commune-point wait, median (min)",
+    "commune_point_wait_min_p95": "Commune-point wait, 95th percentile (min)",
+    "beneficiary_cost_per_payment_vnd": "Cost per payment to beneficiaries (VND)",
     "communes": "Communes",
     "category": "Category",
     "beneficiaries": "Beneficiaries",

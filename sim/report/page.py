@@ -1,4 +1,4 @@
-"""report.html: one self-contained page (inline CSS, charts as embedded PNG, no script)."""
+"""report.html: one self-contained page (inline CSS, charts as embedded PNG, the map as inline SVG, no script)."""
 
 from __future__ import annotations
 
@@ -67,6 +67,10 @@ table.cmp .d { color: var(--muted); font-size: 12.5px; }
 table.cmp .d.yes { color: var(--ink); }
 tr.group td { background: #fbfcfd; font-weight: 600; color: var(--accent); padding-top: 10px; }
 ul.strategies { margin: 8px 0 12px; padding-left: 20px; }
+.maps { display: grid; grid-template-columns: repeat(auto-fill, minmax(420px, 1fr)); gap: 16px; }
+figure.map { margin: 8px 0; }
+figure.map svg { display: block; width: 100%; height: auto; border: 1px solid var(--line); border-radius: 6px; }
+figure.map figcaption { font-weight: 600; color: var(--accent); }
 footer { margin-top: 40px; color: var(--muted); font-size: 12.5px; }
 @media print { main { max-width: none; padding: 0; } figure, table { break-inside: avoid; } }
 """
