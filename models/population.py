@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from welfare_sim.models import roster as roster_mod
 from welfare_sim.models.demography import ID_STRIDE, entrants
 from welfare_sim.models.geography import Places, anonymous_places, assign_terrain, largest_remainder  # noqa: F401
 from welfare_sim.models.params import (
@@ -62,6 +63,7 @@ class Beneficiaries:
     travel_town_min: np.ndarray  # float64, one way to the district post office or an ATM
     female: np.ndarray  # bool
     entry_month: np.ndarray  # int16: month a new approval arrives; -1 for those there at the start
+    roster_filled: dict[str, int] | None = None  # a roster run: per attribute, people filled from the shares
 
     @property
     def n(self) -> int:
@@ -139,6 +141,8 @@ def build_beneficiaries(
         [pop.categories[c].share if c in pop.categories else 0.0 for c in CATEGORIES]
     )
     category = streams["population.category"].categorical(category_shares, ids).astype(np.int8)
+    if geo.roster is not None:  # a real roster says who is in which programme
+        category = roster_mod.given(geo.roster.category, category, *roster_mod.positions(geo.roster, ids))[0]
     # Store people grouped by (commune, category), ids ascending within each group, so per-group
     # tables are sums over contiguous runs (np.add.reduceat). Every draw is keyed by id, so the
     # storage order changes no one's values.
@@ -170,7 +174,7 @@ def build_beneficiaries(
     travel_town = streams["population.travel_town"].lognormal_mean_cv(
         to_town.mean_min.array()[terrain], to_town.cv, ids
     )
-    return Beneficiaries(
+    people = Beneficiaries(
         id=ids,
         commune=commune,
         district=district,
@@ -187,6 +191,9 @@ def build_beneficiaries(
         female=_female(pop, ids, streams),
         entry_month=entry_month,
     )
+    if geo.roster is not None:
+        people.roster_filled = roster_mod.apply_roster(people, geo.roster)
+    return people
 
 
 def _female(pop: Population, ids: np.ndarray, streams) -> np.ndarray:  # noqa: ANN001

@@ -96,7 +96,9 @@ def _enum(codes: np.ndarray, dtype: pl.Enum, offset: int = 0) -> pl.Series:
 
 
 class Recorder:
-    def __init__(self, province: Province, payments_dir: Path | None = None) -> None:
+    def __init__(
+        self, province: Province, payments_dir: Path | None = None, pseudonyms: dict[int, str] | None = None
+    ) -> None:
         self.p = province
         self.payments_dir = payments_dir
         self.payment_parts: list[Path] = []
@@ -130,6 +132,11 @@ class Recorder:
                 "ethnic_minority": people.ethnic_minority,
             }
         )
+        if pseudonyms is not None:  # a roster run that asked for per-person tables: pseudonyms, never names
+            self.static = self.static.with_columns(
+                pl.col("beneficiary_id").replace_strict(pseudonyms, default=None, return_dtype=pl.String)
+                .alias("pseudonym")
+            )
 
     def _place_columns(self, district: np.ndarray, commune: np.ndarray | None = None) -> dict[str, pl.Series]:
         """district, district_code, district_name (and commune, commune_code, commune_name): the model's

@@ -31,8 +31,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import polars as pl
+from pydantic import Field
 
+from welfare_sim.models.params import ACCOUNT_TYPES, AGE_GROUPS, CATEGORIES, Frozen
+from welfare_sim.models.roster import NO_ACCOUNT, UNKNOWN, RosterPeople
 from welfare_sim.sim.names import fold
 
 # Fields the model reads, and the headers a Vietnamese roster commonly uses for them (folded: no
@@ -40,7 +44,7 @@ from welfare_sim.sim.names import fold
 PERSONAL_FIELDS = ("full_name", "id_number", "phone", "account_number")
 FIELDS = PERSONAL_FIELDS + (
     "birth_date", "sex", "category", "amount_vnd", "commune_code", "commune_name",
-    "account_provider", "disabled", "home_collection",
+    "account_provider", "payment_method", "disabled", "home_collection",
 )
 DEFAULT_HEADERS: dict[str, tuple[str, ...]] = {
     "full_name": ("ho ten", "ho va ten", "ho va ten doi tuong", "ten doi tuong"),
@@ -54,6 +58,7 @@ DEFAULT_HEADERS: dict[str, tuple[str, ...]] = {
     "commune_code": ("ma xa", "ma don vi hanh chinh", "ma dvhc"),
     "commune_name": ("ten xa", "xa", "xa/phuong", "xa, phuong, thi tran"),
     "account_provider": ("to chuc cung ung", "ngan hang", "noi mo tai khoan", "loai tai khoan"),
+    "payment_method": ("hinh thuc chi tra", "hinh thuc nhan", "phuong thuc chi tra", "hinh thuc nhan tro cap"),
     "disabled": ("khuyet tat", "nguoi khuyet tat"),
     "home_collection": ("nhan tai nha", "chi tra tai nha"),
 }
@@ -68,6 +73,8 @@ CATEGORY_VALUES: dict[str, str] = {
 SEX_VALUES = {"nam": False, "male": False, "m": False, "nu": True, "female": True, "f": True}
 YES_NO = {"co": True, "x": True, "1": True, "yes": True, "true": True,
           "khong": False, "0": False, "no": False, "false": False, "": None}
+METHOD_VALUES = {"tien mat": False, "cash": False, "chuyen khoan": True, "tai khoan": True, "qua tai khoan": True,
+                 "account": True}
 PROVIDER_VALUES: dict[str, str] = {
     "ngan hang": "bank", "bank": "bank", "agribank": "bank", "vietinbank": "bank", "bidv": "bank",
     "vietcombank": "bank", "lienvietpostbank": "bank", "lpbank": "bank",
@@ -271,9 +278,9 @@ def _level(table: tuple[tuple[dt.date, int], ...], on: dt.date) -> int:
     return value
 
 
-def _amount_problem(category: str, vnd: int, on: dt.date) -> str | None:
+def _amount_problem(category: str, vnd: int, on: dt.date, social_base: int | None = None) -> str | None:
     if category == "social_assistance":
-        base = _level(SOCIAL_BASE_VND, on)
+        base = social_base or _level(SOCIAL_BASE_VND, on)
         coef = vnd / base
         steps = coef / SOCIAL_COEFFICIENT_STEP
         if abs(steps - round(steps)) > 1e-9 or not (SOCIAL_COEFFICIENT_STEP <= coef <= SOCIAL_COEFFICIENT_MAX):
@@ -295,11 +302,13 @@ def read_roster(
     on: dt.date,
     mapping: dict[str, str] | None = None,
     max_bad_share: float = 0.0,
+    social_base_vnd: int | None = None,
 ) -> Roster:
     """Read, pseudonymise and check a roster.
 
     `communes` is the register's table for the scenario's province (columns code, name, short_name);
-    `on` is the date the roster describes (amounts and ages are checked at it). Raises RosterError when
+    `on` is the date the roster describes (amounts and ages are checked at it; social assistance against
+    `social_base_vnd`, the scenario's base level then, or the national one). Raises RosterError when
     the file cannot be used, or when more than `max_bad_share` of its rows are bad."""
     path = Path(path)
     raw = _read_text_table(path)
@@ -336,7 +345,7 @@ def read_roster(
     known_codes = set(communes["code"].to_list())
 
     out = {k: [] for k in ("pseudonym", "row", "age_years", "female", "category", "amount_vnd", "commune_code",
-                           "account_provider", "disabled", "home_collection")}
+                           "account_provider", "into_account", "disabled", "home_collection")}
     missing: Counter[str] = Counter()
     values = {f: column(f) for f in FIELDS if f not in PERSONAL_FIELDS}
     seen: dict[tuple[str, str], int] = {}
@@ -376,7 +385,7 @@ def read_roster(
                                f"of VND between 1 and {MAX_AMOUNT_VND:,}"))
         else:
             amount = int(text)
-            if category is not None and (why := _amount_problem(category, amount, on)):
+            if category is not None and (why := _amount_problem(category, amount, on, social_base_vnd)):
                 bad.append(Problem(row, cols["amount_vnd"], why))
 
         age = None
@@ -407,6 +416,17 @@ def read_roster(
             provider = None
             missing["account_provider"] += 1
 
+        into_account = None
+        if "payment_method" in cols and cell("payment_method"):
+            into_account = METHOD_VALUES.get(fold(cell("payment_method")))
+            if into_account is None:
+                bad.append(Problem(row, cols["payment_method"], f"payment method {cell('payment_method')!r} is not "
+                                   "known; allowed: Tiền mặt, Chuyển khoản"))
+            elif into_account and provider in (None, "none"):
+                bad.append(Problem(row, cols["payment_method"], "paid into an account, but no account provider"))
+        else:
+            missing["payment_method"] += 1
+
         flags = {}
         for f in ("disabled", "home_collection"):
             if f not in cols or not cell(f):
@@ -428,7 +448,8 @@ def read_roster(
             continue
         for k, v in (("pseudonym", who), ("row", row), ("age_years", age), ("female", female),
                      ("category", category), ("amount_vnd", amount), ("commune_code", code),
-                     ("account_provider", provider), ("disabled", flags["disabled"]),
+                     ("account_provider", provider), ("into_account", into_account),
+                     ("disabled", flags["disabled"]),
                      ("home_collection", flags["home_collection"])):
             out[k].append(v)
 
@@ -438,7 +459,8 @@ def read_roster(
         people=pl.DataFrame(out, schema={
             "pseudonym": pl.String, "row": pl.Int64, "age_years": pl.Int16, "female": pl.Boolean,
             "category": pl.String, "amount_vnd": pl.Int64, "commune_code": pl.String,
-            "account_provider": pl.String, "disabled": pl.Boolean, "home_collection": pl.Boolean,
+            "account_provider": pl.String, "into_account": pl.Boolean, "disabled": pl.Boolean,
+            "home_collection": pl.Boolean,
         }),
         problems=problems,
         rows_read=n,
@@ -455,3 +477,132 @@ def read_roster(
              "without them (they are listed either way)", "by column and problem:", *counts, *shown, *more]
         )
     return roster
+
+
+# --------------------------------------------------------------------------- the scenario's `roster:` block
+
+
+class RosterInput(Frozen):
+    """`roster:` in a scenario: start from this list of real people instead of a synthetic draw."""
+
+    path: str = Field(min_length=1, description="the roster file (.csv, .xlsx, .parquet), relative to the scenario")
+    date: dt.date | None = Field(
+        None, description="the date the roster describes (ages and amounts are checked at it); default: the "
+        "first day of the scenario's start month"
+    )
+    columns: dict[str, str] = Field(
+        default_factory=dict,
+        description="field -> the roster's header, where it differs from the usual Vietnamese headers "
+        "(docs/roster.md); fields: " + ", ".join(FIELDS),
+    )
+    max_bad_share: float = Field(
+        0.0, ge=0.0, le=1.0,
+        description="the run stops when more than this share of rows is bad; at or below it, bad rows are "
+        "left out and listed",
+    )
+    min_cell_size: int = Field(
+        5, ge=1, le=1000, description="aggregates of fewer people than this are suppressed in reports and workbooks"
+    )
+    per_person_tables: bool = Field(
+        False, description="write payments.parquet (per person, pseudonyms only); off unless asked"
+    )
+
+
+@dataclass
+class ResolvedRoster:
+    """A scenario's roster, read and checked: the domain's arrays, and what the run reports of the import."""
+
+    settings: RosterInput
+    people: RosterPeople
+    pseudonyms: tuple[str, ...]  # in `people`'s order; kept in the scenario layer, never in the domain
+    rows_read: int
+    bad_rows: int
+    problem_lines: list[str]  # the first problems, by row number and column
+    problem_counts: list[tuple[str, str, int]]
+    missing: dict[str, int]
+
+    def summary(self) -> dict:
+        """What a run folder records of its roster: counts only, nothing personal."""
+        return {
+            "file": Path(self.settings.path).name,
+            "rows_read": self.rows_read,
+            "people": self.people.n,
+            "bad_rows_left_out": self.bad_rows,
+            "problems_by_column": [{"column": c, "problem": w, "rows": n} for c, w, n in self.problem_counts],
+            "missing_in_roster": self.missing,
+            "min_cell_size": self.settings.min_cell_size,
+        }
+
+
+def _age_group(age: int | None) -> int:
+    if age is None:
+        return UNKNOWN
+    return AGE_GROUPS.index("under_60" if age < 60 else "age_60_79" if age < 80 else "age_80_plus")
+
+
+def _flag(value: bool | None) -> int:
+    return UNKNOWN if value is None else int(value)
+
+
+def to_people(roster: Roster, codes: tuple[str, ...], social_base_vnd: int) -> tuple[RosterPeople, tuple[str, ...]]:
+    """The domain's arrays, in rank order (commune, then pseudonym), and the pseudonyms in that order."""
+    index = {c: i for i, c in enumerate(codes)}
+    frame = roster.people.with_columns(
+        pl.col("commune_code").replace_strict(index, default=-1, return_dtype=pl.Int32).alias("_commune")
+    ).sort("_commune", "pseudonym")
+    rows = frame.to_dicts()
+    if rows and rows[0]["_commune"] < 0:
+        raise RosterError("internal: a checked roster row names a commune outside the map")  # read_roster checks it
+    social = CATEGORIES.index("social_assistance")
+    category = np.array([CATEGORIES.index(r["category"]) for r in rows], np.int8)
+    amount = np.array([r["amount_vnd"] for r in rows], np.float64)
+    provider = {"none": NO_ACCOUNT, None: UNKNOWN} | {t: i for i, t in enumerate(ACCOUNT_TYPES)}
+    people = RosterPeople(
+        commune=frame["_commune"].to_numpy().astype(np.int32),
+        category=category,
+        coefficient=np.where(category == social, amount / social_base_vnd, np.nan),
+        age_group=np.array([_age_group(r["age_years"]) for r in rows], np.int8),
+        female=np.array([_flag(r["female"]) for r in rows], np.int8),
+        disabled=np.array([_flag(r["disabled"]) for r in rows], np.int8),
+        home_collection=np.array([_flag(r["home_collection"]) for r in rows], np.int8),
+        account_type=np.array([provider[r["account_provider"]] for r in rows], np.int8),
+        into_account=np.array([_flag(r["into_account"]) for r in rows], np.int8),
+    )
+    return people, tuple(frame["pseudonym"].to_list())
+
+
+def resolve_roster(settings: RosterInput, geography, population, start: str, source: str):  # noqa: ANN001, ANN201
+    """Read the scenario's roster against its map: returns (ResolvedRoster, the Places with the roster's
+    commune counts, the groups with the roster's totals). Raises RosterError, each line at the key path."""
+    import dataclasses
+
+    from welfare_sim.models.population import dated_amount
+    from welfare_sim.sim import register as reg
+
+    places = geography.places
+    at = f"{source} › roster"
+    if geography.register == "none" or not any(places.code):
+        raise RosterError([f"{at}: a roster names communes by official code, so the scenario needs a register "
+                           "map; set geography.register to legacy or \"2025\" and geography.province"])
+    on = settings.date or dt.date.fromisoformat(f"{start}-01")
+    base = dated_amount(population.base_level, on.strftime("%Y-%m"))
+    try:
+        key = load_key()
+        prov = reg.find_province(geography.province, geography.register)
+        communes = reg.communes(prov.code, geography.register).filter(pl.col("code").is_in(list(places.code)))
+        roster = read_roster(settings.path, key=key, communes=communes, on=on, mapping=settings.columns,
+                             max_bad_share=settings.max_bad_share, social_base_vnd=base)
+    except RosterError as exc:
+        raise RosterError([f"{at}: {line}" for line in exc.problems]) from None
+    people, pseudonyms = to_people(roster, tuple(places.code), base)
+    counts = people.counts(places.n)
+    totals = np.bincount(places.group, weights=counts, minlength=len(places.groups)).astype(np.int64)
+    groups = tuple(g.model_copy(update={"beneficiaries": int(t), "commune_beneficiaries": None})
+                   for g, t in zip(places.groups, totals, strict=True))
+    new_places = dataclasses.replace(places, beneficiaries=counts, groups=groups)
+    resolved = ResolvedRoster(
+        settings=settings, people=people, pseudonyms=pseudonyms, rows_read=roster.rows_read,
+        bad_rows=roster.bad_rows, problem_lines=[p.line(roster.path) for p in roster.problems[:20]],
+        problem_counts=roster.problem_counts(), missing=roster.missing,
+    )
+    return resolved, new_places

@@ -33,7 +33,7 @@ HEADERS = {
     "full_name": "Họ và tên", "id_number": "Số CCCD", "phone": "Số điện thoại", "birth_date": "Ngày sinh",
     "sex": "Giới tính", "category": "Đối tượng", "amount_vnd": "Mức hưởng", "commune_code": "Mã xã",
     "commune_name": "Tên xã", "account_number": "Số tài khoản", "account_provider": "Tổ chức cung ứng",
-    "disabled": "Khuyết tật", "home_collection": "Nhận tại nhà",
+    "payment_method": "Hình thức chi trả", "disabled": "Khuyết tật", "home_collection": "Nhận tại nhà",
 }
 
 
@@ -96,6 +96,7 @@ def synthetic_roster(
         HEADERS["account_number"]: [f"{n:013d}" if b else "" for n, b in
                                     zip(rng.integers(0, 10**13, people), banked, strict=True)],
         HEADERS["account_provider"]: [rng.choice(PROVIDERS) if b else "" for b in banked],
+        HEADERS["payment_method"]: np.where(banked & (rng.random(people) < 0.5), "Chuyển khoản", "Tiền mặt"),
         HEADERS["disabled"]: np.where(rng.random(people) < s.disabled, "Có", "Không"),
         HEADERS["home_collection"]: np.where(rng.random(people) < s.home_collection, "Có", "Không"),
     })
@@ -141,3 +142,57 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def roster_of_model(scenario, seed: int, people_seed: int = 1) -> pl.DataFrame:  # noqa: ANN001 (a sim Scenario)
+    """The scenario's own synthetic starting population written as a roster (made-up names and numbers):
+    the roster a run from it should agree with, within sampling error. Listed accounts are the
+    accounts at the start, paid into when on the payment list; ages are drawn within each age group."""
+    from welfare_sim.models.params import ACCOUNT_TYPES, CATEGORIES
+    from welfare_sim.models.population import dated_amount
+    from welfare_sim.sim.engine import build_province
+
+    p = build_province(scenario, seed)
+    at_start = np.flatnonzero(p.people.entry_month < 0)
+    people, acc = p.people, p.accounts
+    n = at_start.size
+    rng = np.random.default_rng([people_seed, n])
+    on = dt.date.fromisoformat(f"{scenario.start}-01")
+    base = dated_amount(scenario.population.base_level, scenario.start)
+    low, high = np.array([18, 60, 80]), np.array([60, 80, 100])
+    g = people.age_group[at_start]
+    age = rng.integers(low[g], high[g])
+    female = people.female[at_start]
+    born = [dt.date(int(on.year - a), int(m), int(d)) for a, m, d in
+            zip(age, rng.integers(1, 13, n), rng.integers(1, 29, n), strict=True)]
+    born = [b if (on.month, on.day) >= (b.month, b.day) else b.replace(year=b.year - 1) for b in born]
+    holds = acc.has_account[at_start]
+    kind = np.where(holds, acc.type[at_start], -1)
+    listed = (acc.has_account & acc.registered)[at_start]
+    provider_of = {"bank": "Agribank", "mobile_money": "Viettel Money", "postal_ewallet": "Ví Bưu điện"}
+    label = {"social_assistance": "Bảo trợ xã hội", "merit": "Người có công", "pension": "Trợ cấp hưu trí xã hội"}
+    cat = [CATEGORIES[c] for c in people.category[at_start]]
+    amount = np.rint(people.coefficient[at_start] * base).astype(np.int64)
+    codes = np.array(p.communes.places.code)[people.commune[at_start]]
+    names = np.array(p.communes.places.name)[people.commune[at_start]]
+    family = rng.choice(np.array(FAMILY), n)
+    middle = np.where(female, rng.choice(np.array(MIDDLE_F), n), rng.choice(np.array(MIDDLE_M), n))
+    given = np.where(female, rng.choice(np.array(GIVEN_F), n), rng.choice(np.array(GIVEN_M), n))
+    ids = rng.choice(10**11, n, replace=False)  # distinct made-up ID numbers
+    return pl.DataFrame({
+        HEADERS["full_name"]: [f"{a} {b} {c}" for a, b, c in zip(family, middle, given, strict=True)],
+        HEADERS["id_number"]: [f"0{i:011d}" for i in ids],
+        HEADERS["phone"]: [f"09{x:08d}" for x in rng.integers(0, 10**8, n)],
+        HEADERS["birth_date"]: [b.strftime("%d/%m/%Y") for b in born],
+        HEADERS["sex"]: np.where(female, "Nữ", "Nam"),
+        HEADERS["category"]: [label[c] for c in cat],
+        HEADERS["amount_vnd"]: amount,
+        HEADERS["commune_code"]: codes,
+        HEADERS["commune_name"]: names,
+        HEADERS["account_number"]: [f"{x:013d}" if k >= 0 else "" for x, k in
+                                    zip(rng.integers(0, 10**13, n), kind, strict=True)],
+        HEADERS["account_provider"]: [provider_of[ACCOUNT_TYPES[k]] if k >= 0 else "" for k in kind],
+        HEADERS["payment_method"]: np.where(listed, "Chuyển khoản", "Tiền mặt"),
+        HEADERS["disabled"]: np.where(people.disabled[at_start], "Có", "Không"),
+        HEADERS["home_collection"]: np.where(p.home_takeup[at_start], "Có", "Không"),
+    })
