@@ -52,6 +52,7 @@ from welfare_sim.models.params import (
     CommuneAtmPoints,
     DigitalTeams,
     Drive,
+    EnrolmentAccounts,
     FeeWaiver,
     HomeDelivery,
     Interventions,
@@ -585,6 +586,35 @@ class ChipIdStrategy(DatedStrategy):
         return out
 
 
+class EnrolmentAccountsStrategy(DatedStrategy):
+    """Accounts opened at enrolment: new approvals leave it with an account listed for payment."""
+
+    kind = "enrolment_accounts"
+    stages = ("funnel",)
+
+    def hooks(self) -> list[tuple[str, str, Callable]]:
+        return [("funnel", "enrolment", self.open_at_enrolment)]
+
+    def open_at_enrolment(
+        self, month: int, arrived: np.ndarray, status: np.ndarray, none_code: int, counts: dict[str, int]
+    ) -> list[tuple[EnrolmentAccounts, np.ndarray]]:
+        """For each scheme in force: (scheme, the new approvals of `arrived` without an account
+        who leave enrolment with one). Counts them and their cost."""
+        out = []
+        people = self.people
+        for scheme, districts in self.in_force(month):
+            assert isinstance(scheme, EnrolmentAccounts)
+            cand = arrived[districts[people.district[arrived]] & (status[arrived] == none_code)]
+            opens = self.streams[f"interventions.enrolment_accounts.{scheme.name}.opens"].bernoulli(
+                scheme.share, people.id[cand]
+            )
+            who = cand[opens]
+            counts["enrolment_accounts_opened"] += int(who.size)
+            counts["enrolment_accounts_vnd"] += int(who.size) * scheme.cost_per_account_vnd
+            out.append((scheme, who))
+        return out
+
+
 # --------------------------------------------------------------------------- the set of strategies
 
 
@@ -618,7 +648,7 @@ class Strategies:
         self.dated = [
             kind(getattr(interventions, kind.kind), start, communes, people, streams)
             for kind in (DigitalTeamsStrategy, FeeWaiverStrategy, CashClosureStrategy, HomeDeliveryStrategy,
-                         ChipIdStrategy)
+                         ChipIdStrategy, EnrolmentAccountsStrategy)
         ]
 
     @property
@@ -663,6 +693,8 @@ STRATEGY_COUNTS = (
     "cash_closure_listed",
     "cash_in_transit_runs",
     "cash_in_transit_cost_vnd",
+    "enrolment_accounts_opened",
+    "enrolment_accounts_vnd",
 )
 """Keys of each month's strategy record; the *_vnd keys are costs to the state."""
 

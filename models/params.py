@@ -24,7 +24,7 @@ from pydantic import (
 )
 
 TERRAINS = ("urban", "rural", "mountain")
-CATEGORIES = ("social_assistance", "merit", "pension")
+CATEGORIES = ("social_assistance", "merit", "pension", "social_pension")
 ACCOUNT_TYPES = ("bank", "mobile_money", "postal_ewallet")
 POINT_KINDS = ("commune_point", "post_office", "atm", "agent", "commune_post_office")
 # cash-out points in the communes for account holders (mobile-money agents and Viettel/VNPost
@@ -46,7 +46,8 @@ MAX_COMMUNES_PER_DISTRICT = 20_000  # the country has about 10,600 communes; a r
 MAX_COMMUNES = 100_000  # in the whole scenario: ten times the country
 MAX_BENEFICIARIES = 20_000_000  # in the whole scenario: four times the country's 5.06 million
 MAX_DISTRICT_BENEFICIARIES = 10_000_000  # one district (or region modelled as one)
-MAX_COMMUNE_BENEFICIARIES = (1 << 23) - 1  # ids are commune × 2**24 + rank; ranks from 2**23 are new entrants
+# ids are commune × 2**24 + rank; ranks from 2**23 are new entrants, from 2**23 + 2**22 programme joiners
+MAX_COMMUNE_BENEFICIARIES = (1 << 23) - 1
 MAX_POST_OFFICES = 1_000  # per district; a region modelled as one district has 170 (vietnam.yaml)
 MAX_COUNTERS = 100  # servers at one point: a large post office has a dozen counters
 MAX_ATMS = 50_000  # per district; Việt Nam has about 20,000 bank ATMs in all
@@ -57,6 +58,8 @@ MAX_COURIERS = 10_000  # couriers in one district
 MAX_PER_DAY = 1_000  # homes a courier reaches in a day (about 15)
 MAX_HELPS = 10_000  # people a digital team helps a month (about 20)
 MAX_STRATEGIES = 100  # strategies of one kind in a scenario (the package has two drives)
+MAX_WAVES = 8  # waves of joiners of one programme (ids leave room for this many)
+MAX_TYPES = 100  # merit types of one scenario (the decrees list a few dozen)
 MAX_DATED = 1_000  # dated amounts in a list: one a month for longer than any run
 MAX_ENTITLEMENT_VND = 100_000_000  # a monthly amount or base level: 200 × the 2024 base level
 # With the social-assistance coefficient (≤ 10), the most one person is owed a month is 1e9 VND;
@@ -410,21 +413,79 @@ class Geography(Frozen):
 # --------------------------------------------------------------------------- population
 
 
+CategoryName = Literal["social_assistance", "merit", "pension", "social_pension"]
+MAX_AGE_YEARS = 100  # ages are drawn below this; q(x) of the last group applies beyond
+
+
 class DatedAmount(Frozen):
     start: Month = Field(description="first month (YYYY-MM) the amount applies")
     vnd: int = Field(ge=0, le=MAX_ENTITLEMENT_VND, description="integer VND a month")
 
 
 
+class DatedAge(Frozen):
+    start: Month = Field(description="first month (YYYY-MM) the age applies")
+    years: int = Field(ge=0, le=MAX_AGE_YEARS, description="age in whole years")
+
+
+class MeritType(Frozen):
+    share: Share = Field(description="share of the merit recipients of this type")
+    coefficient: float = Field(
+        gt=0.0, le=10.0, description="monthly allowance = the dated allowance standard × this coefficient"
+    )
+
+
+class Joiners(Frozen):
+    """A wave of new approvals into one programme alone, such as those a lowered age makes eligible."""
+
+    start: Month = Field(description="first month (YYYY-MM) they are approved")
+    months: int = Field(1, ge=1, le=MAX_MONTHS, description="months the wave is spread over, evenly")
+    per_commune: float = Field(
+        ge=0.0, le=100_000.0, description="mean joiners per commune in all (Poisson), before any sample fraction"
+    )
+    min_age_years: int = Field(0, ge=0, lt=MAX_AGE_YEARS, description="youngest age at joining")
+    max_age_years: int = Field(MAX_AGE_YEARS, ge=1, le=MAX_AGE_YEARS, description="ages at joining are below this")
+
+    @model_validator(mode="after")
+    def _ages(self) -> Joiners:
+        if self.max_age_years <= self.min_age_years:
+            raise ValueError(
+                f"max_age_years ({self.max_age_years}) must be above min_age_years ({self.min_age_years})"
+            )
+        return self
+
+
 class CategoryParams(Frozen):
-    share: Share = Field(description="share of the province's beneficiaries in this category")
+    """One programme the post office pays: who is in it, and what it pays each month."""
+
+    share: Share = Field(description="share of the province's beneficiaries in this programme (their first one)")
     coefficients: dict[str, Share] | None = Field(
         None,
         description="social assistance: allowance = base level × coefficient; "
         "share of recipients by coefficient (keys such as '1.5')",
     )
     amount: list[DatedAmount] | None = Field(
-        None, max_length=MAX_DATED, description="merit allowances and pensions: monthly amount, VND, dated"
+        None, max_length=MAX_DATED,
+        description="merit allowances, pensions and social pensions: monthly amount, VND, dated "
+        "(for merit with `types`: the allowance standard, times each type's coefficient)",
+    )
+    types: dict[str, MeritType] | None = Field(
+        None, max_length=MAX_TYPES,
+        description="merit: recipients by type (war invalid by rate, martyr's relative, ...), each with its "
+        "share and its coefficient of the standard",
+    )
+    min_age_years: list[DatedAge] | None = Field(
+        None, max_length=MAX_DATED,
+        description="social pension: the age from which it is paid, dated; members join the list in the month "
+        "they reach it (before the first date: not paid)",
+    )
+    also: dict[CategoryName, Share] | None = Field(
+        None,
+        description="share of this programme's recipients who also receive another programme (amounts add)",
+    )
+    joiners: list[Joiners] | None = Field(
+        None, max_length=MAX_WAVES,
+        description="waves of new approvals into this programme alone, on top of the demography's entries",
     )
 
     @field_validator("coefficients")
@@ -441,6 +502,20 @@ class CategoryParams(Frozen):
                 raise ValueError(f"coefficients must be in (0, 10] (got {key})")
         return shares_sum_to_one(value, "coefficient shares")
 
+    @field_validator("types")
+    @classmethod
+    def _types(cls, value: dict[str, MeritType] | None) -> dict[str, MeritType] | None:
+        if value:
+            shares_sum_to_one({k: t.share for k, t in value.items()}, "merit type shares")
+        return value
+
+    @field_validator("also")
+    @classmethod
+    def _also(cls, value: dict[str, float] | None) -> dict[str, float] | None:
+        if value and sum(value.values()) > 1.0 + 1e-9:
+            raise ValueError(f"`also` shares sum to {sum(value.values()):.6g}: at most 1 (one second programme each)")
+        return value
+
 
 class DeathProbBySex(Frozen):
     female: Probability
@@ -453,10 +528,9 @@ class Demography(Frozen):
     female_share: Share = Field(description="share of beneficiaries who are women (drawn once, up front)")
     annual_death_prob: dict[Literal["under_60", "age_60_79", "age_80_plus"], DeathProbBySex] = Field(
         description=(
-            "annual probability of dying by age group and sex, to come from a Vietnamese life table (WHO "
-            "Global Health Observatory life tables for Viet Nam, 2019, 5-year nqx averaged over each group; "
-            "the shipped scenarios' values are not yet checked against it); "
-            "the monthly chance is derived as 1 - (1 - q)^(1/12)"
+            "annual probability of dying by age group and sex, from a Vietnamese life table (the shipped "
+            "scenarios: UN World Population Prospects 2024, Viet Nam 2022, deaths over person-years in each "
+            "group's ages); the monthly chance is derived as 1 - (1 - q)^(1/12)"
         )
     )
     detection_lag_months: int = Field(
@@ -473,7 +547,7 @@ class Demography(Frozen):
 
 
 class Population(Frozen):
-    categories: dict[Literal["social_assistance", "merit", "pension"], CategoryParams]
+    categories: dict[CategoryName, CategoryParams]
     base_level: list[DatedAmount] = Field(
         min_length=1, max_length=MAX_DATED, description="social-assistance base level, VND/month, dated"
     )
@@ -490,11 +564,20 @@ class Population(Frozen):
     def _check(self) -> Population:
         shares_sum_to_one({k: v.share for k, v in self.categories.items()}, "category shares")
         shares_sum_to_one(dict(self.age_groups), "age-group shares")
+        seconds = {other for cat in self.categories.values() for other in (cat.also or {})}
         for name, cat in self.categories.items():
-            if name == "social_assistance" and cat.share > 0 and not cat.coefficients:
+            used = cat.share > 0 or name in seconds
+            if name == "social_assistance" and used and not cat.coefficients:
                 raise ValueError("social_assistance needs `coefficients` (allowance = base × coefficient)")
-            if name != "social_assistance" and cat.share > 0 and not cat.amount:
+            if name != "social_assistance" and used and not cat.amount:
                 raise ValueError(f"{name} needs `amount`: a dated list of monthly amounts in VND")
+            if name == "social_pension" and used and not cat.min_age_years:
+                raise ValueError("social_pension needs `min_age_years`: the dated age from which it is paid")
+            if name in (cat.also or {}):
+                raise ValueError(f"{name}: `also` names {name} itself; a second programme must be another one")
+        missing = sorted(seconds - set(self.categories))
+        if missing:
+            raise ValueError(f"`also` names {', '.join(missing)}, which `categories` does not define; add it (share 0)")
         return self
 
 
@@ -884,7 +967,6 @@ class Assumptions(Frozen):
 
 Targeting = Literal["largest_first", "remote_first", "by_category", "random"]
 Placement = Literal["largest_first", "remote_first", "random"]
-CategoryName = Literal["social_assistance", "merit", "pension"]
 AccountType = Literal["bank", "mobile_money", "postal_ewallet"]
 Weekdays = UniqueList(Annotated[int, Field(ge=0, le=6)])
 
@@ -1131,6 +1213,19 @@ class CashClosure(Dated):
     )
 
 
+class EnrolmentAccounts(Dated):
+    """New approvals leave enrolment with an account opened from the enrolment record and listed
+    for payment at once (its data are those the database was just checked against)."""
+
+    share: Probability = Field(
+        0.5, description="share of new approvals without an account who leave enrolment with one (assumption)"
+    )
+    account_type: AccountType = Field("postal_ewallet", description="the provider that opens the accounts")
+    cost_per_account_vnd: FeeVnd = Field(
+        30_000, description="staff time and the provider's opening cost per account, VND (assumption)"
+    )
+
+
 class Interventions(Frozen):
     drives: list[Drive] = Field(default_factory=list, max_length=MAX_STRATEGIES)
     atm_points: list[CommuneAtmPoints] = Field(default_factory=list, max_length=MAX_STRATEGIES)
@@ -1140,6 +1235,7 @@ class Interventions(Frozen):
     fee_waivers: list[FeeWaiver] = Field(default_factory=list, max_length=MAX_STRATEGIES)
     digital_teams: list[DigitalTeams] = Field(default_factory=list, max_length=MAX_STRATEGIES)
     cash_closure: list[CashClosure] = Field(default_factory=list, max_length=MAX_STRATEGIES)
+    enrolment_accounts: list[EnrolmentAccounts] = Field(default_factory=list, max_length=MAX_STRATEGIES)
 
     @model_validator(mode="after")
     def _unique_names(self) -> Interventions:
@@ -1162,5 +1258,5 @@ class Interventions(Frozen):
 
 STRATEGY_KINDS = (
     "atm_points", "agents", "chip_id_payment", "home_delivery", "fee_waivers", "digital_teams",
-    "cash_closure",
+    "cash_closure", "enrolment_accounts",
 )

@@ -108,7 +108,7 @@ class Province:
     def __post_init__(self) -> None:
         s = self.streams
         self.communes = build_communes(self.geo, s, self.pop)
-        self.people = build_beneficiaries(self.geo, self.pop, self.communes, s, self.months)
+        self.people = build_beneficiaries(self.geo, self.pop, self.communes, s, self.months, self.start)
         self.points = build_points(self.geo, self.communes, self.assume.points)
         self.commune_point, self.post_office, self.atm = home_points(
             self.people, self.communes, self.points, s
@@ -132,15 +132,16 @@ class Province:
         self.months_suspended = np.zeros(n, np.int16)
         self.db_mismatch = s["verification.db_mismatch"].bernoulli(a.verification.db_mismatch_share, ids)
         self.fallback_cash = np.zeros(n, bool)
-        self.home_takeup = self.people.home_eligible & s["collection.home_takeup"].bernoulli(
-            a.collection.home_delivery_takeup, ids
-        )
+        # drawn for everyone: who is eligible changes as people age (80+)
+        self._home_draw = s["collection.home_takeup"].bernoulli(a.collection.home_delivery_takeup, ids)
+        self.home_takeup = self.people.home_eligible & self._home_draw
         roster = self.geo.roster
         if roster is not None:  # a real roster: its accounts and home collection, the rest from the shares
             filled = self.people.roster_filled
             filled["account"] = acc_mod.roster_accounts(self.accounts, self.people, roster, a.opening,
                                                          a.account_life, s)
-            filled["home_collection"] = roster_apply_home(self.home_takeup, self.people, roster)
+            filled["home_collection"] = roster_apply_home(self._home_draw, self.people, roster)
+            self.home_takeup = self.people.home_eligible & self._home_draw
         shares = np.array([a.cashout.mode_shares.get(m, 0.0) for m in ("all_at_once", "partial", "keep_balance")])
         mode = s["cashout.mode"].categorical(shares, ids).astype(np.int8)
         # a balance kept for spending needs a phone to spend it with

@@ -11,19 +11,20 @@ from dataclasses import dataclass
 import numpy as np
 
 from welfare_sim.models import roster as roster_mod
-from welfare_sim.models.demography import ID_STRIDE, entrants
+from welfare_sim.models.demography import ID_STRIDE, age_group_at, age_span_months, draw_born, entrants, joiners
 from welfare_sim.models.geography import Places, anonymous_places, assign_terrain, largest_remainder  # noqa: F401
 from welfare_sim.models.params import (
     AGE_GROUPS,
     CATEGORIES,
+    MAX_AGE_YEARS,
     TERRAINS,
     Geography,
     Population,
-    month_index,
+    month_label,
 )
+from welfare_sim.models.programmes import MERIT, NO_SECOND, SOCIAL, SOCIAL_PENSION, join_month, min_age_months
 
 URBAN, RURAL, MOUNTAIN = 0, 1, 2
-SOCIAL, MERIT, PENSION = 0, 1, 2
 UNDER_60, AGE_60_79, AGE_80_PLUS = 0, 1, 2
 
 
@@ -52,9 +53,12 @@ class Beneficiaries:
     commune: np.ndarray  # int32
     district: np.ndarray  # int32
     terrain: np.ndarray  # int8
-    category: np.ndarray  # int8: SOCIAL, MERIT, PENSION
+    category: np.ndarray  # int8: the first programme (models.programmes: SOCIAL, MERIT, PENSION, SOCIAL_PENSION)
+    second: np.ndarray  # int8: a second programme also received (amounts add), or NO_SECOND
     coefficient: np.ndarray  # float64, social assistance: allowance = base × coefficient
-    age_group: np.ndarray  # int8
+    merit_coefficient: np.ndarray  # float64, merit: allowance = the standard × the type's coefficient
+    age_group: np.ndarray  # int8: this month's (people age: see born)
+    born: np.ndarray  # int32: run month of birth (negative: before the run); the age group follows it
     disabled: np.ndarray  # bool
     immobile: np.ndarray  # bool: cannot travel, home delivery eligible
     ethnic_minority: np.ndarray  # bool
@@ -122,7 +126,7 @@ def _filled(per_commune: np.ndarray, fallback: np.ndarray) -> np.ndarray:
 
 
 def build_beneficiaries(
-    geo: Geography, pop: Population, communes: Communes, streams, months: int = 0  # noqa: ANN001
+    geo: Geography, pop: Population, communes: Communes, streams, months: int = 0, start: str = "2000-01"  # noqa: ANN001
 ) -> Beneficiaries:
     """Everyone there at the start, and the run's new approvals (drawn alike, keyed by their own
     ids; they join in their entry month)."""
@@ -130,9 +134,17 @@ def build_beneficiaries(
     starts = np.cumsum(communes.beneficiaries) - communes.beneficiaries
     rank = np.arange(commune.size, dtype=np.int64) - np.repeat(starts, communes.beneficiaries)
     new_commune, new_rank, new_month = entrants(pop.demography, communes.n, months, geo.sample_fraction, streams)
-    entry_month = np.concatenate([np.full(commune.size, -1, np.int16), new_month])
-    commune = np.concatenate([commune, new_commune])
-    rank = np.concatenate([rank, new_rank])
+    j_commune, j_rank, j_month, j_programme, j_lo, j_hi = joiners(
+        pop, communes.n, start, months, geo.sample_fraction, streams
+    )
+    entry_month = np.concatenate([np.full(commune.size, -1, np.int16), new_month, j_month])
+    # a joiner's programme and ages are its wave's; everyone else's are drawn (-1: drawn)
+    n_drawn = commune.size + new_commune.size
+    wave_programme = np.concatenate([np.full(n_drawn, -1, np.int8), j_programme])
+    wave_lo = np.concatenate([np.full(n_drawn, -1, np.int64), j_lo])
+    wave_hi = np.concatenate([np.full(n_drawn, -1, np.int64), j_hi])
+    commune = np.concatenate([commune, new_commune, j_commune])
+    rank = np.concatenate([rank, new_rank, j_rank])
     ids = commune.astype(np.int64) * ID_STRIDE + rank
     district = communes.district[commune]
     terrain = communes.terrain[commune]
@@ -143,24 +155,44 @@ def build_beneficiaries(
     category = streams["population.category"].categorical(category_shares, ids).astype(np.int8)
     if geo.roster is not None:  # a real roster says who is in which programme
         category = roster_mod.given(geo.roster.category, category, *roster_mod.positions(geo.roster, ids))[0]
+    category = np.where(wave_programme >= 0, wave_programme, category).astype(np.int8)
     # Store people grouped by (commune, category), ids ascending within each group, so per-group
     # tables are sums over contiguous runs (np.add.reduceat). Every draw is keyed by id, so the
     # storage order changes no one's values.
     order = np.argsort(commune.astype(np.int64) * len(CATEGORIES) + category, kind="stable")
-    ids, commune, district, terrain, category, entry_month = (
-        a[order] for a in (ids, commune, district, terrain, category, entry_month)
+    ids, commune, district, terrain, category, entry_month, wave_lo, wave_hi = (
+        a[order] for a in (ids, commune, district, terrain, category, entry_month, wave_lo, wave_hi)
     )
 
+    second = _second_programme(pop, category, ids, streams)
+    if geo.roster is not None:  # a person with two rows receives both allowances
+        second = roster_mod.given(geo.roster.second, second, *roster_mod.positions(geo.roster, ids), missing=-9)[0]
     coefficient = np.ones(ids.size)
     social = pop.categories.get("social_assistance")
     if social is not None and social.coefficients:
         values = np.array([float(k) for k in social.coefficients])
         shares = np.array(list(social.coefficients.values()))
         drawn = values[streams["population.coefficient"].categorical(shares, ids)]
-        coefficient = np.where(category == SOCIAL, drawn, 1.0)
+        coefficient = np.where((category == SOCIAL) | (second == SOCIAL), drawn, 1.0)
+    merit_coefficient = np.ones(ids.size)
+    merit = pop.categories.get("merit")
+    if merit is not None and merit.types:
+        values = np.array([t.coefficient for t in merit.types.values()])
+        shares = np.array([t.share for t in merit.types.values()])
+        drawn = values[streams["population.merit_type"].categorical(shares, ids)]
+        merit_coefficient = np.where((category == MERIT) | (second == MERIT), drawn, 1.0)
 
     age_shares = np.array([pop.age_groups.get(a, 0.0) for a in AGE_GROUPS])
     age_group = streams["population.age_group"].categorical(age_shares, ids).astype(np.int8)
+    lo, hi = age_span_months(age_group)
+    min_age = _min_age_years(pop, category, entry_month, start, months)
+    lo, hi = np.where(min_age > 0, 12 * min_age, lo), np.where(min_age > 0, 12 * MAX_AGE_YEARS, hi)
+    lo, hi = np.where(wave_lo >= 0, wave_lo, lo), np.where(wave_hi >= 0, wave_hi, hi)
+    born = draw_born(lo, hi, entry_month, ids, streams)
+    if geo.roster is not None:  # the roster's birth month (its date of birth's), else the draw
+        where = roster_mod.positions(geo.roster, ids)
+        born = roster_mod.given(geo.roster.born, born, *where, missing=roster_mod.NO_BORN)[0]
+    age_group = age_group_at(born, np.maximum(entry_month, 0))
     disabled = streams["population.disabled"].bernoulli(pop.disabled_share, ids)
     immobile = streams["population.immobile"].bernoulli(pop.immobile_share, ids)
     ethnic = streams["population.ethnic_minority"].bernoulli(communes.ethnic_minority_share[commune], ids)
@@ -180,8 +212,11 @@ def build_beneficiaries(
         district=district,
         terrain=terrain,
         category=category,
+        second=second,
         coefficient=coefficient,
+        merit_coefficient=merit_coefficient,
         age_group=age_group,
+        born=born,
         disabled=disabled,
         immobile=immobile,
         ethnic_minority=ethnic,
@@ -191,9 +226,42 @@ def build_beneficiaries(
         female=_female(pop, ids, streams),
         entry_month=entry_month,
     )
+    # a social pension is paid from an age: its members join the list when they reach it
+    people.entry_month = join_month(people, pop, start, months).astype(np.int16)
+    people.age_group = age_group_at(born, 0)
     if geo.roster is not None:
         people.roster_filled = roster_mod.apply_roster(people, geo.roster)
     return people
+
+
+def _min_age_years(
+    pop: Population, category: np.ndarray, entry_month: np.ndarray, start: str, months: int
+) -> np.ndarray:
+    """A social pension's members are of the age in force in their first month on the list (the
+    youngest age it is ever paid from, before its first date): nobody waits for a birthday at the start."""
+    params = pop.categories.get("social_pension")
+    if params is None or not params.min_age_years:
+        return np.zeros(category.size, np.int64)
+    youngest = 12 * min(a.years for a in params.min_age_years)
+    by_month = np.array([min_age_months(params.min_age_years, month_label(start, m)) or youngest
+                         for m in range(months + 1)]) // 12
+    return np.where(category == SOCIAL_PENSION, by_month[np.minimum(np.maximum(entry_month, 0), months)], 0)
+
+
+def _second_programme(pop: Population, category: np.ndarray, ids: np.ndarray, streams) -> np.ndarray:  # noqa: ANN001
+    """The second programme each person also receives (`also` shares of their first one), or NO_SECOND."""
+    second = np.full(ids.size, NO_SECOND, np.int8)
+    for code, name in enumerate(CATEGORIES):
+        also = pop.categories[name].also if name in pop.categories else None
+        if not also:
+            continue
+        members = np.flatnonzero(category == code)
+        names = list(also)
+        shares = np.array([also[k] for k in names] + [max(0.0, 1.0 - sum(also.values()))])
+        pick = streams["population.second_programme"].categorical(shares, ids[members])
+        codes = np.array([CATEGORIES.index(k) for k in names] + [NO_SECOND], np.int8)
+        second[members] = codes[pick]
+    return second
 
 
 def _female(pop: Population, ids: np.ndarray, streams) -> np.ndarray:  # noqa: ANN001
@@ -201,28 +269,3 @@ def _female(pop: Population, ids: np.ndarray, streams) -> np.ndarray:  # noqa: A
     if demo is None:
         return np.zeros(ids.size, bool)
     return streams["population.female"].bernoulli(demo.female_share, ids)
-
-
-def dated_amount(amounts, month: str) -> int:  # noqa: ANN001
-    """The amount in force in `month` from a list of DatedAmount (latest start ≤ month)."""
-    current = None
-    best = -1
-    target = month_index(month)
-    for entry in amounts:
-        start = month_index(entry.start)
-        if best < start <= target:
-            best, current = start, entry.vnd
-    if current is None:
-        raise ValueError(f"no amount in force in {month}")
-    return int(current)
-
-
-def entitlements(people: Beneficiaries, pop: Population, month: str) -> np.ndarray:
-    """Monthly entitlement of each beneficiary in `month`, integer VND."""
-    base = dated_amount(pop.base_level, month)
-    amount = np.rint(people.coefficient * base).astype(np.int64)
-    for code, name in ((MERIT, "merit"), (PENSION, "pension")):
-        params = pop.categories.get(name)
-        if params is not None and params.amount:
-            amount[people.category == code] = dated_amount(params.amount, month)
-    return amount

@@ -20,6 +20,7 @@ from welfare_sim.models.demography import ID_STRIDE
 
 UNKNOWN = -1
 NO_ACCOUNT = -2  # the roster says the person has no account
+NO_BORN = np.iinfo(np.int32).max  # no date of birth in the roster (births are run months, all ≤ 0 at the start)
 
 
 @dataclass(frozen=True)
@@ -27,9 +28,10 @@ class RosterPeople:
     """One element per roster person, sorted by commune and then pseudonym (the rank order)."""
 
     commune: np.ndarray  # int32, index into the scenario's communes
-    category: np.ndarray  # int8, index into CATEGORIES
+    category: np.ndarray  # int8, index into CATEGORIES (the person's first row)
+    second: np.ndarray  # int8, a second programme (a second row of the same person), or -1 (NO_SECOND)
+    born: np.ndarray  # int32, run month of birth (from the date of birth), NO_BORN where unknown
     coefficient: np.ndarray  # float64, social assistance: amount ÷ base level at the roster's date; NaN otherwise
-    age_group: np.ndarray  # int8, index into AGE_GROUPS, UNKNOWN
     female: np.ndarray  # int8: 0, 1, UNKNOWN
     disabled: np.ndarray  # int8: 0, 1, UNKNOWN
     home_collection: np.ndarray  # int8: 0, 1, UNKNOWN
@@ -61,11 +63,13 @@ def positions(roster: RosterPeople, ids: np.ndarray) -> tuple[np.ndarray, np.nda
     return order[at[found]], np.flatnonzero(found)
 
 
-def given(values: np.ndarray, drawn: np.ndarray, where: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, int]:
+def given(
+    values: np.ndarray, drawn: np.ndarray, where: np.ndarray, rows: np.ndarray, missing: int = UNKNOWN
+) -> tuple[np.ndarray, int]:
     """`drawn` with the roster's known values put in; and how many roster people kept the draw (filled)."""
     out = drawn.copy()
     v = values[rows]
-    known = v != UNKNOWN if v.dtype.kind in "iu" else ~np.isnan(v)
+    known = v != missing if v.dtype.kind in "iu" else ~np.isnan(v)
     out[where[known]] = v[known].astype(drawn.dtype)
     return out, int((~known).sum())
 
@@ -77,9 +81,9 @@ def apply_roster(people, roster: RosterPeople) -> dict[str, int]:  # noqa: ANN00
     filled = {}
     coefficient, _ = given(roster.coefficient, people.coefficient, where, rows)
     people.coefficient = coefficient
-    for name in ("age_group", "disabled"):
-        setattr(people, name, given(getattr(roster, name), getattr(people, name), where, rows)[0])
-        filled[name] = int((getattr(roster, name)[rows] == UNKNOWN).sum())
+    filled["born"] = int((roster.born[rows] == NO_BORN).sum())  # set in build_beneficiaries, with the age group
+    people.disabled, filled["disabled"] = given(roster.disabled, people.disabled.astype(np.int8), where, rows)
+    people.disabled = people.disabled.astype(bool)
     female, filled["female"] = given(roster.female, people.female.astype(np.int8), where, rows)
     people.female = female.astype(bool)
     return filled

@@ -48,8 +48,9 @@ def estimate(scenario: Scenario, months: int | None = None) -> Estimate:
     """Memory (bytes) and the largest money sum (VND) the run could reach."""
     months = scenario.months if months is None else months
     geo, iv, pts = scenario.geography, scenario.interventions, scenario.assumptions.points
-    n = sum(math.floor(d.beneficiaries * geo.sample_fraction + 0.5) + d.communes for d in geo.groups)
     communes = geo.n_communes
+    n = sum(math.floor(d.beneficiaries * geo.sample_fraction + 0.5) + d.communes for d in geo.groups)
+    n += expected_entrants(scenario, months)
     points = communes + sum(d.post_offices + d.atms for d in geo.groups)
     points += communes * len(iv.atm_points) + sum(communes * a.agents_per_commune for a in iv.agents)
     points += sum(communes * o.per_commune for o in (pts.agent, pts.commune_post_office) if o is not None)
@@ -70,8 +71,13 @@ def estimate(scenario: Scenario, months: int | None = None) -> Estimate:
     pop, costs = scenario.population, scenario.assumptions.costs
     base = max(a.vnd for a in pop.base_level)
     coef = max((float(k) for c in pop.categories.values() for k in (c.coefficients or {})), default=0.0)
-    amounts = [a.vnd for c in pop.categories.values() for a in (c.amount or [])]
-    owed = max([math.ceil(base * coef), *amounts])
+    amounts = [
+        math.ceil(a.vnd * max([1.0, *(t.coefficient for t in (c.types or {}).values())]))
+        for c in pop.categories.values()
+        for a in (c.amount or [])
+    ]
+    # a second programme's amount adds to the first's: at most the two largest
+    owed = (2 if any(c.also for c in pop.categories.values()) else 1) * max([math.ceil(base * coef), *amounts])
     fees = max(
         costs.fee_per_account_credit_vnd,
         costs.fee_per_cash_payment_vnd,
@@ -92,6 +98,17 @@ def estimate(scenario: Scenario, months: int | None = None) -> Estimate:
         + sum(communes * a.agents_per_commune * a.state_cost_per_agent_month_vnd for a in iv.agents)
     )
     return Estimate(n, points, max_counters, visits, memory, per_month * months)
+
+
+def expected_entrants(scenario: Scenario, months: int) -> int:
+    """New approvals and programme joiners the run draws up front (Poisson per commune-month),
+    with six standard deviations to spare so that the estimate bounds the draw."""
+    pop, geo = scenario.population, scenario.geography
+    demo = pop.demography
+    per_commune = months * demo.entries_per_commune_month if demo is not None and months > 0 else 0.0
+    per_commune += sum(w.per_commune for c in pop.categories.values() for w in (c.joiners or []))
+    mean = geo.n_communes * per_commune * geo.sample_fraction
+    return math.ceil(mean + 6.0 * math.sqrt(mean)) if mean > 0 else 0
 
 
 def available_bytes() -> int | None:

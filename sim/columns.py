@@ -439,6 +439,11 @@ _STRATEGY_TEXT = {
         "Beneficiaries listed for the end of cash",
         "Số người trong danh sách chuyển khỏi tiền mặt",
     ),
+    "enrolment_accounts_opened": (
+        "Accounts opened at enrolment for new approvals",
+        "Số tài khoản mở khi xét duyệt hồ sơ hưởng mới",
+    ),
+    "enrolment_accounts_vnd": ("Cost of accounts opened at enrolment", "Chi phí mở tài khoản khi xét duyệt hồ sơ"),
     "cash_in_transit_runs": ("Escorted cash runs to commune points", "Số chuyến áp tải tiền mặt đến điểm chi trả xã"),
     "cash_in_transit_cost_vnd": (
         "Cost of the escorted cash runs (also in the points table's cash transport cost)",
@@ -449,6 +454,23 @@ for _key in STRATEGY_COUNTS:
     _en, _vi = _STRATEGY_TEXT[_key]
     COLUMNS[_key] = _c(
         INT, VND if _key.endswith("_vnd") else N, f"Over the run: {_en.lower()}", f"Cả kỳ: {_vi[:1].lower()}{_vi[1:]}"
+    )
+
+# each programme apart, in the monthly table: a person counts in their first programme's row (the
+# `category`) and in these columns once for each programme they receive, first or second
+PROGRAMME_TEXT = {
+    "social_assistance": ("social assistance", "trợ cấp xã hội"),
+    "merit": ("merit allowances", "trợ cấp ưu đãi người có công"),
+    "pension": ("social-insurance pensions", "lương hưu bảo hiểm xã hội"),
+    "social_pension": ("social pensions", "trợ cấp hưu trí xã hội"),
+}
+for _key, (_en, _vi) in PROGRAMME_TEXT.items():
+    COLUMNS[f"recipients_{_key}"] = _c(
+        INT, N, f"Beneficiaries on the list for {_en} (first or second programme)",
+        f"Số người trong danh sách hưởng {_vi} (chế độ thứ nhất hoặc thứ hai)",
+    )
+    COLUMNS[f"entitled_{_key}_vnd"] = _c(
+        INT, VND, f"Entitlement of the month from {_en}", f"Số tiền được hưởng trong tháng từ {_vi}"
     )
 
 SWEPT_PARAMETER = Column(

@@ -18,6 +18,7 @@ import polars as pl
 
 from welfare_sim.models.accounts import STATUS_NAMES
 from welfare_sim.models.cashout import VISIT_OUTCOMES
+from welfare_sim.models.demography import age_group_at
 from welfare_sim.models.interventions import STRATEGY_COST_KEYS
 from welfare_sim.models.params import ACCOUNT_TYPES, AGE_GROUPS, CATEGORIES, POINT_KINDS, TERRAINS, month_label
 from welfare_sim.models.payment_run import (
@@ -37,6 +38,7 @@ from welfare_sim.models.payment_run import (
     MonthRecord,
     Province,
 )
+from welfare_sim.models.programmes import programme_amounts
 
 CATEGORY = pl.Enum(list(CATEGORIES))
 CHANNEL = pl.Enum(list(CHANNELS))
@@ -365,6 +367,7 @@ class Recorder:
         }
         money: dict[str, np.ndarray] = {
             "entitled_vnd": total(c["entitled_vnd"]),
+            **self._programmes(rec, total),
             "paid_vnd": total(paid),
             "paid_into_account_vnd": total(paid, where=channel == CH_ACCOUNT),
             "paid_in_cash_vnd": total(paid, where=cash_channel | (status == ST_PARTIAL)),
@@ -404,6 +407,24 @@ class Recorder:
         out |= {name: pl.Series(v[order].astype(np.int64)) for name, v in money_after.items()}
         return pl.DataFrame(out)
 
+    def _programmes(self, rec: MonthRecord, total) -> dict[str, np.ndarray]:  # noqa: ANN001
+        """Each programme apart: who is on the list in it and what it is owed, first or second
+        programme alike (a second one counts while it pays: a social pension from its age). The
+        entitlement splits exactly: what the second programme pays, the rest the first."""
+        people, rows = self.p.people, rec.rows
+        entitled = rec.columns["entitled_vnd"]
+        label = month_label(self.p.start, rec.month)
+        _, second_all = programme_amounts(people, self.p.pop, label, rec.month)
+        second = np.where(entitled > 0, second_all[rows], 0)
+        first = entitled - second
+        out: dict[str, np.ndarray] = {}
+        for code, name in enumerate(CATEGORIES):
+            in_first = people.category[rows] == code
+            in_second = (people.second[rows] == code) & (second_all[rows] > 0)
+            out[f"recipients_{name}"] = total(in_first | in_second)
+            out[f"entitled_{name}_vnd"] = total(np.where(in_first, first, 0) + np.where(in_second, second, 0))
+        return out
+
     def _subgroups(self, rec: MonthRecord) -> pl.DataFrame:
         c = rec.columns
         people = self.p.people
@@ -413,7 +434,8 @@ class Recorder:
         suspended = status == ST_SUSPENDED
         acct = c["account_status"]
         with_account = (acct == ACCOUNT_OPEN) | (acct == ACCOUNT_DORMANT)
-        age = people.age_group[rows]
+        # the month's own age groups (people age; the engine may already be in the next month)
+        age = age_group_at(people.born[rows], rec.month)
         masks = {
             "all": np.ones(rows.size, bool),
             "elderly_60_plus": (age == AGE_GROUPS.index("age_60_79")) | (age == AGE_GROUPS.index("age_80_plus")),

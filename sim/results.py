@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from welfare_sim.models.params import POINT_KINDS
+from welfare_sim.models.params import CATEGORIES, POINT_KINDS
 from welfare_sim.sim.recorder import DAY_BINS, PLACE_COLUMNS, WAIT_BIN_MIN, Recorder
 
 
@@ -200,7 +200,27 @@ def headline(result: RunResult) -> dict[str, Any]:
             "owed_at_end": int(ledger["owed_end_vnd"][-1] + ledger["suspended_end_vnd"][-1]),
         },
         "cost_vnd": cost_figures(result),
+        "programmes": _programmes(first, last, totals),
     }
+
+
+def _programmes(first: dict[str, Any], last: dict[str, Any], totals: dict[str, Any]) -> dict[str, Any]:
+    """Each programme apart (a person counts in each programme they receive) and all together
+    (each person once; the money is the same sum either way)."""
+    out = {
+        name: {
+            "recipients_first_month": int(first[f"recipients_{name}"]),
+            "recipients_last_month": int(last[f"recipients_{name}"]),
+            "entitled_vnd": int(totals[f"entitled_{name}_vnd"]),
+        }
+        for name in CATEGORIES
+    }
+    out["all"] = {
+        "recipients_first_month": int(first["beneficiaries"]),
+        "recipients_last_month": int(last["beneficiaries"]),
+        "entitled_vnd": int(totals["entitled_vnd"]),
+    }
+    return out
 
 
 def _every_month(result: RunResult, by_month: pl.DataFrame) -> pl.DataFrame:

@@ -35,8 +35,8 @@ import numpy as np
 import polars as pl
 from pydantic import Field
 
-from welfare_sim.models.params import ACCOUNT_TYPES, AGE_GROUPS, CATEGORIES, Frozen
-from welfare_sim.models.roster import NO_ACCOUNT, UNKNOWN, RosterPeople
+from welfare_sim.models.params import ACCOUNT_TYPES, CATEGORIES, Frozen
+from welfare_sim.models.roster import NO_ACCOUNT, NO_BORN, UNKNOWN, RosterPeople
 from welfare_sim.sim.names import fold
 
 # Fields the model reads, and the headers a Vietnamese roster commonly uses for them (folded: no
@@ -68,7 +68,8 @@ CATEGORY_VALUES: dict[str, str] = {
     "bao tro xa hoi": "social_assistance", "btxh": "social_assistance", "tro cap xa hoi": "social_assistance",
     "social_assistance": "social_assistance",
     "nguoi co cong": "merit", "ncc": "merit", "uu dai nguoi co cong": "merit", "merit": "merit",
-    "tro cap huu tri xa hoi": "pension", "huu tri xa hoi": "pension", "pension": "pension",
+    "tro cap huu tri xa hoi": "social_pension", "huu tri xa hoi": "social_pension", "social_pension": "social_pension",
+    "luong huu": "pension", "pension": "pension",
 }
 SEX_VALUES = {"nam": False, "male": False, "m": False, "nu": True, "female": True, "f": True}
 YES_NO = {"co": True, "x": True, "1": True, "yes": True, "true": True,
@@ -344,8 +345,8 @@ def read_roster(
         code_by_fold.setdefault(fold(short), code)
     known_codes = set(communes["code"].to_list())
 
-    out = {k: [] for k in ("pseudonym", "row", "age_years", "female", "category", "amount_vnd", "commune_code",
-                           "account_provider", "into_account", "disabled", "home_collection")}
+    out = {k: [] for k in ("pseudonym", "row", "age_years", "born_ym", "female", "category", "amount_vnd",
+                           "commune_code", "account_provider", "into_account", "disabled", "home_collection")}
     missing: Counter[str] = Counter()
     values = {f: column(f) for f in FIELDS if f not in PERSONAL_FIELDS}
     seen: dict[tuple[str, str], int] = {}
@@ -388,7 +389,7 @@ def read_roster(
             if category is not None and (why := _amount_problem(category, amount, on, social_base_vnd)):
                 bad.append(Problem(row, cols["amount_vnd"], why))
 
-        age = None
+        age = born_ym = None
         if births[i] is not None and str(births[i]).strip():
             born = _parse_date(str(births[i]))
             # the date of birth is personal: the message never quotes it
@@ -398,6 +399,7 @@ def read_roster(
                 bad.append(Problem(row, cols["birth_date"], f"the date of birth gives an age outside 0-120 on {on}"))
             else:
                 age = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+                born_ym = 12 * born.year + born.month - 1
         else:
             missing["birth_date"] += 1
 
@@ -446,7 +448,7 @@ def read_roster(
         if who is None or bad:
             problems.extend(bad)
             continue
-        for k, v in (("pseudonym", who), ("row", row), ("age_years", age), ("female", female),
+        for k, v in (("pseudonym", who), ("row", row), ("age_years", age), ("born_ym", born_ym), ("female", female),
                      ("category", category), ("amount_vnd", amount), ("commune_code", code),
                      ("account_provider", provider), ("into_account", into_account),
                      ("disabled", flags["disabled"]),
@@ -457,7 +459,7 @@ def read_roster(
     roster = Roster(
         path=path,
         people=pl.DataFrame(out, schema={
-            "pseudonym": pl.String, "row": pl.Int64, "age_years": pl.Int16, "female": pl.Boolean,
+            "pseudonym": pl.String, "row": pl.Int64, "age_years": pl.Int16, "born_ym": pl.Int32, "female": pl.Boolean,
             "category": pl.String, "amount_vnd": pl.Int64, "commune_code": pl.String,
             "account_provider": pl.String, "into_account": pl.Boolean, "disabled": pl.Boolean,
             "home_collection": pl.Boolean,
@@ -534,34 +536,43 @@ class ResolvedRoster:
         }
 
 
-def _age_group(age: int | None) -> int:
-    if age is None:
-        return UNKNOWN
-    return AGE_GROUPS.index("under_60" if age < 60 else "age_60_79" if age < 80 else "age_80_plus")
-
-
 def _flag(value: bool | None) -> int:
     return UNKNOWN if value is None else int(value)
 
 
-def to_people(roster: Roster, codes: tuple[str, ...], social_base_vnd: int) -> tuple[RosterPeople, tuple[str, ...]]:
-    """The domain's arrays, in rank order (commune, then pseudonym), and the pseudonyms in that order."""
+def to_people(
+    roster: Roster, codes: tuple[str, ...], social_base_vnd: int, start: str
+) -> tuple[RosterPeople, tuple[str, ...]]:
+    """The domain's arrays, one per person in rank order (commune, then pseudonym), and the pseudonyms in
+    that order. A person with rows in two programmes is one person receiving both (the first row's
+    programme first); their attributes are the first row's."""
+    from welfare_sim.models.programmes import NO_SECOND
+
     index = {c: i for i, c in enumerate(codes)}
     frame = roster.people.with_columns(
         pl.col("commune_code").replace_strict(index, default=-1, return_dtype=pl.Int32).alias("_commune")
-    ).sort("_commune", "pseudonym")
+    ).sort("row")
+    firsts = frame.unique("pseudonym", keep="first", maintain_order=True)
+    seconds = frame.filter(pl.col("pseudonym").is_duplicated()).filter(
+        pl.col("row") != pl.col("row").min().over("pseudonym")
+    ).unique("pseudonym", keep="first").select("pseudonym", second_category="category", second_vnd="amount_vnd")
+    frame = firsts.join(seconds, on="pseudonym", how="left").sort("_commune", "pseudonym")
     rows = frame.to_dicts()
-    if rows and rows[0]["_commune"] < 0:
-        raise RosterError("internal: a checked roster row names a commune outside the map")  # read_roster checks it
     social = CATEGORIES.index("social_assistance")
     category = np.array([CATEGORIES.index(r["category"]) for r in rows], np.int8)
-    amount = np.array([r["amount_vnd"] for r in rows], np.float64)
+    second = np.array([NO_SECOND if r["second_category"] is None else CATEGORIES.index(r["second_category"])
+                       for r in rows], np.int8)
+    # the social-assistance amount, whichever of the person's rows it is on
+    social_vnd = np.array([r["amount_vnd"] if r["category"] == "social_assistance" else (r["second_vnd"] or 0)
+                           for r in rows], np.float64)
+    start_ym = int(start[:4]) * 12 + int(start[5:7]) - 1
     provider = {"none": NO_ACCOUNT, None: UNKNOWN} | {t: i for i, t in enumerate(ACCOUNT_TYPES)}
     people = RosterPeople(
         commune=frame["_commune"].to_numpy().astype(np.int32),
         category=category,
-        coefficient=np.where(category == social, amount / social_base_vnd, np.nan),
-        age_group=np.array([_age_group(r["age_years"]) for r in rows], np.int8),
+        second=second,
+        born=np.array([NO_BORN if r["born_ym"] is None else r["born_ym"] - start_ym for r in rows], np.int32),
+        coefficient=np.where((category == social) | (second == social), social_vnd / social_base_vnd, np.nan),
         female=np.array([_flag(r["female"]) for r in rows], np.int8),
         disabled=np.array([_flag(r["disabled"]) for r in rows], np.int8),
         home_collection=np.array([_flag(r["home_collection"]) for r in rows], np.int8),
@@ -594,7 +605,7 @@ def resolve_roster(settings: RosterInput, geography, population, start: str, sou
                              max_bad_share=settings.max_bad_share, social_base_vnd=base)
     except RosterError as exc:
         raise RosterError([f"{at}: {line}" for line in exc.problems]) from None
-    people, pseudonyms = to_people(roster, tuple(places.code), base)
+    people, pseudonyms = to_people(roster, tuple(places.code), base, start)
     counts = people.counts(places.n)
     totals = np.bincount(places.group, weights=counts, minlength=len(places.groups)).astype(np.int64)
     groups = tuple(g.model_copy(update={"beneficiaries": int(t), "commune_beneficiaries": None})

@@ -149,7 +149,7 @@ def roster_of_model(scenario, seed: int, people_seed: int = 1) -> pl.DataFrame: 
     the roster a run from it should agree with, within sampling error. Listed accounts are the
     accounts at the start, paid into when on the payment list; ages are drawn within each age group."""
     from welfare_sim.models.params import ACCOUNT_TYPES, CATEGORIES
-    from welfare_sim.models.population import dated_amount
+    from welfare_sim.models.programmes import NO_SECOND, programme_amounts
     from welfare_sim.sim.engine import build_province
 
     p = build_province(scenario, seed)
@@ -158,7 +158,6 @@ def roster_of_model(scenario, seed: int, people_seed: int = 1) -> pl.DataFrame: 
     n = at_start.size
     rng = np.random.default_rng([people_seed, n])
     on = dt.date.fromisoformat(f"{scenario.start}-01")
-    base = dated_amount(scenario.population.base_level, scenario.start)
     low, high = np.array([18, 60, 80]), np.array([60, 80, 100])
     g = people.age_group[at_start]
     age = rng.integers(low[g], high[g])
@@ -170,16 +169,18 @@ def roster_of_model(scenario, seed: int, people_seed: int = 1) -> pl.DataFrame: 
     kind = np.where(holds, acc.type[at_start], -1)
     listed = (acc.has_account & acc.registered)[at_start]
     provider_of = {"bank": "Agribank", "mobile_money": "Viettel Money", "postal_ewallet": "Ví Bưu điện"}
-    label = {"social_assistance": "Bảo trợ xã hội", "merit": "Người có công", "pension": "Trợ cấp hưu trí xã hội"}
+    label = {"social_assistance": "Bảo trợ xã hội", "merit": "Người có công", "pension": "Lương hưu",
+             "social_pension": "Trợ cấp hưu trí xã hội"}
     cat = [CATEGORIES[c] for c in people.category[at_start]]
-    amount = np.rint(people.coefficient[at_start] * base).astype(np.int64)
+    first_vnd, second_vnd = programme_amounts(people, scenario.population, scenario.start, 0)
+    amount = first_vnd[at_start]
     codes = np.array(p.communes.places.code)[people.commune[at_start]]
     names = np.array(p.communes.places.name)[people.commune[at_start]]
     family = rng.choice(np.array(FAMILY), n)
     middle = np.where(female, rng.choice(np.array(MIDDLE_F), n), rng.choice(np.array(MIDDLE_M), n))
     given = np.where(female, rng.choice(np.array(GIVEN_F), n), rng.choice(np.array(GIVEN_M), n))
     ids = rng.choice(10**11, n, replace=False)  # distinct made-up ID numbers
-    return pl.DataFrame({
+    rows = pl.DataFrame({
         HEADERS["full_name"]: [f"{a} {b} {c}" for a, b, c in zip(family, middle, given, strict=True)],
         HEADERS["id_number"]: [f"0{i:011d}" for i in ids],
         HEADERS["phone"]: [f"09{x:08d}" for x in rng.integers(0, 10**8, n)],
@@ -196,3 +197,10 @@ def roster_of_model(scenario, seed: int, people_seed: int = 1) -> pl.DataFrame: 
         HEADERS["disabled"]: np.where(people.disabled[at_start], "Có", "Không"),
         HEADERS["home_collection"]: np.where(p.home_takeup[at_start], "Có", "Không"),
     })
+    # a person with a second programme has a second row: the same person, the other allowance
+    two = people.second[at_start] != NO_SECOND
+    extra = rows.filter(pl.Series(two)).with_columns(
+        pl.Series(HEADERS["category"], [label[CATEGORIES[c]] for c in people.second[at_start][two]]),
+        pl.Series(HEADERS["amount_vnd"], second_vnd[at_start][two]),
+    )
+    return pl.concat([rows, extra])

@@ -47,8 +47,12 @@ def test_hoa_binh_sampled_and_full_runs_agree_on_the_targets() -> None:
     tf = load_targets(ROOT / "calibration" / "targets" / "hoa_binh.yaml")
     targets = [t for t in tf.targets if t.relation == "="]
     data = scenario_data("hoa_binh")
-    full = target_values(data, 1.0, targets, (1, 2))
-    sample = target_values(data, 0.1, targets, (1, 2))
+    # six seeds: a tenth of Hòa Bình is about 3,400 people, and one seed's sample alone differs from
+    # the full run by up to 4% in a month's money or the pilot communes' count (before the
+    # programmes and the living population, too); the mean over six is the test's estimate
+    seeds = (1, 2, 3, 4, 5, 6)
+    full = target_values(data, 1.0, targets, seeds)
+    sample = target_values(data, 0.1, targets, seeds)
     for t, f, s in zip(targets, full, sample, strict=True):
         if t.kind == "share":
             assert abs(s - f) <= 0.04, (t.name, f, s)

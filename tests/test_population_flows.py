@@ -135,6 +135,27 @@ def test_no_payment_to_the_dead_later_than_the_detection_lag(scenario: Scenario)
     assert (province.state[known] == DEAD).all()
 
 
+@SETTINGS
+@given(living_scenarios())
+def test_every_new_approval_joins_the_list_in_its_month_and_the_count_follows_the_flows(scenario: Scenario) -> None:
+    lag = scenario.population.demography.detection_lag_months
+    months, province = run_months(scenario)
+    entry, death = province.people.entry_month, province.death_month
+    before = int((entry < 0).sum())  # on the list at the start (none has died yet)
+    for m in months:
+        on_list = np.zeros(province.people.n, bool)
+        on_list[m["rows"]] = True
+        arriving = entry == m["month"]
+        known_dead = (death >= 0) & (death + lag <= m["month"])  # with no lag, off the list the month they die
+        assert on_list[arriving & ~known_dead].all()
+        assert not on_list[entry > m["month"]].any()
+        f = m["funnel"]
+        assert f["entries"] == int(arriving.sum())
+        # the list moves by exactly its flows: joins and returns in, stops and detected deaths out
+        assert m["rows"].size <= before + f["entries"] + f["reapplications"]
+        before = m["rows"].size
+
+
 def test_the_dead_are_paid_for_no_longer_than_the_lag_and_the_money_is_recovered_or_written_off() -> None:
     data = living(small(months=8), detection_lag_months=3, entries_per_commune_month=0.0, reapply_prob=0.0)
     months, province = run_months(validate_scenario(data, "test"))

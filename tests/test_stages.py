@@ -35,6 +35,12 @@ planning, cash-out, home delivery, reconciliation."""
 def all_strategies(months: int = 5) -> Any:
     data = world(months=months, seed=3)
     data["interventions"] = ALL
+    # new approvals each month, so that accounts opened at enrolment change the month
+    data["population"]["demography"] = {
+        "female_share": 0.6,
+        "annual_death_prob": {g: {"female": 0.05, "male": 0.06} for g in ("under_60", "age_60_79", "age_80_plus")},
+        "entries_per_commune_month": 5.0,
+    }
     return validate_scenario(data, "tests/test_stages.py")
 
 
@@ -81,7 +87,7 @@ def test_each_strategy_hooks_exactly_the_stages_it_declares() -> None:
             hooked[name].add(stage)
     assert hooked == declared
     assert {(name, stage) for name, at in hooked.items() for stage in at} == set(HOOKED)
-    assert len(declared) == 8  # every kind of strategy is in the scenario
+    assert len(declared) == 9  # every kind of strategy is in the scenario
 
 
 def test_a_hook_on_a_stage_not_declared_is_refused() -> None:
@@ -129,6 +135,7 @@ HOOKED = [
     ("cash_closure", "channel_split"),
     ("home_delivery", "channel_split"),
     ("chip_id_payment", "cash_out"),
+    ("enrolment_accounts", "funnel"),
     ("atm_points.po", "cash_out"),
     ("atm_points.po", "reconciliation"),
     ("agents.ag", "cash_out"),

@@ -18,6 +18,7 @@ import pytest
 from factory import small
 from test_invariants import check_counts, check_money, check_once_and_bounds
 
+from welfare_sim.models.demography import age_group_at
 from welfare_sim.models.interventions import STRATEGY_COUNTS
 from welfare_sim.sim.engine import build_province, simulate
 from welfare_sim.sim.run import run_scenario
@@ -341,7 +342,8 @@ def test_home_delivery_reaches_the_old_within_the_couriers_capacity() -> None:
     assert home.height > 0
     scenario = validate_scenario(base, "test")
     people = build_province(scenario, scenario.seed).people
-    eligible = set(people.id[(people.age_group == 2) | people.immobile].tolist())
+    # people age: 80 by the run's last month (AGE_80_PLUS) is eligible from their birthday
+    eligible = set(people.id[(age_group_at(people.born, 2) == 2) | people.immobile].tolist())
     assert set(home["beneficiary_id"].to_list()) <= eligible
     assert p0.filter(pl.col("channel") == "home").height == 0
     per_day = home.group_by("district", "month", "day_in_hand").len()
@@ -480,6 +482,8 @@ ALL = {
             "cash_after_failed_credit": True,
         }
     ],
+    # changes the month only where new approvals arrive (a world with a demography)
+    "enrolment_accounts": [{"name": "enrol", "start": "2023-02", "share": 0.8}],
 }
 
 

@@ -106,6 +106,7 @@ STRATEGIES = {
     "fee_waivers": ("FeeWaiver", {}),
     "digital_teams": ("DigitalTeams", {}),
     "cash_closure": ("CashClosure", {}),
+    "enrolment_accounts": ("EnrolmentAccounts", {}),
 }
 
 

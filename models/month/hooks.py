@@ -25,7 +25,7 @@ STAGE_NAMES = (
 """The stages of the payment month, in the order they run (`models/month/stages.py`)."""
 
 HOOK_POINTS = {
-    "funnel": ("account_help",),
+    "funnel": ("account_help", "enrolment"),
     "channel_split": ("closure", "home_delivery"),
     "cash_out": ("route", "fee_waiver", "enrolment"),
     "reconciliation": ("costs",),

@@ -39,6 +39,7 @@ from welfare_sim.models import accounts as acc_mod
 from welfare_sim.models import outlets
 from welfare_sim.models.behaviour import generalised_cost_vnd
 from welfare_sim.models.cashout import FAILED, PAID_PART, DayService, point_status, serve_day
+from welfare_sim.models.demography import age_group_at, monthly_death_prob
 from welfare_sim.models.interventions import STRATEGY_COUNTS, AccountHelp
 from welfare_sim.models.month.common import (
     ACTIVE,
@@ -69,7 +70,7 @@ from welfare_sim.models.month.common import (
 )
 from welfare_sim.models.month.hooks import STAGE_NAMES
 from welfare_sim.models.params import ACCOUNT_TYPES, month_label
-from welfare_sim.models.population import entitlements
+from welfare_sim.models.programmes import entitlements
 
 if TYPE_CHECKING:
     from welfare_sim.models.payment_run import Province
@@ -109,8 +110,10 @@ class Funnel(Stage):
     `drive_contact_prob` (set by the drives' processes), `rollout_month`.
     Writes: `state`, `owed_vnd` (resumed claims), `suspended_vnd`, `months_uncollected`,
     `months_suspended`, the ledger's `forfeited`, `recovered`, `written_off`, `after_death_vnd`,
-    `_no_proxy`, `rows`, `counts`, `fee_vnd`, the accounts, `funnel`, `drive_reached`.
-    Hooks: `account_help` (digital teams, fee waivers): changes to the month's funnel."""
+    `_no_proxy`, `rows`, `counts`, `fee_vnd`, the accounts, `funnel`, `drive_reached`; people age
+    (`people.age_group`, and what follows it: `home_takeup`, `_death_p`); `arrived` (joined this month).
+    Hooks: `account_help` (digital teams, fee waivers): changes to the month's funnel;
+    `enrolment` (accounts opened at enrolment): accounts for the month's new approvals."""
 
     name = "funnel"
 
@@ -139,6 +142,7 @@ class Funnel(Stage):
         p.rows = np.flatnonzero(p.state <= SUSPENDED)
         active = p.state == ACTIVE
         p.counts = dict.fromkeys(STRATEGY_COUNTS, 0)
+        _open_at_enrolment(p, month)
         p.fee_vnd = np.zeros(people.n, np.int64)
         assist = AccountHelp()
         for hook in p.hooks.get("funnel", "account_help"):
@@ -165,7 +169,7 @@ class Entitlement(Stage):
 
     def start(self, p: Province) -> None:
         active = p.state == ACTIVE
-        ent = np.where(active, entitlements(p.people, p.pop, month_label(p.start, p.m)), 0)
+        ent = np.where(active, entitlements(p.people, p.pop, month_label(p.start, p.m), p.m), 0)
         p.entitled_vnd = ent
         p.owed_vnd += ent
         p.ledger["entitled"] = int(ent.sum())
@@ -640,13 +644,19 @@ def _population_flows(p: Province, month: int) -> dict[str, int]:
     counts = dict.fromkeys(POPULATION_COUNTS, 0)
     n = p.people.n
     p._no_proxy = np.zeros(n, bool)
+    # people age: a birthday moves them up a group, and what follows the group follows it
+    p.people.age_group[:] = age_group_at(p.people.born, month)
+    p.home_takeup = p.people.home_eligible & p._home_draw
+    s, ids, state = p.streams, p.people.id, p.state
+    # new approvals, and social-pension members who reach its age, join the list
+    arriving = (state == PENDING) & (p.people.entry_month == month)
+    state[arriving] = ACTIVE
+    p.arrived = np.flatnonzero(arriving)
+    counts["entries"] = int(arriving.sum())
     demo = p.pop.demography
     if demo is None:
         return counts
-    s, ids, state = p.streams, p.people.id, p.state
-    arriving = (state == PENDING) & (p.people.entry_month == month)
-    state[arriving] = ACTIVE
-    counts["entries"] = int(arriving.sum())
+    p._death_p = monthly_death_prob(demo, p.people.age_group, p.people.female)
 
     alive = np.flatnonzero((p.death_month < 0) & (state <= STOPPED))
     dies = s["population.death"].bernoulli(p._death_p[alive], ids[alive], month)
@@ -680,6 +690,19 @@ def _population_flows(p: Province, month: int) -> dict[str, int]:
     proxy = s["population.proxy_collects"].bernoulli(demo.proxy_collect_share, ids[dead], month)
     p._no_proxy[dead[~proxy]] = True
     return counts
+
+
+def _open_at_enrolment(p: Province, month: int) -> None:
+    """New approvals who leave enrolment with an account (hook `funnel`/`enrolment`): open, of
+    the scheme's provider, on the payment list at once, its data matching the record it was
+    opened from."""
+    acct = p.accounts
+    for hook in p.hooks.get("funnel", "enrolment"):
+        for scheme, who in hook(month, p.arrived, acct.status, acc_mod.NONE, p.counts):
+            acct.status[who] = acc_mod.OPEN
+            acct.type[who] = ACCOUNT_TYPES.index(scheme.account_type)
+            acct.registered[who] = True
+            acct.mismatch[who] = False
 
 
 def _close_cash(
