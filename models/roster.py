@@ -89,11 +89,14 @@ def apply_roster(people, roster: RosterPeople) -> dict[str, int]:  # noqa: ANN00
     return filled
 
 
-def apply_home_collection(home_takeup: np.ndarray, people, roster: RosterPeople) -> int:  # noqa: ANN001
-    """Home collection as the roster lists it (in place); returns how many kept the drawn take-up."""
+def apply_home_collection(home_draw: np.ndarray, people, roster: RosterPeople) -> int:  # noqa: ANN001
+    """Home collection as the roster lists it (in place): a person it lists as paid at home is one the
+    rules let be paid at home (counted immobile: home delivery is for those who cannot travel), and asks
+    for it; one it lists as not, does not ask. Returns how many kept the drawn take-up."""
     where, rows = positions(roster, people.id)
-    out, filled = given(roster.home_collection, home_takeup.astype(np.int8), where, rows)
-    home_takeup[:] = out.astype(bool)
+    out, filled = given(roster.home_collection, home_draw.astype(np.int8), where, rows)
+    home_draw[:] = out.astype(bool)
+    people.immobile[where[roster.home_collection[rows] == 1]] = True
     return filled
 
 

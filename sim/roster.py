@@ -587,7 +587,7 @@ def resolve_roster(settings: RosterInput, geography, population, start: str, sou
     commune counts, the groups with the roster's totals). Raises RosterError, each line at the key path."""
     import dataclasses
 
-    from welfare_sim.models.population import dated_amount
+    from welfare_sim.models.programmes import dated_amount
     from welfare_sim.sim import register as reg
 
     places = geography.places

@@ -197,8 +197,9 @@ def test_the_model_holds_exactly_what_the_roster_says(small_roster, tmp_path, mo
     assert codes == [r["commune_code"] for r in rows]
     assert people.female[at].tolist() == [r["female"] for r in rows]
     assert people.disabled[at].tolist() == [r["disabled"] for r in rows]
-    group = ["under_60" if r["age_years"] < 60 else "age_60_79" if r["age_years"] < 80 else "age_80_plus"
-             for r in rows]
+    # the model counts age in whole months: a birthday falls at the start of its month
+    years = [(2023 * 12 - r["born_ym"]) // 12 for r in rows]
+    group = ["under_60" if y < 60 else "age_60_79" if y < 80 else "age_80_plus" for y in years]
     assert [AGE_GROUPS[g] for g in people.age_group[at]] == group
     assert p.home_takeup[at].tolist() == [r["home_collection"] for r in rows]
     holds = p.accounts.has_account[at]
