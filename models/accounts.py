@@ -192,3 +192,27 @@ def monthly_update(
     acc.registered[waiting[joins]] = True
     counts["registered"] = int(joins.sum())
     return counts
+
+
+def roster_accounts(
+    acc: Accounts, people: Beneficiaries, roster, opening: AccountOpening, life: AccountLife, streams,  # noqa: ANN001
+) -> int:
+    """The accounts a real roster lists (in place): an account it gives is open, of the type it names, and
+    on the payment list if the roster pays into it; a person it lists with none has none; the rest keep
+    the drawn start. Returns
+    how many the roster says nothing of."""
+    from welfare_sim.models.roster import listed_accounts
+
+    has, kind, into, none, filled = listed_accounts(people, roster)
+    new = has[~acc.has_account[has]]
+    drawn_registered = acc.registered[has] & acc.has_account[has]
+    open_accounts(acc, new, people, opening, life, streams, -1)
+    acc.status[has] = OPEN
+    acc.type[has] = kind
+    # on the payment list when the roster says it pays into the account; unsaid: as drawn
+    acc.registered[has] = np.where(into == 1, True, np.where(into == 0, False, drawn_registered))
+    acc.status[none] = NONE
+    acc.type[none] = NO_TYPE
+    acc.registered[none] = False
+    acc.mismatch[none] = False
+    return filled

@@ -412,6 +412,7 @@ class Geography(Frozen):
     )
     # Set by the scenario layer once the register is read (`welfare_sim.sim.scenario`): the model's map.
     _places: object = PrivateAttr(None)
+    _roster: object = PrivateAttr(None)  # a models.roster.RosterPeople when the scenario starts from a roster
 
     @model_validator(mode="after")
     def _unique_names(self) -> Geography:
@@ -459,6 +460,10 @@ class Geography(Frozen):
     @property
     def places(self):  # noqa: ANN201 (a models.geography.Places; typed there to keep this module light)
         return self._places
+
+    @property
+    def roster(self):  # noqa: ANN201 (a models.roster.RosterPeople, or None for a synthetic population)
+        return self._roster
 
     @property
     def groups(self) -> list[District]:

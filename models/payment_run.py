@@ -87,6 +87,7 @@ from welfare_sim.models.population import (
     build_communes,
     plan_trips,
 )
+from welfare_sim.models.roster import apply_home_collection as roster_apply_home
 
 
 @dataclass
@@ -145,6 +146,13 @@ class Province:
         # drawn for everyone: who is eligible changes as people age (80+)
         self._home_draw = s["collection.home_takeup"].bernoulli(a.collection.home_delivery_takeup, ids)
         self.home_takeup = self.people.home_eligible & self._home_draw
+        roster = self.geo.roster
+        if roster is not None:  # a real roster: its accounts and home collection, the rest from the shares
+            filled = self.people.roster_filled
+            filled["account"] = acc_mod.roster_accounts(self.accounts, self.people, roster, a.opening,
+                                                         a.account_life, s)
+            filled["home_collection"] = roster_apply_home(self._home_draw, self.people, roster)
+            self.home_takeup = self.people.home_eligible & self._home_draw
         shares = np.array([a.cashout.mode_shares.get(m, 0.0) for m in ("all_at_once", "partial", "keep_balance")])
         mode = s["cashout.mode"].categorical(shares, ids).astype(np.int8)
         # a balance kept for spending needs a phone to spend it with

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from welfare_sim.models import roster as roster_mod
 from welfare_sim.models.demography import ID_STRIDE, age_group_at, age_span_months, draw_born, entrants, joiners
 from welfare_sim.models.geography import (  # noqa: F401 (largest_remainder is imported from here too)
     Places,
@@ -87,6 +88,7 @@ class Beneficiaries:
     travel_town_vnd: np.ndarray | None = None  # to the post office
     travel_atm_vnd: np.ndarray | None = None  # to the ATM
     distance_km: dict[str, np.ndarray] | None = None  # great-circle km to the commune point, post office, ATM
+    roster_filled: dict[str, int] | None = None  # a roster run: per attribute, people filled from the shares
 
     @property
     def n(self) -> int:
@@ -174,6 +176,8 @@ def build_beneficiaries(
         [pop.categories[c].share if c in pop.categories else 0.0 for c in CATEGORIES]
     )
     category = streams["population.category"].categorical(category_shares, ids).astype(np.int8)
+    if geo.roster is not None:  # a real roster says who is in which programme
+        category = roster_mod.given(geo.roster.category, category, *roster_mod.positions(geo.roster, ids))[0]
     category = np.where(wave_programme >= 0, wave_programme, category).astype(np.int8)
     # Store people grouped by (commune, category), ids ascending within each group, so per-group
     # tables are sums over contiguous runs (np.add.reduceat). Every draw is keyed by id, so the
@@ -184,6 +188,8 @@ def build_beneficiaries(
     )
 
     second = _second_programme(pop, category, ids, streams)
+    if geo.roster is not None:  # a person with two rows receives both allowances
+        second = roster_mod.given(geo.roster.second, second, *roster_mod.positions(geo.roster, ids), missing=-9)[0]
     coefficient = np.ones(ids.size)
     social = pop.categories.get("social_assistance")
     if social is not None and social.coefficients:
@@ -206,6 +212,9 @@ def build_beneficiaries(
     lo, hi = np.where(min_age > 0, 12 * min_age, lo), np.where(min_age > 0, 12 * MAX_AGE_YEARS, hi)
     lo, hi = np.where(wave_lo >= 0, wave_lo, lo), np.where(wave_hi >= 0, wave_hi, hi)
     born = draw_born(lo, hi, entry_month, ids, streams)
+    if geo.roster is not None:  # the roster's birth month (its date of birth's), else the draw
+        where = roster_mod.positions(geo.roster, ids)
+        born = roster_mod.given(geo.roster.born, born, *where, missing=roster_mod.NO_BORN)[0]
     age_group = age_group_at(born, np.maximum(entry_month, 0))
     disabled = streams["population.disabled"].bernoulli(pop.disabled_share, ids)
     immobile = streams["population.immobile"].bernoulli(pop.immobile_share, ids)
@@ -253,6 +262,8 @@ def build_beneficiaries(
     # a social pension is paid from an age: its members join the list when they reach it
     people.entry_month = join_month(people, pop, start, months).astype(np.int16)
     people.age_group = age_group_at(born, 0)
+    if geo.roster is not None:
+        people.roster_filled = roster_mod.apply_roster(people, geo.roster)
     return people
 
 

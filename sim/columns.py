@@ -112,6 +112,12 @@ COLUMNS: dict[str, Column] = {
         FLOAT, "km²", "Area of the commune (2025 register; empty on the legacy map)", "Diện tích xã (danh mục 2025)"
     ),
     "beneficiary_id": _c(INT, "index", "Beneficiary's stable id", "Mã định danh cố định của người hưởng"),
+    "pseudonym": _c(
+        STR, "",
+        "A roster person's keyed pseudonym (HMAC-SHA256 of the ID number under the user's key, 16 hex digits); "
+        "empty for new approvals the model draws",
+        "Bí danh có khóa của người trong danh sách (HMAC-SHA256 của số định danh theo khóa của người dùng)",
+    ),
     "point": _c(INT, "index", "Payment point's stable id", "Mã định danh cố định của điểm chi trả"),
     "category": _c(ENUM, "", "Category of benefit", "Đối tượng hưởng"),
     "terrain": _c(ENUM, "", "Terrain of the commune", "Địa hình của xã"),

@@ -50,6 +50,19 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 FILE_MODE = 0o666 & ~_UMASK
 DIR_MODE = 0o777 & ~_UMASK
+PRIVATE_FILE_MODE, PRIVATE_DIR_MODE = 0o600, 0o700  # a run from a real roster: readable by its owner only
+_modes = {"file": FILE_MODE, "dir": DIR_MODE}
+
+
+@contextlib.contextmanager
+def private_files() -> Iterator[None]:
+    """Within the block, every file and folder this module writes is readable by its owner only."""
+    before = dict(_modes)
+    _modes.update(file=PRIVATE_FILE_MODE, dir=PRIVATE_DIR_MODE)
+    try:
+        yield
+    finally:
+        _modes.update(before)
 
 # files a command adds to a folder after it was published (`welfare-sim report`, any language)
 _ADDED_LATER = re.compile(r"^report(\.[A-Za-z_-]+)?\.(html|xlsx)$")
@@ -182,7 +195,7 @@ def atomic_write(path: Path, write: Callable[[Path], None], tmp_dir: Path | None
     os.close(fd)
     try:
         write(Path(tmp))
-        os.chmod(tmp, FILE_MODE)
+        os.chmod(tmp, _modes["file"])
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -415,7 +428,10 @@ def publish_folder(staging: Path, out_dir: Path, kind: str = "run") -> None:
     staging, out_dir = Path(staging), Path(out_dir)
     check_out(out_dir, kind)
     mark(staging, kind)
-    os.chmod(staging, DIR_MODE)
+    os.chmod(staging, _modes["dir"])
+    if _modes["file"] == PRIVATE_FILE_MODE:  # files written by other libraries (the merged payments) too
+        for path in staging.rglob("*"):
+            os.chmod(path, PRIVATE_DIR_MODE if path.is_dir() else PRIVATE_FILE_MODE)
     if not out_dir.exists():
         os.replace(staging, out_dir)
         return

@@ -100,7 +100,9 @@ def _enum(codes: np.ndarray, dtype: pl.Enum, offset: int = 0) -> pl.Series:
 
 
 class Recorder:
-    def __init__(self, province: Province, payments_dir: Path | None = None) -> None:
+    def __init__(
+        self, province: Province, payments_dir: Path | None = None, pseudonyms: dict[int, str] | None = None
+    ) -> None:
         self.p = province
         self.payments_dir = payments_dir
         self.payment_parts: list[Path] = []
@@ -141,6 +143,11 @@ class Recorder:
                 "ethnic_minority": people.ethnic_minority,
             }
         )
+        if pseudonyms is not None:  # a roster run that asked for per-person tables: pseudonyms, never names
+            self.static = self.static.with_columns(
+                pl.col("beneficiary_id").replace_strict(pseudonyms, default=None, return_dtype=pl.String)
+                .alias("pseudonym")
+            )
 
         # the keys every row of the communes table starts with: the model's indices, codes and names
         n = province.communes.n

@@ -23,6 +23,7 @@ class RunResult:
     days_hist: np.ndarray  # (months, DAY_BINS) counts of payments by days to money
     wait_hist: np.ndarray  # (months, kinds, WAIT_BINS) counts of visits by wait
     summary: dict[str, Any] = field(default_factory=dict)
+    roster_filled: dict[str, int] | None = None  # a roster run: per attribute, people filled from the shares
     payments_rows: int = 0
     places: pl.DataFrame | None = None  # districts and communes: index, name, code
     communes: pl.DataFrame | None = None  # month × commune: the figures a planner maps

@@ -11,6 +11,7 @@ half-written table behind.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import shutil
@@ -29,6 +30,7 @@ from welfare_sim.sim.publish import (
     atomic_write_parquet,
     building,
     merge_parquet_parts,
+    private_files,
     write_json,
 )
 from welfare_sim.sim.recorder import Recorder
@@ -77,7 +79,7 @@ def run_scenario(
         def record(rec: MonthRecord, province: Province) -> None:
             nonlocal recorder, pending
             if recorder is None:
-                recorder = Recorder(province, payments_dir)
+                recorder = Recorder(province, payments_dir, _pseudonyms(scenario) if payments_dir else None)
             wait_for_recorder()
             pending = pool.submit(record_now, rec, province)
             if on_month is not None:
@@ -93,7 +95,16 @@ def run_scenario(
     result = collect(recorder)
     result.summary = headline(result)
     result.payment_parts = recorder.payment_parts
+    result.roster_filled = recorder.p.people.roster_filled
     return result
+
+
+def _pseudonyms(scenario: Scenario) -> dict[int, str] | None:
+    """Model id -> pseudonym of a roster run's people (None for a synthetic population)."""
+    roster = scenario.resolved_roster
+    if roster is None:
+        return None
+    return dict(zip(roster.people.ids().tolist(), roster.pseudonyms, strict=True))
 
 
 def git_commit() -> str | None:
@@ -157,7 +168,10 @@ def write_run(
     seed = scenario.seed if seed is None else seed
     months = scenario.months if months is None else months
     timings = timings or RunTimings()
-    with building(Path(out_dir), "run") as staging:
+    roster = scenario.resolved_roster
+    if roster is not None and not roster.settings.per_person_tables:
+        payments = False  # per-person rows from a real roster only when the scenario asks for them
+    with private_files() if roster is not None else contextlib.nullcontext(), building(Path(out_dir), "run") as staging:
         parts_dir = staging / ".payment-parts" if payments else None
         if parts_dir is not None:
             parts_dir.mkdir()
@@ -179,6 +193,8 @@ def write_run(
             ("communes", result.communes),
         ):
             atomic_write_parquet(staging / f"{name}.parquet", frame)
+        if roster is not None:
+            result.summary["roster"] = {**roster.summary(), "filled_from_shares": result.roster_filled}
         summary = {"scenario": scenario.name, "seed": seed, **result.summary}
         write_json(staging / "summary.json", summary)
         atomic_write_bytes(staging / "scenario.resolved.yaml", dump_scenario(scenario).encode())

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 import yaml
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, model_validator
 
 from welfare_sim.models.geography import Places
 from welfare_sim.models.params import (
@@ -33,6 +33,7 @@ from welfare_sim.models.params import (
     month_index,
 )
 from welfare_sim.sim.free_parameters import CalibrationBlock, check_free_parameters
+from welfare_sim.sim.roster import RosterError, RosterInput
 from welfare_sim.sim.yaml_limits import YamlLimitError, load_yaml_text, read_limited_text
 
 MAX_PROBLEMS = 20  # lines of one error report; past that the first ones are what to fix
@@ -65,6 +66,14 @@ class Scenario(Frozen):
     calibration: CalibrationBlock | None = Field(
         None, description="free parameters and their bounds, for `welfare-sim calibrate`"
     )
+    roster: RosterInput | None = Field(
+        None, description="start from a real beneficiary roster instead of a synthetic population (docs/roster.md)"
+    )
+    _roster: object = PrivateAttr(None)  # the ResolvedRoster (import counts; pseudonyms stay in sim/)
+
+    @property
+    def resolved_roster(self):  # noqa: ANN201 (a sim.roster.ResolvedRoster, or None)
+        return self._roster
 
     @model_validator(mode="after")
     def _cross_references(self) -> Scenario:
@@ -150,6 +159,9 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 def resolve_extends(path: Path, data: dict[str, Any], seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     """`extends: base.yaml` (relative to the file) plus the keys this file overrides."""
+    roster = data.get("roster")
+    if isinstance(roster, dict) and isinstance(roster.get("path"), str):
+        roster["path"] = str((path.parent / roster["path"]).resolve())  # beside the scenario that names it
     geography = data.get("geography")
     if isinstance(geography, dict) and isinstance(geography.get("commune_data"), str):
         # the planner's file sits next to the scenario that names it, whichever file extends it
@@ -353,6 +365,18 @@ def validate_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scena
         raise ScenarioError(_register_problems(data, source) + format_validation_error(source, exc)) from None
     # the register is read once the scenario is valid, so its problems come at their own key paths
     scenario.geography._places = resolve_places(scenario.geography, source)
+    if scenario.roster is not None:
+        from welfare_sim.sim.roster import resolve_roster
+
+        try:
+            resolved, places = resolve_roster(
+                scenario.roster, scenario.geography, scenario.population, scenario.start, source
+            )
+        except RosterError as exc:
+            raise ScenarioError(exc.problems) from None
+        scenario.geography._places = places
+        scenario.geography._roster = resolved.people
+        scenario._roster = resolved
     if scenario.calibration is not None:
         # free-parameter paths point into the rest of the scenario, so check them once it is valid
         problems = check_free_parameters(scenario.calibration, scenario.model_dump(mode="json"))

@@ -145,6 +145,11 @@ def run(
     seed = sc.seed if seed is None else seed
     months = sc.months if months is None else months
     out_dir = out_folder(out_dir, Path("outputs") / f"{sc.name}-seed{seed}", "run")
+    if sc.roster is not None and not sc.roster.per_person_tables:
+        if payments:
+            err.print("note: a roster run writes no per-person table unless the scenario sets "
+                      "roster.per_person_tables: true (pseudonyms only); --payments is ignored", highlight=False)
+        payments = False
     if payments is None:
         # per-payment rows for millions of people run to gigabytes: opt in with --payments
         payments = sc.geography.n_beneficiaries * sc.geography.sample_fraction <= PAYMENTS_AUTO_MAX

@@ -78,11 +78,16 @@ def write_report(folder: Path, lang: str = "en") -> Path:
         comparison = d.load_comparison(folder)
         html_text = _comparison_html(comparison, words)
         xlsx = _comparison_workbook(comparison, words)
-    from welfare_sim.sim.publish import atomic_write_bytes
+    import contextlib
+
+    from welfare_sim.sim.publish import atomic_write_bytes, private_files
 
     html_name, xlsx_name = report_names(lang)
-    atomic_write_bytes(folder / xlsx_name, xlsx)
-    atomic_write_bytes(folder / html_name, html_text.encode("utf-8"))
+    # a roster run's folder is its owner's only, and so are the reports added to it
+    private = kind == "run" and run.min_cell_size is not None
+    with private_files() if private else contextlib.nullcontext():
+        atomic_write_bytes(folder / xlsx_name, xlsx)
+        atomic_write_bytes(folder / html_name, html_text.encode("utf-8"))
     return folder / html_name
 
 
@@ -289,6 +294,8 @@ def _run_html(run: d.RunData, words: Lang) -> str:
     fraction = lookup(run.scenario, "geography", "sample_fraction")
     if isinstance(fraction, int | float) and fraction < 1:
         about.insert(0, t("sample_note", pct=words.pct(float(fraction), 0)))
+    if run.min_cell_size is not None:
+        about.insert(0, t("roster_note", k=run.min_cell_size))
     manifest = run.manifest
     facts = [
         (t("about.scenario_file"), str(manifest.get("scenario_file") or "–")),

@@ -133,6 +133,12 @@ class RunData:
     communes: pl.DataFrame | None = None  # communes.parquet: month × commune figures (folders since it exists)
 
     @property
+    def min_cell_size(self) -> int | None:
+        """A roster run's minimum cell size (aggregates of fewer people are not shown); None otherwise."""
+        roster = self.summary.get("roster")
+        return int(roster["min_cell_size"]) if isinstance(roster, dict) else None
+
+    @property
     def district_names(self) -> list[str]:
         if self.places is not None and "district_name" in self.places.columns:
             # the groups the model keyed on: the districts, or the areas and the rest of the province
@@ -358,7 +364,28 @@ def _point_costs(run: RunData, keys: list[str]) -> pl.DataFrame:
     )
 
 
+_KEYS = ("month", "period", "district", "district_name", "district_code", "commune", "commune_no",
+         "commune_name", "commune_code", "subgroup")
+
+
+def small_cells(run: RunData, frame: pl.DataFrame, counts: tuple[str, ...] = ("beneficiaries",)) -> pl.DataFrame:
+    """A roster run's aggregate with every row of fewer than `min_cell_size` people (but some) left
+    blank, the counts included, so no small group's figures can be read off."""
+    k = run.min_cell_size
+    present = [c for c in counts if c in frame.columns]
+    if k is None or not present or frame.height == 0:
+        return frame
+    small = pl.any_horizontal([(pl.col(c) > 0) & (pl.col(c) < k) for c in present])
+    return frame.with_columns(
+        pl.when(small).then(pl.lit(None)).otherwise(pl.col(c)).alias(c) for c in frame.columns if c not in _KEYS
+    )
+
+
 def by_month(run: RunData) -> pl.DataFrame:
+    return small_cells(run, _by_month(run))
+
+
+def _by_month(run: RunData) -> pl.DataFrame:
     return _aggregate(
         run.monthly,
         ["month", "period"],
@@ -373,7 +400,7 @@ def district_month(run: RunData) -> pl.DataFrame:
         run.monthly.select("month", "period").unique(), on="month"
     )
     frame = _aggregate(run.monthly, ["district", "month", "period"], costs)
-    return _with_district_name(frame, run)
+    return small_cells(run, _with_district_name(frame, run))
 
 
 def _with_district_name(frame: pl.DataFrame, run: RunData) -> pl.DataFrame:
@@ -415,12 +442,12 @@ def by_district(run: RunData) -> pl.DataFrame:
         .join(communes, on="district")
         .sort("district")
     )
-    return _with_district_name(frame, run)
+    return small_cells(run, _with_district_name(frame, run), ("beneficiaries_first", "beneficiaries_last"))
 
 
 def commune_month(run: RunData) -> pl.DataFrame:
     frame = _aggregate(run.monthly, ["district", "commune", "month", "period"], None)
-    return _with_commune_no(_with_district_name(frame, run), run)
+    return small_cells(run, _with_commune_no(_with_district_name(frame, run), run))
 
 
 def _with_commune_no(frame: pl.DataFrame, run: RunData) -> pl.DataFrame:
@@ -464,10 +491,14 @@ def by_commune(run: RunData) -> pl.DataFrame:
         .join(last_rows, on="commune", how="left")
         .sort("district", "commune")
     )
-    return _with_commune_no(_with_district_name(frame, run), run)
+    return small_cells(run, _with_commune_no(_with_district_name(frame, run), run), ("beneficiaries_last",))
 
 
 def subgroup_table(run: RunData) -> pl.DataFrame:
+    return small_cells(run, _subgroup_table(run))
+
+
+def _subgroup_table(run: RunData) -> pl.DataFrame:
     return run.subgroups.with_columns(
         unpaid_share=_ratio(pl.col("unpaid"), pl.col("beneficiaries")),
         suspended_share=_ratio(pl.col("suspended"), pl.col("beneficiaries")),

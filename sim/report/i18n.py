@@ -57,6 +57,8 @@ TEXT: dict[str, str] = {
         "assumptions and {other} are model defaults or settings."
     ),
     "sample_note": "Counts are of a {pct} sample of beneficiaries (geography.sample_fraction).",
+    "roster_note": "This run starts from a real roster, pseudonymised on import: figures for groups of fewer "
+    "than {k} people are left blank here and in the workbook (roster.min_cell_size).",
     "scenario_changed": "The scenario file has changed since this run: its sources may not match the values used.",
     "scenario_missing": "The scenario file {file} was not found; sources are taken from the model's descriptions.",
     "made_by": "Made by welfare-sim {version}.",
