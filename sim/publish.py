@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     import polars as pl
 
 WRITER = "welfare-sim"
-KINDS = ("run", "comparison", "calibration", "sweep")
+KINDS = ("run", "comparison", "calibration", "sweep", "where")
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)

@@ -72,6 +72,14 @@ class Scenario(Frozen):
                 guess = did_you_mean(name, districts)
                 hint = f'did you mean "{guess}"?' if guess else f"known: {', '.join(sorted(districts))}"
                 problems.append(f"{AT}{where}: names unknown district {name!r}; {hint}")
+        n_communes = sum(d.communes for d in self.geography.districts)
+        for kind in ("drives", "atm_points", "agents"):
+            for i, strategy in enumerate(getattr(self.interventions, kind)):
+                for c in sorted(set(strategy.communes or ()) - set(range(n_communes))):
+                    problems.append(
+                        f"{AT}interventions.{kind}[{i}].communes: commune {c} does not exist; the "
+                        f"geography has communes 0 to {n_communes - 1} (the commune column of places.parquet)"
+                    )
         if problems:
             raise ValueError("\n".join(problems))
         first = min(month_index(a.start) for a in self.population.base_level)
