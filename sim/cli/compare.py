@@ -249,3 +249,6 @@ def _write_report(folder: Path, lang: str) -> None:
 def register(app: typer.Typer) -> None:
     """Add `compare` to `welfare-sim` (entry point group welfare_sim.commands)."""
     app.command(name="compare")(compare)
+    from welfare_sim.sim.cli.where import where
+
+    app.command(name="where")(where)
