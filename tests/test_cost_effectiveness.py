@@ -5,9 +5,6 @@ from __future__ import annotations
 import copy
 import json
 import math
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,22 +14,12 @@ import pytest
 import yaml
 from factory import small
 from scipy import stats
+from test_compare import cli
 
 from welfare_sim.sim.experiments import compare, effects
 from welfare_sim.sim.scenario import validate_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "welfare_sim", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=600,
-        env={**os.environ, "COLUMNS": "200"},
-    )
 
 
 # --------------------------------------------------------------------------- Fieller
@@ -288,3 +275,57 @@ def test_a_strategy_that_reaches_nobody_gets_a_warning() -> None:
     there = validate_scenario(data, "there")
     runs = compare.run_all([base, there], names, [7, 8])
     assert effects.strategy_warnings([base, there], names, None, compare.strategies_frame(names, runs)) == []
+
+
+def test_the_api_comparison_carries_what_each_strategy_buys(tmp_path: Path) -> None:
+    import welfare_sim
+
+    data = world()
+    data["name"] = "hills"
+    data["interventions"]["drives"] = [*data["interventions"]["drives"], DRIVE]
+    base_path, hills_path = tmp_path / "base.yaml", tmp_path / "hills.yaml"
+    base_path.write_text(yaml.safe_dump(world()), encoding="utf-8")
+    hills_path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    cmp = welfare_sim.compare(base_path, [hills_path], seeds=3)
+    ce = cmp.cost_effectiveness
+    assert set(ce["measure"]) == set(effects.MEASURES) and set(ce["scenario"]) == {"hills"}
+    holders = ce.filter(pl.col("measure") == "cost_per_account_holder").row(0, named=True)
+    assert holders["gain_mean"] > 0 and holders["state_cost_mean_vnd"] > 0
+    assert cmp.ranking("cost_per_account_holder")["scenario"].to_list() == ["hills"]
+    assert cmp.recommendation()["best"] == "hills" and cmp.warnings == []
+    assert cmp.gains.filter(pl.col("group_level") == "district").height == 2
+
+
+def test_who_is_left_behind_is_judged_on_the_criterion_s_own_figure() -> None:
+    nan = math.nan
+
+    def row(group: str, coverage: tuple[float, float, float], hours: tuple[float, float, float]) -> dict:
+        return {
+            "scenario": "s",
+            "group_level": "subgroup",
+            "group": group,
+            "group_name": group,
+            "coverage_change": coverage[0],
+            "coverage_lo": coverage[1],
+            "coverage_hi": coverage[2],
+            "unpaid_share_change": 0.0,
+            "unpaid_share_lo": 0.0,
+            "unpaid_share_hi": 0.0,
+            "hours_per_month_change": hours[0],
+            "hours_per_month_lo": hours[1],
+            "hours_per_month_hi": hours[2],
+        }
+
+    gains = pl.DataFrame(
+        [
+            row("disabled", (-0.02, -0.03, -0.01), (nan, nan, nan)),  # fewer accounts; hours not recorded
+            row("mountain_communes", (0.05, 0.04, 0.06), (0.4, 0.2, 0.6)),  # more accounts, longer trips
+            row("aged_80_plus", (0.01, -0.01, 0.03), (-0.5, -0.7, -0.3)),
+        ]
+    )
+    by_accounts = effects.left_behind(gains, "s", "cost_per_account_holder")
+    assert [(r["group"], r["how"]) for r in by_accounts] == [("disabled", "worse")]
+    by_hours = effects.left_behind(gains, "s", "cost_per_hour_saved")
+    assert [(r["group"], r["how"]) for r in by_hours] == [("mountain_communes", "worse")]
+    better = gains.with_columns(pl.lit(-0.2).alias("hours_per_month_lo"), pl.lit(-0.1).alias("hours_per_month_hi"))
+    assert effects.left_behind(better, "s", "cost_per_hour_saved") == []

@@ -75,14 +75,18 @@ def test_figures_are_averaged_over_seeds_in_design_order(saltelli_sweep: Path) -
     assert means[figure][0] == pytest.approx(rows.filter(pl.col("point") == first)[figure].mean(), abs=0)
 
 
-def test_command_prints_and_writes_the_chart_and_table(saltelli_sweep: Path) -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "welfare_sim", "sensitivity", str(saltelli_sweep), "--resamples", "100"],
+def sensitivity_cli(sweep_dir: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "welfare_sim", "sensitivity", str(sweep_dir), "--resamples", "100"],
         capture_output=True,
         text=True,
         cwd=ROOT,
         timeout=600,
     )
+
+
+def test_command_prints_and_writes_the_chart_and_table(saltelli_sweep: Path) -> None:
+    proc = sensitivity_cli(saltelli_sweep)
     assert proc.returncode == 0, proc.stderr
     assert "first order S1" in proc.stdout and "total ST" in proc.stdout
     assert "what drives each figure" in proc.stdout
@@ -157,13 +161,7 @@ def test_a_small_sample_warns_and_the_chart_marks_what_runs_past_its_axis(
 
 
 def test_the_command_warns_of_a_small_sample(saltelli_sweep: Path) -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "welfare_sim", "sensitivity", str(saltelli_sweep), "--resamples", "100"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=600,
-    )
+    proc = sensitivity_cli(saltelli_sweep)
     assert proc.returncode == 0, proc.stderr
     assert "warning: the design has samples: 8" in proc.stderr
     assert "unreliable, see the warnings" in " ".join(proc.stdout.split())

@@ -3,31 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import yaml
 from factory import small
+from test_compare import cli
 
 from welfare_sim.sim.experiments import compare, where
 from welfare_sim.sim.scenario import load_scenario, validate_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "welfare_sim", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=600,
-        env={**os.environ, "COLUMNS": "200"},
-    )
 
 
 def known_world() -> dict[str, Any]:

@@ -288,8 +288,6 @@ def plot_timeseries(series: pl.DataFrame, names: list[str], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from welfare_sim.sim.publish import atomic_write_bytes
-
     stats = (
         series.group_by("scenario", "month", "period")
         .agg(
@@ -366,9 +364,18 @@ def plot_timeseries(series: pl.DataFrame, names: list[str], path: Path) -> None:
     n_seeds = series["seed"].n_unique()
     fig.suptitle(f"Strategies compared: mean over {n_seeds} seed(s); band: lowest to highest seed")
     fig.tight_layout()
+    save_png(fig, path, 120)
+
+
+def save_png(fig: Any, path: Path, dpi: int) -> None:
+    """Render a pyplot figure beside `path` under a hidden name, publish it atomically, close it."""
+    import matplotlib.pyplot as plt
+
+    from welfare_sim.sim.publish import atomic_write_bytes
+
     tmp = path.with_name(f".{path.name}.render")
     try:
-        fig.savefig(tmp, format="png", dpi=120)
+        fig.savefig(tmp, format="png", dpi=dpi)
         atomic_write_bytes(path, tmp.read_bytes())
     finally:
         plt.close(fig)
@@ -614,7 +621,6 @@ def plot_cost_effectiveness(ce: pl.DataFrame, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     from welfare_sim.sim.experiments.effects import MEASURES
-    from welfare_sim.sim.publish import atomic_write_bytes
 
     fig, axes = plt.subplots(1, len(MEASURES), figsize=(5.2 * len(MEASURES), 4.6))
     colors = plt.get_cmap("tab10")
@@ -650,13 +656,7 @@ def plot_cost_effectiveness(ce: pl.DataFrame, path: Path) -> None:
     fig.legend(handles, labels, loc="lower center", ncols=min(4, max(1, len(labels))), fontsize=8)
     fig.suptitle("What each strategy buys: gain against extra cost (mean over seeds, 95 % intervals)")
     fig.tight_layout(rect=(0, 0.06 + 0.03 * (len(labels) // 4), 1, 1))
-    tmp = path.with_name(f".{path.name}.render")
-    try:
-        fig.savefig(tmp, format="png", dpi=110)
-        atomic_write_bytes(path, tmp.read_bytes())
-    finally:
-        plt.close(fig)
-        tmp.unlink(missing_ok=True)
+    save_png(fig, path, 110)
 
 
 def _ratio_text(r: dict[str, Any], short: bool = True) -> str:

@@ -231,8 +231,9 @@ def _paired(counts: pl.DataFrame, name: str, base: str, key: str) -> np.ndarray:
 def cost_effectiveness(counts: pl.DataFrame, names: list[str]) -> pl.DataFrame:
     """Per strategy (every name but the base, the first) and measure: the extra state cost, the
     gain (oriented so that more is better), the cost per unit of gain with Fieller's interval, and
-    a verdict: `dominant` (gains and saves the state money), `gains` (the gain's interval excludes
-    0), `uncertain` (it does not), `no_gain` (the mean gain is ≤ 0: a ratio would mislead)."""
+    a verdict: `dominant` (gains, and the seeds tell it saves the state money), `gains` (the gain's
+    interval excludes 0), `uncertain` (it does not), `no_gain` (the mean gain is ≤ 0: a ratio would
+    mislead)."""
     base = names[0]
     rows = []
     for name in names[1:]:
@@ -246,8 +247,8 @@ def cost_effectiveness(counts: pl.DataFrame, names: list[str]) -> pl.DataFrame:
             ratio, r_lo, r_hi = fieller(cost, gain)
             if not g_mean > 0:
                 verdict = "no_gain"
-            elif c_mean <= 0:
-                verdict = "dominant"
+            elif c_hi <= 0 or (c_mean <= 0 and cost.size < 2):
+                verdict = "dominant"  # the seeds tell it saves money (or, with one seed, it did)
             elif g_lo > 0:
                 verdict = "gains"
             else:
@@ -385,16 +386,30 @@ def groups_frame(names: list[str], results: list[dict[str, Any]]) -> pl.DataFram
     return pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
 
 
-def left_behind(gains: pl.DataFrame, name: str) -> list[dict[str, Any]]:
-    """The groups a strategy leaves worse off (the seeds tell it: coverage down or unpaid share up),
-    or, if none, the subgroups whose coverage it does not raise distinguishably."""
+# the "who gains" column of each measure, and whether a gain there is an increase (+1) or a fall (-1)
+GROUP_MEASURE = {
+    "cost_per_account_holder": ("coverage", 1),
+    "cost_per_unpaid_avoided": ("unpaid_share", -1),
+    "cost_per_hour_saved": ("hours_per_month", -1),
+}
+
+
+def left_behind(gains: pl.DataFrame, name: str, measure: str = "cost_per_account_holder") -> list[dict[str, Any]]:
+    """The groups a strategy leaves worse off on its measure's own figure (coverage, unpaid share or
+    hours; the seeds tell it), or, if none, the subgroups it does not distinguishably help there.
+    Subgroups without that figure (hours of the 80+, say) are left out, not guessed."""
+    col, sign = GROUP_MEASURE[measure]
     part = gains.filter(
-        (pl.col("scenario") == name) & pl.col("group_level").is_in(["subgroup", "programme", "district"])
+        (pl.col("scenario") == name)
+        & pl.col("group_level").is_in(["subgroup", "programme", "district"])
+        & pl.col(f"{col}_change").is_not_nan()
     )
-    worse = part.filter((pl.col("coverage_hi") < 0) | (pl.col("unpaid_share_lo") > 0))
+    lo, hi = pl.col(f"{col}_lo"), pl.col(f"{col}_hi")
+    worse = part.filter(hi < 0 if sign > 0 else lo > 0)
     if worse.height:
         return [dict(r, how="worse") for r in worse.iter_rows(named=True)]
-    flat = part.filter((pl.col("group_level") == "subgroup") & ~(pl.col("coverage_lo") > 0))
+    helped = lo > 0 if sign > 0 else hi < 0
+    flat = part.filter((pl.col("group_level") == "subgroup") & ~helped)
     return [dict(r, how="unchanged") for r in flat.iter_rows(named=True)]
 
 
@@ -572,11 +587,17 @@ def recommend(
                 counts, runner["scenario"], names[0], "beneficiary_cost_vnd"
             )
         else:
-            # seed by seed: the best buys the gain more cheaply (or the runner-up gains nothing)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                wins = (gain_r <= 0) | ((gain_b > 0) & (cost_b * gain_r < cost_r * gain_b))
+            # seed by seed, the ranking's own order: gains and saves (more gain first), then gains
+            # (cheaper per unit first), then no gain
+            wins = np.array(
+                [
+                    _seed_key(cb, gb) < _seed_key(cr, gr)
+                    for cb, gb, cr, gr in zip(cost_b, gain_b, cost_r, gain_r, strict=True)
+                ],
+                bool,
+            )
         ahead = int(np.count_nonzero(wins))
-    behind = left_behind(gains, best["scenario"]) if gains.height else []
+    behind = left_behind(gains, best["scenario"], measure) if gains.height else []
     return _json_safe(
         {
             "rank_by": rank_by,
@@ -604,13 +625,18 @@ def recommend(
                     "key": r["group"],
                     "name": r["group_name"],
                     "how": r["how"],
-                    "coverage_change": r["coverage_change"],
-                    "unpaid_share_change": r["unpaid_share_change"],
+                    "change": r[f"{GROUP_MEASURE[measure][0]}_change"],
                 }
                 for r in behind
             ],
         }
     )
+
+
+def _seed_key(cost: float, gain: float) -> tuple[int, float]:
+    if not gain > 0:
+        return 2, 0.0
+    return (0, -gain) if cost <= 0 else (1, cost / gain)
 
 
 def _json_safe(value: Any) -> Any:

@@ -155,6 +155,7 @@ def top_scenario(
     entry.update(name=f"where_top{len(communes)}", communes=communes, districts=None)
     entry.pop("districts")
     entry.pop("max_communes", None)
+    entry.pop("targeting", None)  # the listed order is the order
     if kind == "drives":
         entry["revisit"] = False
     return {

@@ -835,6 +835,10 @@ def _comparison_workbook(data: d.ComparisonData, words: Lang) -> bytes:
                 ],
             )
         )
+    from welfare_sim.sim.report.decision import decision_sheets
+
+    for sheet in decision_sheets(data, words, _kind_of):
+        book.table(sheet)
     series = d.scenario_series(data)
     book.table(
         Sheet(

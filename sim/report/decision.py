@@ -26,8 +26,8 @@ TEXT: dict[str, str] = {
     "dec.dominant": "It gains and saves the state money at the same time.",
     "dec.beneficiaries": "The beneficiaries' own cost changes by {change}.",
     "dec.behind_worse": "It leaves worse off: {groups}.",
-    "dec.behind_flat": "Its coverage gain does not reach: {groups}.",
-    "dec.behind_none": "Every subgroup gains coverage the seeds can tell from zero.",
+    "dec.behind_flat": "Its gain does not reach: {groups}.",
+    "dec.behind_none": "Every subgroup gains, by as much as the seeds can tell from zero.",
     "dec.sure": "How sure: ahead of the runner-up ({runner}) in {ahead} of {seeds} seeds.",
     "dec.sure_alone": "It is the only plan that gains; the intervals above are over {seeds} seeds.",
     "dec.crit.cost_per_account_holder": "state cost per extra account holder",
@@ -66,6 +66,8 @@ TEXT: dict[str, str] = {
     "dec.warn.starts_after_end": "{scenario}: {strategy} starts after the run ends; it cannot change anything.",
     "dec.warn.reaches_nobody": "{scenario}: the {strategy} it adds reach nobody in any seed.",
     "dec.detail": "Detail",
+    "dec.sheet_ce": "Cost-effectiveness",
+    "dec.sheet_gains": "Who gains",
 }
 
 
@@ -307,3 +309,17 @@ def gains_section(gains: pl.DataFrame, words: Lang) -> str:
         parts.append(f"<h3>{page.esc(name)}</h3>" + page.table(header, rows))
     parts.append(f'<p class="note">{page.esc(t("dec.gains_note"))}</p></section>')
     return "".join(parts)
+
+
+def decision_sheets(data: Any, words: Lang, kind_of: Any) -> list[Any]:
+    """The workbook's sheets of what each strategy buys and of who gains (every commune too)."""
+    from welfare_sim.sim.report.workbook import Sheet
+
+    sheets = []
+    for name, key in (("cost_effectiveness.parquet", "dec.sheet_ce"), ("gains.parquet", "dec.sheet_gains")):
+        path = data.folder / name
+        if not path.is_file():
+            continue
+        frame = pl.read_parquet(path)
+        sheets.append(Sheet(words.t(key), frame, [(c, c, kind_of(frame, c)) for c in frame.columns]))
+    return sheets
