@@ -232,7 +232,7 @@ def check_targets(targets: TargetFile, scenario: Scenario, source: str) -> list[
             f"{source} › region: the targets are for {region!r} but the scenario models "
             f"{province!r}; use the target file for {province!r} or another scenario"
         )
-    known = [d.name for d in scenario.geography.districts]
+    known = [d.name for d in scenario.geography.groups]
     last = scenario.months - 1
     for i, t in enumerate(targets.targets):
         where = f"{source} › targets[{i}] ({t.name})"
@@ -282,9 +282,9 @@ def quantity_series(
     """The target's quantity in its scope, for every simulated month (counts scaled to full size)."""
     frame = monthly
     geo = scenario.geography
-    wanted = list(range(len(geo.districts)))
+    wanted = list(range(len(geo.groups)))
     if target.scope == "district":
-        names = [d.name for d in geo.districts]
+        names = [d.name for d in geo.groups]
         wanted = [names.index(d) for d in target.districts or []]
         frame = frame.filter(pl.col("district").is_in(wanted))
     if target.communes == "drive_visited":
@@ -313,7 +313,7 @@ def sample_scale(monthly: pl.DataFrame, scenario: Scenario, districts: list[int]
     geo = scenario.geography
     first = monthly.filter((pl.col("month") == 0) & pl.col("district").is_in(districts))
     simulated = float(first["beneficiaries"].sum()) if first.height else 0.0
-    full = float(sum(geo.districts[d].beneficiaries for d in districts))
+    full = float(sum(geo.groups[d].beneficiaries for d in districts))
     return full / simulated if simulated > 0 else 1.0 / geo.sample_fraction
 
 

@@ -50,12 +50,12 @@ def build_points(geo: Geography, communes: Communes, params: CashoutPoints) -> P
     kinds = [np.full(communes.n, COMMUNE_POINT, np.int8)]
     district = [communes.district]
     counters = [np.full(communes.n, params.commune_point.counters, np.int64)]
-    n_districts = len(geo.districts)
-    offices = np.array([d.post_offices for d in geo.districts], np.int64)
+    n_districts = len(geo.groups)
+    offices = np.array([d.post_offices for d in geo.groups], np.int64)
     kinds.append(np.full(int(offices.sum()), POST_OFFICE, np.int8))
     district.append(np.repeat(np.arange(n_districts, dtype=np.int32), offices))
-    counters.append(np.repeat(np.array([d.post_office_counters for d in geo.districts], np.int64), offices))
-    atms = np.array([d.atms for d in geo.districts], np.int64)
+    counters.append(np.repeat(np.array([d.post_office_counters for d in geo.groups], np.int64), offices))
+    atms = np.array([d.atms for d in geo.groups], np.int64)
     kinds.append(np.full(int(atms.sum()), ATM, np.int8))
     district.append(np.repeat(np.arange(n_districts, dtype=np.int32), atms))
     counters.append(np.full(int(atms.sum()), params.atm.counters, np.int64))

@@ -16,6 +16,20 @@
   (applications finished, dormant accounts woken, accounts kept in use).
 * Closing the cash channel: account holders are paid only into their accounts.
 
+Each strategy declares the stages of the payment month it changes (`stages`, names from
+`models/month/hooks.py`) and registers its hooks on them once, when the province is built
+(`register`); the payment month calls them from those stages only:
+
+| strategy | stages it hooks |
+|---|---|
+| drives | reconciliation (team costs); its SimPy process marks whom the teams meet, read by the funnel |
+| digital teams | funnel (applications finished, accounts woken or kept in use) |
+| fee waivers | funnel (more applications), cash-out (the state pays the fee) |
+| cash closure | channel split (account holders listed, no cash fallback) |
+| home delivery | channel split (couriers take cash-list members home, on a day) |
+| chip ID payment | cash-out (enrolment where the cash is paid) |
+| commune ATM points, agents | cash-out (where account holders cash out), reconciliation (costs) |
+
 Every draw comes from a stream named after the strategy and keyed by a stable id (beneficiary id,
 commune index, month), so a strategy never shifts the draws of anything else, and adding a
 beneficiary never shifts the draws of the others. Where beneficiaries share a capacity (a
@@ -29,6 +43,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from welfare_sim.models.month.hooks import StageHooks
 from welfare_sim.models.params import (
     ACCOUNT_TYPES,
     CATEGORIES,
@@ -125,6 +140,8 @@ def monthly_process(
 class DriveCampaign:
     """One drive. `visit_order` is fixed up front, so visits are reproducible."""
 
+    stages = ("reconciliation",)
+
     def __init__(
         self,
         drive: Drive,
@@ -134,6 +151,7 @@ class DriveCampaign:
         people: Beneficiaries | None = None,
     ) -> None:
         self.drive = drive
+        self.name = f"drives.{drive.name}"
         self.first_month = month_offset(start, drive.start)
         self.last_month = month_offset(start, drive.end)
         allowed = district_mask(drive.districts, communes.district_names)[communes.district]
@@ -176,6 +194,14 @@ class DriveCampaign:
             return 0
         return self.drive.teams * self.drive.cost_per_team_month_vnd
 
+    def month_cost(self, month: int, counts: dict[str, int]) -> None:
+        cost = self.cost_vnd(month)
+        counts["drive_team_months"] += self.drive.teams if cost else 0
+        counts["drives_vnd"] += cost
+
+    def register(self, hooks: StageHooks) -> None:
+        hooks.register(self, "reconciliation", "costs", self.month_cost)
+
     def process(
         self, env, month_start: MonthStart, contact_prob: np.ndarray, commune_of: np.ndarray
     ) -> Generator:  # noqa: ANN001
@@ -205,6 +231,8 @@ class PointPlacement:
     placement are numbered `first_point + rank × per_commune + j` in the province's point index.
     """
 
+    stages = ("cash_out", "reconciliation")
+
     def __init__(
         self,
         kind: str,
@@ -216,6 +244,7 @@ class PointPlacement:
         streams,  # noqa: ANN001
     ) -> None:
         self.kind, self.params, self.per_commune = kind, params, per_commune
+        self.name = f"{kind}.{params.name}"
         self.first_month, self.last_month = _months(start, params.start, params.end)
         allowed = district_mask(params.districts, communes.district_names)[communes.district]
         candidates = np.flatnonzero(allowed)
@@ -282,6 +311,25 @@ class PointPlacement:
             return 0
         return int((self.open_month == month).sum())
 
+    def month_cost(self, month: int, counts: dict[str, int]) -> None:
+        """Points converted and running (commune ATM points), agents paid (agents)."""
+        params = self.params
+        if isinstance(params, CommuneAtmPoints):
+            running = int(self.opened_by(month).sum())
+            counts["atm_points_open"] += running
+            counts["atm_points_vnd"] += (
+                self.opened_in(month) * params.conversion_cost_vnd + running * params.monthly_cost_vnd
+            )
+        else:
+            assert isinstance(params, MobileMoneyAgents)
+            running = int(self.opened_by(month).sum()) * self.per_commune
+            counts["agents_open"] += running
+            counts["agents_vnd"] += running * params.state_cost_per_agent_month_vnd
+
+    def register(self, hooks: StageHooks) -> None:
+        hooks.register(self, "cash_out", "route", self.route)
+        hooks.register(self, "reconciliation", "costs", self.month_cost)
+
 
 # --------------------------------------------------------------------------- help with accounts
 
@@ -295,6 +343,12 @@ class AccountHelp:
     reactivation_prob: np.ndarray | None = None  # NaN where not helped
     apply_multiplier: np.ndarray | None = None
 
+    def empty(self) -> bool:
+        """No strategy changes the funnel this month."""
+        return all(
+            x is None for x in (self.success_prob, self.dormancy_factor, self.reactivation_prob, self.apply_multiplier)
+        )
+
 
 def _rank_within(groups: np.ndarray, *keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Order of items by (groups, *keys) and each item's rank within its group (0-based)."""
@@ -306,101 +360,58 @@ def _rank_within(groups: np.ndarray, *keys: np.ndarray) -> tuple[np.ndarray, np.
     return order, rank
 
 
-# --------------------------------------------------------------------------- the set of strategies
+# --------------------------------------------------------------------------- dated strategies
 
 
-class Strategies:
-    """The scenario's strategies, built against the province's communes and people."""
+class DatedStrategy:
+    """The scenario's strategies of one dated kind, each with its months and districts."""
 
-    def __init__(
-        self,
-        interventions: Interventions,
-        start: str,
-        communes: Communes,
-        people: Beneficiaries,
-        streams,  # noqa: ANN001
-    ) -> None:
-        self.iv = interventions
-        self.start = start
-        self.communes = communes
-        self.people = people
-        self.streams = streams
+    kind = ""
+    stages: tuple[str, ...] = ()
+
+    def __init__(self, items: list, start: str, communes: Communes, people: Beneficiaries, streams) -> None:  # noqa: ANN001
+        self.name = self.kind
+        self.communes, self.people, self.streams = communes, people, streams
         names = communes.district_names
-        self.drives = [
-            DriveCampaign(d, communes, start, streams, people) for d in interventions.drives
-        ]
-        self.atm_points = [
-            PointPlacement("atm_points", p, 1, communes, people, start, streams)
-            for p in interventions.atm_points
-        ]
-        self.agents = [
-            PointPlacement("agents", p, p.agents_per_commune, communes, people, start, streams)
-            for p in interventions.agents
-        ]
-        self._dated = {
-            kind: [
-                (s, *_months(start, s.start, s.end), district_mask(s.districts, names))
-                for s in getattr(interventions, kind)
-            ]
-            for kind in (
-                "chip_id_payment",
-                "home_delivery",
-                "fee_waivers",
-                "digital_teams",
-                "cash_closure",
-            )
-        }
+        self._dated = [(s, *_months(start, s.start, s.end), district_mask(s.districts, names)) for s in items]
 
-    @property
-    def placements(self) -> list[PointPlacement]:
-        # agents first: a village agent is nearer than the commune post office
-        return [*self.agents, *self.atm_points]
+    def in_force(self, month: int) -> list[tuple[object, np.ndarray]]:
+        """(strategy, districts mask) of each strategy of the kind in force in `month`."""
+        return [(s, mask) for s, first, last, mask in self._dated if first <= month <= last]
 
-    def in_force(self, kind: str, month: int) -> list[tuple[object, np.ndarray]]:
-        """(strategy, districts mask) of each strategy of `kind` in force in `month`."""
-        return [(s, mask) for s, first, last, mask in self._dated[kind] if first <= month <= last]
+    def register(self, hooks: StageHooks) -> None:
+        """Attach the kind's hooks to its stages (nothing when the scenario has none of it)."""
+        if self._dated:
+            for stage, point, fn in self.hooks():
+                hooks.register(self, stage, point, fn)
 
-    # ---------------------------------------------------------------- processes
+    def hooks(self) -> list[tuple[str, str, Callable]]:
+        return []
 
-    def processes(
-        self,
-        env,
-        month_start: MonthStart,
-        contact_prob: np.ndarray,
-        point_active: np.ndarray,  # noqa: ANN001
-    ) -> list[Generator]:
-        commune_of = self.people.commune
-        procs = [d.process(env, month_start, contact_prob, commune_of) for d in self.drives]
-        procs += [p.process(env, month_start, point_active) for p in self.placements]
-        return procs
 
-    # ---------------------------------------------------------------- accounts
+class DigitalTeamsStrategy(DatedStrategy):
+    """Community digital-technology teams: per commune, a capacity of people helped a month."""
+
+    kind = "digital_teams"
+    stages = ("funnel",)
+
+    def hooks(self) -> list[tuple[str, str, Callable]]:
+        return [("funnel", "account_help", self.account_help)]
 
     def account_help(
-        self,
-        month: int,
-        status: np.ndarray,
-        eligible: np.ndarray,
-        counts: dict[str, int],
-        open_code: int,
-        applied_code: int,
-        dormant_code: int,
-        none_code: int,
-    ) -> AccountHelp | None:
-        """Digital teams and fee waivers in force this month, as changes to the funnel."""
-        teams = self.in_force("digital_teams", month)
-        waivers = [
-            (s, m) for s, m in self.in_force("fee_waivers", month) if s.apply_multiplier != 1.0
-        ]
-        if not teams and not waivers:
-            return None
+        self, month: int, status: np.ndarray, eligible: np.ndarray, counts: dict[str, int], help_: AccountHelp,
+        codes: tuple[int, int, int, int],
+    ) -> None:
+        """Adds the teams in force to `help_`: who is helped, and how; counts the team-months."""
+        teams = self.in_force(month)
+        if not teams:
+            return
+        open_code, applied_code, dormant_code, _none = codes
         people = self.people
         n = people.n
-        help_ = AccountHelp()
-        if teams:
-            help_.success_prob = np.full(n, np.nan)
-            help_.dormancy_factor = np.ones(n)
-            help_.reactivation_prob = np.full(n, np.nan)
+        help_.success_prob = np.full(n, np.nan)
+        help_.dormancy_factor = np.ones(n)
+        help_.reactivation_prob = np.full(n, np.nan)
         for team, districts in teams:
             assert isinstance(team, DigitalTeams)
             here = districts[people.district] & eligible
@@ -425,18 +436,62 @@ class Strategies:
             counts["digital_teams_vnd"] += (
                 n_communes * team.teams_per_commune * team.cost_per_team_month_vnd
             )
-        if waivers:
-            help_.apply_multiplier = np.ones(n)
-            for waiver, districts in waivers:
-                assert isinstance(waiver, FeeWaiver)
-                unbanked = districts[people.district] & (status == none_code)
-                help_.apply_multiplier[unbanked] *= waiver.apply_multiplier
-        return help_
+
+
+class FeeWaiverStrategy(DatedStrategy):
+    """Fee waivers: the state pays the cash-out fees; the unbanked may apply more readily."""
+
+    kind = "fee_waivers"
+    stages = ("funnel", "cash_out")
+
+    def hooks(self) -> list[tuple[str, str, Callable]]:
+        return [("funnel", "account_help", self.account_help), ("cash_out", "fee_waiver", self.waived)]
+
+    def account_help(
+        self, month: int, status: np.ndarray, eligible: np.ndarray, counts: dict[str, int], help_: AccountHelp,
+        codes: tuple[int, int, int, int],
+    ) -> None:
+        """Multiplies the unbanked's chance of applying, where a waiver says so."""
+        waivers = [(s, m) for s, m in self.in_force(month) if s.apply_multiplier != 1.0]
+        if not waivers:
+            return
+        people = self.people
+        none_code = codes[3]
+        help_.apply_multiplier = np.ones(people.n)
+        for waiver, districts in waivers:
+            assert isinstance(waiver, FeeWaiver)
+            unbanked = districts[people.district] & (status == none_code)
+            help_.apply_multiplier[unbanked] *= waiver.apply_multiplier
+
+    def waived(self, month: int, who: np.ndarray, account_type: np.ndarray) -> np.ndarray:
+        """Bool per `who`: their cash-out fee is paid by the state this month."""
+        out = np.zeros(who.size, bool)
+        district = self.people.district[who]
+        for waiver, districts in self.in_force(month):
+            assert isinstance(waiver, FeeWaiver)
+            types = waiver.account_types
+            ok = (
+                np.ones(who.size, bool)
+                if types is None
+                else np.isin(account_type, [ACCOUNT_TYPES.index(t) for t in types])
+            )
+            out |= districts[district] & ok
+        return out
+
+
+class CashClosureStrategy(DatedStrategy):
+    """Closing the cash channel: account holders are paid only into their accounts."""
+
+    kind = "cash_closure"
+    stages = ("channel_split",)
+
+    def hooks(self) -> list[tuple[str, str, Callable]]:
+        return [("channel_split", "closure", self.closure)]
 
     def closure(self, month: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """Bool per district: cash closed to account holders; failed credits still fall back to
         cash; home delivery exempt. None when no closure is in force."""
-        in_force = self.in_force("cash_closure", month)
+        in_force = self.in_force(month)
         if not in_force:
             return None
         k = len(self.communes.district_names)
@@ -448,7 +503,15 @@ class Strategies:
             exempt |= districts & rule.exempt_home_delivery
         return closed, fallback, exempt
 
-    # ---------------------------------------------------------------- cash channel
+
+class HomeDeliveryStrategy(DatedStrategy):
+    """Couriers with a daily capacity bring the cash to the 80+ and the immobile who ask."""
+
+    kind = "home_delivery"
+    stages = ("channel_split",)
+
+    def hooks(self) -> list[tuple[str, str, Callable]]:
+        return [("channel_split", "home_delivery", self.home_deliveries)]
 
     def home_deliveries(
         self,
@@ -464,7 +527,7 @@ class Strategies:
         days: list[np.ndarray] = []
         remaining = cash_list
         window_days = last_day - first_day + 1
-        for service, districts in self.in_force("home_delivery", month):
+        for service, districts in self.in_force(month):
             assert isinstance(service, HomeDelivery)
             group = np.zeros(remaining.size, bool)
             for name in service.groups:
@@ -496,6 +559,16 @@ class Strategies:
             return np.empty(0, np.int64), np.empty(0, np.int16)
         return np.concatenate(taken), np.concatenate(days)
 
+
+class ChipIdStrategy(DatedStrategy):
+    """The chip ID card as the payment card: cash recipients enrolled where they are paid."""
+
+    kind = "chip_id_payment"
+    stages = ("cash_out",)
+
+    def hooks(self) -> list[tuple[str, str, Callable]]:
+        return [("cash_out", "enrolment", self.chip_id_enrolment)]
+
     def chip_id_enrolment(
         self,
         month: int,
@@ -509,7 +582,7 @@ class Strategies:
         holders) among `paid` (just paid in cash at a point)."""
         out = []
         people = self.people
-        for scheme, districts in self.in_force("chip_id_payment", month):
+        for scheme, districts in self.in_force(month):
             assert isinstance(scheme, ChipIdPayment)
             cand = paid[chip_id[paid] & districts[people.district[paid]]]
             new = none_mask[cand]
@@ -523,59 +596,65 @@ class Strategies:
             out.append((scheme, cand[none_mask[cand]], cand[~none_mask[cand]]))
         return out
 
-    # ---------------------------------------------------------------- cash-out
 
-    def local_points(self, who: np.ndarray, account_type: np.ndarray) -> np.ndarray:
-        """The strategy point each of `who` cashes out at, or -1 (use the usual point)."""
-        point = np.full(who.size, -1, np.int64)
-        commune = self.people.commune[who]
-        for placement in self.placements:
-            free = point < 0
-            if not free.any():
-                break
-            routed = placement.route(who[free], commune[free], account_type[free])
-            point[free] = routed
-        return point
+# --------------------------------------------------------------------------- the set of strategies
 
-    def waived(self, month: int, who: np.ndarray, account_type: np.ndarray) -> np.ndarray:
-        """Bool per `who`: their cash-out fee is paid by the state this month."""
-        out = np.zeros(who.size, bool)
-        district = self.people.district[who]
-        for waiver, districts in self.in_force("fee_waivers", month):
-            assert isinstance(waiver, FeeWaiver)
-            types = waiver.account_types
-            ok = (
-                np.ones(who.size, bool)
-                if types is None
-                else np.isin(account_type, [ACCOUNT_TYPES.index(t) for t in types])
-            )
-            out |= districts[district] & ok
-        return out
 
-    # ---------------------------------------------------------------- costs
+class Strategies:
+    """The scenario's strategies, built against the province's communes and people."""
 
-    def month_costs(self, month: int, counts: dict[str, int]) -> None:
-        """Fixed costs of the month: drive teams, points opened and running, agents."""
-        for drive in self.drives:
-            cost = drive.cost_vnd(month)
-            counts["drive_team_months"] += drive.drive.teams if cost else 0
-            counts["drives_vnd"] += cost
-        for placement in self.atm_points:
-            params = placement.params
-            assert isinstance(params, CommuneAtmPoints)
-            running = int(placement.opened_by(month).sum())
-            counts["atm_points_open"] += running
-            counts["atm_points_vnd"] += (
-                placement.opened_in(month) * params.conversion_cost_vnd
-                + running * params.monthly_cost_vnd
-            )
-        for placement in self.agents:
-            params = placement.params
-            assert isinstance(params, MobileMoneyAgents)
-            running = int(placement.opened_by(month).sum()) * placement.per_commune
-            counts["agents_open"] += running
-            counts["agents_vnd"] += running * params.state_cost_per_agent_month_vnd
+    def __init__(
+        self,
+        interventions: Interventions,
+        start: str,
+        communes: Communes,
+        people: Beneficiaries,
+        streams,  # noqa: ANN001
+    ) -> None:
+        self.iv = interventions
+        self.start = start
+        self.communes = communes
+        self.people = people
+        self.streams = streams
+        self.drives = [
+            DriveCampaign(d, communes, start, streams, people) for d in interventions.drives
+        ]
+        self.atm_points = [
+            PointPlacement("atm_points", p, 1, communes, people, start, streams)
+            for p in interventions.atm_points
+        ]
+        self.agents = [
+            PointPlacement("agents", p, p.agents_per_commune, communes, people, start, streams)
+            for p in interventions.agents
+        ]
+        self.dated = [
+            kind(getattr(interventions, kind.kind), start, communes, people, streams)
+            for kind in (DigitalTeamsStrategy, FeeWaiverStrategy, CashClosureStrategy, HomeDeliveryStrategy,
+                         ChipIdStrategy)
+        ]
 
+    @property
+    def placements(self) -> list[PointPlacement]:
+        # agents first: a village agent is nearer than the commune post office
+        return [*self.agents, *self.atm_points]
+
+    def register(self, hooks: StageHooks) -> None:
+        """Attach every strategy's hooks to the stages it declares, once, in a fixed order (the
+        order a stage calls them in: agents' points are tried before commune ATM points)."""
+        for strategy in [*self.drives, *self.dated, *self.placements]:
+            strategy.register(hooks)
+
+    def processes(
+        self,
+        env,
+        month_start: MonthStart,
+        contact_prob: np.ndarray,
+        point_active: np.ndarray,  # noqa: ANN001
+    ) -> list[Generator]:
+        commune_of = self.people.commune
+        procs = [d.process(env, month_start, contact_prob, commune_of) for d in self.drives]
+        procs += [p.process(env, month_start, point_active) for p in self.placements]
+        return procs
 
 STRATEGY_COUNTS = (
     "drive_team_months",

@@ -9,9 +9,19 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import warnings
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
 
 TERRAINS = ("urban", "rural", "mountain")
 CATEGORIES = ("social_assistance", "merit", "pension")
@@ -179,10 +189,47 @@ class TravelTime(Frozen):
 
 # --------------------------------------------------------------------------- geography
 
+Registers = Literal["legacy", "2025", "none"]
+
+
+class GroupSettings(Frozen):
+    """What the model keys on a group of communes (a district, a named area, or the rest of the
+    province): rollout date, post offices, ATMs and the defaults for communes the planner's file
+    leaves out. Every field may be left out where a wider level gives it."""
+
+    beneficiaries: int | None = Field(
+        None, ge=0, le=MAX_DISTRICT_BENEFICIARIES,
+        description="monthly-benefit recipients living here, split across the communes the "
+        "per-commune file does not count; None: the file counts them all",
+    )
+    terrain: TerrainShares | None = Field(
+        None, description="share of the communes in each terrain class, for communes with no terrain in the file"
+    )
+    ethnic_minority_share: Share | None = Field(None, description="share of beneficiaries of an ethnic minority")
+    post_offices: int | None = Field(
+        None, ge=1, le=MAX_POST_OFFICES,
+        description="post offices with cash counters serving the group; each beneficiary is assigned to one",
+    )
+    post_office_counters: int | None = Field(None, ge=1, le=MAX_COUNTERS, description="counters at each post office")
+    atms: int | None = Field(None, ge=0, le=MAX_ATMS, description="bank ATMs here")
+    chip_id_share: Share | None = Field(
+        None, description="share holding a chip ID card at the start; default: population.chip_id_share"
+    )
+    smartphone_share: ProbByTerrain | None = Field(
+        None, description="share owning a smartphone, by terrain; default: population.smartphone_share"
+    )
+    cashless_start: Month | None = Field(
+        None, description="month (YYYY-MM) from which beneficiaries here can be paid into accounts"
+    )
+
 
 class District(Frozen):
     name: str = Field(min_length=1)
-    communes: int = Field(ge=1, le=MAX_COMMUNES_PER_DISTRICT, description="number of communes (commune-level units)")
+    communes: int | None = Field(
+        None, ge=1, le=MAX_COMMUNES_PER_DISTRICT,
+        description="number of communes (commune-level units); with a register, the register's count "
+        "(leave it out, or give the same number)",
+    )
     beneficiaries: int = Field(
         ge=0, le=MAX_DISTRICT_BENEFICIARIES, description="monthly-benefit recipients living in the district"
     )
@@ -216,7 +263,7 @@ class District(Frozen):
     def _commune_counts(self) -> District:
         counts = self.commune_beneficiaries
         if counts is not None:
-            if len(counts) != self.communes:
+            if self.communes is not None and len(counts) != self.communes:
                 raise ValueError(
                     f"commune_beneficiaries lists {len(counts)} communes but communes is {self.communes}"
                 )
@@ -227,10 +274,49 @@ class District(Frozen):
         return self
 
 
+class Area(GroupSettings):
+    """A group of communes the planner names (on a map without districts): its own rollout date,
+    post offices and ATMs, and a name strategies can be scoped to (`districts: [<area name>]`).
+    Fields left out take `geography.defaults`."""
+
+    name: str = Field(min_length=1)
+    communes: UniqueList(Annotated[str, Field(min_length=1)], min_length=1) = Field(
+        description="the communes, by official code or name (diacritics and case ignored)"
+    )
+
+
+# "register" is the key planners write; pydantic warns that it shadows ABCMeta.register, which a
+# scenario block never uses.
+warnings.filterwarnings("ignore", message='Field name "register" in "Geography" shadows', category=UserWarning)
+
 
 class Geography(Frozen):
-    province: str = Field(min_length=1)
-    districts: list[District] = Field(min_length=1, max_length=MAX_DISTRICTS)
+    register: Registers = Field(
+        "legacy",
+        description='administrative register the province is named in: "legacy" (the map before 1 July '
+        '2025, with districts), "2025" (34 provinces, no districts) or "none" (a made-up world: '
+        "anonymous communes, counted per district)",
+    )
+    province: str = Field(min_length=1, description="the province, by name or official code, in `register`")
+    districts: list[District] | None = Field(
+        None, min_length=1, max_length=MAX_DISTRICTS,
+        description="legacy map: the province's districts, named as in the register; None: the whole province "
+        "as `defaults` and `areas`",
+    )
+    areas: list[Area] = Field(
+        default_factory=list, max_length=MAX_DISTRICTS,
+        description="named groups of communes with their own settings (only without `districts`)",
+    )
+    defaults: GroupSettings | None = Field(
+        None, description="without `districts`: the settings of the communes in no area, and the defaults of areas"
+    )
+    commune_data: str | None = Field(
+        None,
+        min_length=1,
+        description="CSV or Parquet file of per-commune figures (path relative to the scenario file), joined "
+        "by official code or name: beneficiaries, ethnic_minority_share, terrain, chip_id_share, "
+        "smartphone_share, post_offices, atms, agents",
+    )
     travel_to_commune_point: TravelTime
     travel_to_town: TravelTime = Field(
         description="to the district post office or the nearest bank ATM"
@@ -240,14 +326,36 @@ class Geography(Frozen):
         description="simulate this fraction of each commune's beneficiaries (the same people "
         "as in the full run, by id); counts in the outputs are of the simulated sample",
     )
+    # Set by the scenario layer once the register is read (`welfare_sim.sim.scenario`): the model's map.
+    _places: object = PrivateAttr(None)
 
     @model_validator(mode="after")
     def _unique_names(self) -> Geography:
-        names = [d.name for d in self.districts]
+        if self.register == "none" and not self.districts:
+            raise ValueError('register "none" (anonymous communes) needs `districts` with their commune counts')
+        if self.districts is None:
+            if self.defaults is None:
+                raise ValueError(
+                    "without `districts`, give `defaults` (terrain, ethnic_minority_share, atms, cashless_start, ...)"
+                )
+            names = [a.name for a in self.areas]
+        else:
+            if self.areas or self.defaults is not None:
+                raise ValueError(
+                    "`areas` and `defaults` are for a scenario without `districts`; "
+                    "set these values on the districts instead"
+                )
+            names = [d.name for d in self.districts]
+            missing = [d.name for d in self.districts if d.communes is None]
+            if self.register == "none" and missing:
+                raise ValueError(
+                    f'register "none": districts {", ".join(missing)} need `communes` '
+                    "(there is no register to count them)"
+                )
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"district names must be unique; repeated: {', '.join(dupes)}")
-        if sum(d.beneficiaries for d in self.districts) == 0:
+        if self.districts is not None and sum(d.beneficiaries for d in self.districts) == 0:
             raise ValueError("the districts have no beneficiaries at all; give at least one district beneficiaries > 0")
         if self.n_beneficiaries > MAX_BENEFICIARIES:
             raise ValueError(
@@ -261,12 +369,33 @@ class Geography(Frozen):
         return self
 
     @property
+    def places(self):  # noqa: ANN201 (a models.geography.Places; typed there to keep this module light)
+        return self._places
+
+    @property
+    def groups(self) -> list[District]:
+        """The groups the model keys on: the districts, or (without districts) the areas and the rest."""
+        if self._places is not None:
+            return list(self._places.groups)
+        return list(self.districts or [])
+
+    @property
+    def group_names(self) -> list[str]:
+        """Names strategies may be scoped to (`districts: [...]`)."""
+        if self.districts is not None:
+            return [d.name for d in self.districts]
+        return [a.name for a in self.areas]
+
+    @property
     def n_communes(self) -> int:
-        return sum(d.communes for d in self.districts)
+        if self._places is not None:
+            return self._places.n
+        return sum(d.communes or 0 for d in self.districts or [])
 
     @property
     def n_beneficiaries(self) -> int:
-        return sum(d.beneficiaries for d in self.districts)
+        groups = self.groups if self._places is not None else self.districts or []
+        return sum(d.beneficiaries for d in groups)
 
 
 # --------------------------------------------------------------------------- population

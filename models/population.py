@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from welfare_sim.models.demography import ID_STRIDE, entrants
+from welfare_sim.models.geography import Places, anonymous_places, assign_terrain, largest_remainder  # noqa: F401
 from welfare_sim.models.params import (
     AGE_GROUPS,
     CATEGORIES,
@@ -27,10 +28,15 @@ UNDER_60, AGE_60_79, AGE_80_PLUS = 0, 1, 2
 
 @dataclass
 class Communes:
-    district: np.ndarray  # int32, index into geography.districts
+    district: np.ndarray  # int32, index into geography.groups (the districts, or the areas and the rest)
     terrain: np.ndarray  # int8: URBAN, RURAL, MOUNTAIN
     beneficiaries: np.ndarray  # int64
     district_names: list[str]
+    # set by build_communes; a hand-built Communes (tests of one mechanism) may leave them out
+    places: Places | None = None  # official codes, names and coordinates, in this commune order
+    ethnic_minority_share: np.ndarray | None = None  # float64 per commune (the file's, else the group's)
+    smartphone_share: np.ndarray | None = None  # float64 per commune (the file's, else the group's, by terrain)
+    chip_id_share: np.ndarray | None = None  # float64 per commune (the file's, else the group's, else the population's)
 
     @property
     def n(self) -> int:
@@ -66,48 +72,51 @@ class Beneficiaries:
         return self.immobile | (self.age_group == AGE_80_PLUS)
 
 
-def largest_remainder(total: int, weights: np.ndarray) -> np.ndarray:
-    """Split `total` into integers proportional to `weights`, summing exactly to `total`."""
-    weights = np.asarray(weights, dtype=np.float64)
-    if total == 0 or weights.sum() <= 0:
-        out = np.zeros(weights.size, np.int64)
-        if total:
-            out[0] = total
-        return out
-    exact = weights / weights.sum() * total
-    out = np.floor(exact).astype(np.int64)
-    short = total - int(out.sum())
-    order = np.argsort(-(exact - out), kind="stable")
-    out[order[:short]] += 1
-    return out
-
-
-def build_communes(geo: Geography, streams) -> Communes:  # noqa: ANN001
+def build_communes(geo: Geography, streams, pop: Population | None = None) -> Communes:  # noqa: ANN001
+    """The scenario's communes, from the map the scenario layer resolved (or, for a Geography built
+    without one, the districts' anonymous communes): terrain, beneficiaries and per-commune shares."""
+    places = geo.places if geo.places is not None else anonymous_places(geo.districts or [])
+    groups = places.groups
+    shares = np.array([[getattr(g.terrain, t) if g.terrain else 0.0 for t in TERRAINS] for g in groups])
+    terrain = assign_terrain(places, shares.reshape(len(groups), len(TERRAINS)))
     size_stream = streams["geography.commune_size"]
-    district, terrain, counts = [], [], []
-    first = 0
-    for d_index, district_params in enumerate(geo.districts):
-        n = district_params.communes
-        shares = np.array([getattr(district_params.terrain, t) for t in TERRAINS])
-        per_terrain = largest_remainder(n, shares)
-        terrain.append(np.repeat(np.arange(3, dtype=np.int8), per_terrain))
-        district.append(np.full(n, d_index, np.int32))
-        if district_params.commune_beneficiaries is not None:
-            counts.append(np.asarray(district_params.commune_beneficiaries, np.int64))
-        else:
-            weights = size_stream.lognormal_mean_cv(1.0, 0.5, np.arange(first, first + n))
-            counts.append(largest_remainder(district_params.beneficiaries, weights))
-        first += n
-    counts = np.concatenate(counts)
+    counts = places.beneficiaries.astype(np.int64).copy()
+    for k, group in enumerate(groups):
+        here = np.flatnonzero(places.group == k)
+        if group.commune_beneficiaries is not None:
+            counts[here] = np.asarray(group.commune_beneficiaries, np.int64)
+            continue
+        todo = here[counts[here] < 0]
+        if todo.size:
+            # keyed by the commune's index, so a commune's size does not depend on its neighbours'
+            weights = size_stream.lognormal_mean_cv(1.0, 0.5, todo.astype(np.int64))
+            counts[todo] = largest_remainder(group.beneficiaries - int(counts[here][counts[here] >= 0].sum()), weights)
     if geo.sample_fraction < 1.0:
         # the first ranks of each commune: the same people, with the same draws, as the full run
         counts = np.floor(counts * geo.sample_fraction + 0.5).astype(np.int64)
+    g = places.group
+    ethnic = np.array([grp.ethnic_minority_share for grp in groups], np.float64)[g]
+    default_phone = pop.smartphone_share if pop is not None else None
+    phone_by_terrain = np.array([
+        (grp.smartphone_share or default_phone).array() if (grp.smartphone_share or default_phone) else np.zeros(3)
+        for grp in groups
+    ]).reshape(len(groups), 3)
+    default_chip = pop.chip_id_share if pop is not None else np.nan
+    chip = np.array([default_chip if grp.chip_id_share is None else grp.chip_id_share for grp in groups], np.float64)
     return Communes(
-        district=np.concatenate(district),
-        terrain=np.concatenate(terrain),
+        district=g.astype(np.int32),
+        terrain=terrain,
         beneficiaries=counts,
-        district_names=[d.name for d in geo.districts],
+        district_names=list(places.group_names),
+        places=places,
+        ethnic_minority_share=_filled(places.ethnic_minority_share, ethnic),
+        smartphone_share=_filled(places.smartphone_share, phone_by_terrain[g, terrain]),
+        chip_id_share=_filled(places.chip_id_share, chip[g]),
     )
+
+
+def _filled(per_commune: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+    return np.where(np.isnan(per_commune), fallback, per_commune)
 
 
 def build_beneficiaries(
@@ -150,12 +159,8 @@ def build_beneficiaries(
     age_group = streams["population.age_group"].categorical(age_shares, ids).astype(np.int8)
     disabled = streams["population.disabled"].bernoulli(pop.disabled_share, ids)
     immobile = streams["population.immobile"].bernoulli(pop.immobile_share, ids)
-    ethnic_share = np.array([d.ethnic_minority_share for d in geo.districts])[district]
-    ethnic = streams["population.ethnic_minority"].bernoulli(ethnic_share, ids)
-    phone_share = np.array([
-        (pop.smartphone_share if d.smartphone_share is None else d.smartphone_share).array() for d in geo.districts
-    ])  # district × terrain
-    smartphone = streams["population.smartphone"].bernoulli(phone_share[district, terrain], ids)
+    ethnic = streams["population.ethnic_minority"].bernoulli(communes.ethnic_minority_share[commune], ids)
+    smartphone = streams["population.smartphone"].bernoulli(communes.smartphone_share[commune], ids)
 
     to_point = geo.travel_to_commune_point
     to_town = geo.travel_to_town

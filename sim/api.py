@@ -159,7 +159,7 @@ class Scenario:
         geo = self.model.geography
         changed = f", {len(self.overrides)} change(s)" if self.overrides else ""
         return (
-            f"<Scenario {self.name!r} from {self.source}{changed}: {geo.province}, {len(geo.districts)} districts, "
+            f"<Scenario {self.name!r} from {self.source}{changed}: {geo.province}, {len(geo.groups)} districts, "
             f"{geo.n_beneficiaries:,} beneficiaries, {self.model.start} for {self.months} months>"
         )
 

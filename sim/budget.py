@@ -48,12 +48,12 @@ def estimate(scenario: Scenario, months: int | None = None) -> Estimate:
     """Memory (bytes) and the largest money sum (VND) the run could reach."""
     months = scenario.months if months is None else months
     geo, iv, pts = scenario.geography, scenario.interventions, scenario.assumptions.points
-    n = sum(math.floor(d.beneficiaries * geo.sample_fraction + 0.5) + d.communes for d in geo.districts)
+    n = sum(math.floor(d.beneficiaries * geo.sample_fraction + 0.5) + d.communes for d in geo.groups)
     communes = geo.n_communes
-    points = communes + sum(d.post_offices + d.atms for d in geo.districts)
+    points = communes + sum(d.post_offices + d.atms for d in geo.groups)
     points += communes * len(iv.atm_points) + sum(communes * a.agents_per_commune for a in iv.agents)
     max_counters = max(
-        [pts.commune_point.counters, pts.atm.counters, *(d.post_office_counters for d in geo.districts)]
+        [pts.commune_point.counters, pts.atm.counters, *(d.post_office_counters for d in geo.groups)]
         + [p.counters for p in (*iv.atm_points, *iv.agents)]
     )
     visits = sum(d.teams * d.communes_per_team_per_month for d in iv.drives)

@@ -48,15 +48,22 @@ COLUMNS: dict[str, Column] = {
     "district": _c(
         INT,
         "index",
-        "District number, 0-based, in the scenario's order (not an official code)",
-        "Số thứ tự huyện, bắt đầu từ 0, theo thứ tự trong kịch bản (không phải mã hành chính)",
+        "District number, 0-based, in the scenario's order (on a map without districts: the scenario's "
+        "areas, then the rest of the province); not an official code",
+        "Số thứ tự huyện, bắt đầu từ 0, theo thứ tự trong kịch bản (bản đồ không có huyện: các vùng do "
+        "kịch bản đặt tên, rồi phần còn lại của tỉnh); không phải mã hành chính",
     ),
-    "district_name": _c(STR, "", "District name, as the scenario writes it", "Tên huyện, như trong kịch bản"),
+    "district_name": _c(
+        STR,
+        "",
+        "District name, as the scenario writes it (or the area's name)",
+        "Tên huyện, như trong kịch bản (hoặc tên vùng)",
+    ),
     "district_code": _c(
         STR,
         "",
-        "Official district code, where the scenario gives it (else empty)",
-        "Mã huyện chính thức, nếu kịch bản có (nếu không thì để trống)",
+        "Official district code from the legacy register (empty for an area or without a register)",
+        "Mã huyện chính thức theo danh mục cũ (để trống với vùng hoặc khi không dùng danh mục)",
     ),
     "commune": _c(
         INT,
@@ -73,14 +80,27 @@ COLUMNS: dict[str, Column] = {
     "commune_name": _c(
         STR,
         "",
-        "Commune name (generated as '<district> commune N' until a commune register is used)",
-        "Tên xã (tạm đặt là '<huyện> commune N' cho đến khi có danh mục xã)",
+        "Commune name from the register (without one, '<district> commune N')",
+        "Tên xã theo danh mục hành chính (nếu không dùng danh mục: '<huyện> commune N')",
     ),
     "commune_code": _c(
         STR,
         "",
-        "Official commune code, where known (else empty)",
-        "Mã xã chính thức, nếu có (nếu không thì để trống)",
+        "Official commune code from the register (empty without a register)",
+        "Mã xã chính thức theo danh mục hành chính (để trống khi không dùng danh mục)",
+    ),
+    "commune_type": _c(
+        STR,
+        "",
+        "Kind of commune-level unit: Phường (ward), Xã (commune), Thị trấn (township), Đặc khu",
+        "Loại đơn vị hành chính cấp xã: Phường, Xã, Thị trấn, Đặc khu",
+    ),
+    "latitude": _c(FLOAT, "degrees", "Latitude of the commune's centre (register)", "Vĩ độ trung tâm xã (danh mục)"),
+    "longitude": _c(
+        FLOAT, "degrees", "Longitude of the commune's centre (register)", "Kinh độ trung tâm xã (danh mục)"
+    ),
+    "area_km2": _c(
+        FLOAT, "km²", "Area of the commune (2025 register; empty on the legacy map)", "Diện tích xã (danh mục 2025)"
     ),
     "beneficiary_id": _c(INT, "index", "Beneficiary's stable id", "Mã định danh cố định của người hưởng"),
     "point": _c(INT, "index", "Payment point's stable id", "Mã định danh cố định của điểm chi trả"),
@@ -767,8 +787,9 @@ def markdown() -> str:
         "",
         "Types: every integer is Int64 (signed); money is integer VND in columns named `*_vnd`; times carry",
         "their unit in the name (`_min`, `_days`); `period` is the first day of the month; shares are",
-        "fractions from 0 to 1. District and commune numbers are 0-based indices, not official codes: see",
-        "`places.parquet` in the run folder for their names and, where the scenario knows them, codes.",
+        "fractions from 0 to 1. District and commune numbers are 0-based indices, not official codes; every",
+        "table that has them also carries the official codes and names (`*_code`, `*_name`), and",
+        "`places.parquet` in the run folder lists every commune with its type and coordinates.",
         "A sweep's result table also has one column per swept scenario key (a dotted path), of the",
         "scenario value's type.",
         "",

@@ -61,6 +61,24 @@ ACCOUNT_OPEN = STATUS_NAMES.index("open")
 ACCOUNT_DORMANT = STATUS_NAMES.index("dormant")
 
 
+# the place keys of a table: indices, official codes and names (not figures to sum)
+PLACE_COLUMNS = ("district", "district_code", "district_name", "commune", "commune_code", "commune_name")
+
+PLACES_ORDER = (
+    "district",
+    "district_name",
+    "district_code",
+    "commune",
+    "commune_in_district",
+    "commune_name",
+    "commune_code",
+    "commune_type",
+    "latitude",
+    "longitude",
+    "area_km2",
+    "terrain",
+)
+
 # funnel counts whose model name is also a payments column of another type
 FUNNEL_NAMES = {"registered": "registrations"}
 
@@ -96,11 +114,15 @@ class Recorder:
         costs = province.assume.costs
         self.costs = costs
         people = province.people
+        places = province.communes.places
+        self._commune_code = pl.Series("commune_code", [c or None for c in places.code], dtype=pl.String)
+        self._commune_name = pl.Series("commune_name", list(places.name), dtype=pl.String)
+        self._district_code = pl.Series("district_code", [c or None for c in places.group_codes], dtype=pl.String)
+        self._district_name = pl.Series("district_name", list(places.group_names), dtype=pl.String)
         self.static = pl.DataFrame(
             {
                 "beneficiary_id": people.id.astype(np.int64),
-                "district": people.district.astype(np.int64),
-                "commune": people.commune.astype(np.int64),
+                **self._place_columns(people.district, people.commune),
                 "category": _enum(people.category, CATEGORY),
                 "terrain": _enum(people.terrain, TERRAIN),
                 "age_group": _enum(people.age_group, AGE),
@@ -109,30 +131,45 @@ class Recorder:
             }
         )
 
-    def places(self) -> pl.DataFrame:
-        """The lookup table of districts and communes (places.parquet): index, name, code.
+    def _place_columns(self, district: np.ndarray, commune: np.ndarray | None = None) -> dict[str, pl.Series]:
+        """district, district_code, district_name (and commune, commune_code, commune_name): the model's
+        indices beside the official codes and names, so every table reads on its own."""
+        d = district.astype(np.int64)
+        out = {
+            "district": pl.Series(d),
+            "district_code": self._district_code.gather(d.astype(np.uint32)),
+            "district_name": self._district_name.gather(d.astype(np.uint32)),
+        }
+        if commune is not None:
+            c = commune.astype(np.int64)
+            out |= {
+                "commune": pl.Series(c),
+                "commune_code": self._commune_code.gather(c.astype(np.uint32)),
+                "commune_name": self._commune_name.gather(c.astype(np.uint32)),
+            }
+        return out
 
-        The scenario names its districts but not their communes, and gives no official codes
-        yet: a commune is labelled "<district> commune N" (N from 1 within its district) and
-        the codes are left empty until a commune register is read."""
+    def places(self) -> pl.DataFrame:
+        """The lookup table of districts and communes (places.parquet): index, official code and name,
+        type and coordinates. Without a register (`register: none`) a commune is labelled
+        "<district> commune N" and its code is empty. On a map without districts the "district" is the
+        group the model keys on: a named area, or the rest of the province."""
         communes = self.p.communes
+        places = communes.places
         district = communes.district.astype(np.int64)
-        names = communes.district_names
         first = np.searchsorted(district, district)  # communes number district by district
         within = np.arange(district.size, dtype=np.int64) - first + 1
-        district_name = [names[d] for d in district]
         return pl.DataFrame(
             {
-                "district": district,
-                "district_name": district_name,
-                "district_code": pl.Series([None] * district.size, dtype=pl.String),
-                "commune": np.arange(district.size, dtype=np.int64),
+                **self._place_columns(district, np.arange(district.size)),
                 "commune_in_district": within,
-                "commune_name": [f"{d} commune {n}" for d, n in zip(district_name, within, strict=True)],
-                "commune_code": pl.Series([None] * district.size, dtype=pl.String),
+                "commune_type": pl.Series([t or None for t in places.type], dtype=pl.String),
+                "latitude": places.latitude,
+                "longitude": places.longitude,
+                "area_km2": places.area_km2,
                 "terrain": _enum(communes.terrain, TERRAIN),
             }
-        )
+        ).select(PLACES_ORDER)
 
     def __call__(self, rec: MonthRecord, province: Province) -> None:
         # The beneficiary-month rows are built as a polars frame only when they are written;
@@ -345,8 +382,7 @@ class Recorder:
         out = {
             "month": pl.Series(np.full(k, rec.month, np.int64)),
             "period": pl.Series([self.period(rec.month)] * k, dtype=pl.Date),
-            "district": pl.Series(district[order].astype(np.int64)),
-            "commune": pl.Series(commune[order].astype(np.int64)),
+            **self._place_columns(district[order], commune[order]),
             "category": _enum(keep[order] % n_cat, CATEGORY),
         }
         out |= {name: pl.Series(v[order].astype(np.int64)) for name, v in cols.items()}
@@ -401,7 +437,7 @@ class Recorder:
                 "period": pl.Series([self.period(rec.month)] * kind.size, dtype=pl.Date),
                 "point": pts["point"].astype(np.int64),
                 "kind": _enum(kind, KIND),
-                "district": pts["district"].astype(np.int64),
+                **self._place_columns(pts["district"]),
                 "open_days": pts["open_days"].astype(np.int64),
                 "down_days": pts["down_days"].astype(np.int64),
                 "visits": pts["visits"].astype(np.int64),

@@ -35,12 +35,12 @@ from typing import Literal
 import numpy as np
 import polars as pl
 
+from welfare_sim.models.geography import EARTH_RADIUS_KM, haversine_km  # noqa: F401 (the radius is read from here)
 from welfare_sim.sim.names import fold
 
 Register = Literal["2025", "legacy"]
 REGISTERS: tuple[str, ...] = ("2025", "legacy")
 
-EARTH_RADIUS_KM = 6371.0088  # IUGG mean Earth radius
 
 COMMUNE_SCHEMA: dict[str, pl.DataType] = {
     "code": pl.String,
@@ -533,11 +533,7 @@ def distance_km(
     lat1: np.ndarray | float, lon1: np.ndarray | float, lat2: np.ndarray | float, lon2: np.ndarray | float
 ) -> np.ndarray:
     """Great-circle (haversine) distance in km, element-wise with numpy broadcasting; degrees in."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dlat = p2 - p1
-    dlon = np.radians(lon2) - np.radians(lon1)
-    h = np.sin(dlat / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlon / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+    return haversine_km(lat1, lon1, lat2, lon2)
 
 
 def distance_matrix_km(lat_a: np.ndarray, lon_a: np.ndarray, lat_b: np.ndarray, lon_b: np.ndarray) -> np.ndarray:
@@ -550,6 +546,7 @@ def distance_matrix_km(lat_a: np.ndarray, lon_a: np.ndarray, lat_b: np.ndarray, 
 
 # Columns a planner's file may give per commune, with what is allowed; others are kept as they are.
 SHARE_COLUMNS = ("ethnic_minority_share", "chip_id_share", "smartphone_share")
+COUNT_COLUMNS = ("post_offices", "atms", "agents")  # facilities in the commune
 KEY_COLUMNS = {"code": ("code", "commune_code"), "name": ("name", "commune")}
 
 
@@ -585,9 +582,9 @@ def _figures(table: pl.DataFrame, path: Path) -> tuple[pl.DataFrame, list[str]]:
         if name in KEY_COLUMNS["code"] + KEY_COLUMNS["name"] + ("district",):
             continue
         raw = table[name].cast(pl.String).str.strip_chars()
-        if name.startswith("beneficiaries") or name in SHARE_COLUMNS:
+        if name.startswith("beneficiaries") or name in SHARE_COLUMNS or name in COUNT_COLUMNS:
             numbers = raw.cast(pl.Float64, strict=False)
-            allowed = "a share from 0 to 1" if name in SHARE_COLUMNS else "a whole number of people, 0 or more"
+            allowed = "a share from 0 to 1" if name in SHARE_COLUMNS else "a whole number, 0 or more"
             fine = numbers.is_between(0.0, 1.0) if name in SHARE_COLUMNS else (numbers >= 0) & (numbers % 1 == 0)
             for i in (~fine.fill_null(False) & raw.is_not_null() & (raw != "")).arg_true():
                 problems.append(f"{_where(path, i)}, column {name!r}: {raw[i]!r} is not {allowed}")

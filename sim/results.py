@@ -9,7 +9,7 @@ import numpy as np
 import polars as pl
 
 from welfare_sim.models.params import POINT_KINDS
-from welfare_sim.sim.recorder import DAY_BINS, WAIT_BIN_MIN, Recorder
+from welfare_sim.sim.recorder import DAY_BINS, PLACE_COLUMNS, WAIT_BIN_MIN, Recorder
 
 
 @dataclass
@@ -115,10 +115,10 @@ def cost_figures(result: RunResult) -> dict[str, Any]:
 def headline(result: RunResult) -> dict[str, Any]:
     m = result.monthly
     by_month = _every_month(
-        result, m.group_by("month", "period").agg(pl.exclude("district", "commune", "category").sum())
+        result, m.group_by("month", "period").agg(pl.exclude(*PLACE_COLUMNS, "category").sum())
     )
     first, last = by_month.row(0, named=True), by_month.row(-1, named=True)
-    totals = m.select(pl.exclude("month", "period", "district", "commune", "category", "days_to_money_mean").sum()).row(
+    totals = m.select(pl.exclude("month", "period", *PLACE_COLUMNS, "category", "days_to_money_mean").sum()).row(
         0, named=True
     )
 

@@ -13,14 +13,19 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import polars as pl
 import yaml
 from pydantic import Field, ValidationError, model_validator
 
+from welfare_sim.models.geography import Places
 from welfare_sim.models.params import (
     MAX_MONTHS,
     Assumptions,
+    District,
     Frozen,
     Geography,
+    GroupSettings,
     Interventions,
     Month,
     PaymentRun,
@@ -65,7 +70,7 @@ class Scenario(Frozen):
     def _cross_references(self) -> Scenario:
         from welfare_sim.sim.names import did_you_mean
 
-        districts = {d.name for d in self.geography.districts}
+        districts = set(self.geography.group_names)
         problems = []
         for where, named in self.interventions.district_references():
             for name in sorted(set(named or ()) - districts):
@@ -148,6 +153,10 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 def resolve_extends(path: Path, data: dict[str, Any], seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     """`extends: base.yaml` (relative to the file) plus the keys this file overrides."""
+    geography = data.get("geography")
+    if isinstance(geography, dict) and isinstance(geography.get("commune_data"), str):
+        # the planner's file sits next to the scenario that names it, whichever file extends it
+        geography["commune_data"] = str((path.parent / geography["commune_data"]).resolve())
     parent = data.pop("extends", None)
     if parent is None:
         return _merge({}, data)  # `NAME+: [...]` appends to nothing
@@ -344,13 +353,228 @@ def validate_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scena
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(format_validation_error(source, exc)) from None
+        raise ScenarioError(_register_problems(data, source) + format_validation_error(source, exc)) from None
+    # the register is read once the scenario is valid, so its problems come at their own key paths
+    scenario.geography._places = resolve_places(scenario.geography, source)
     if scenario.calibration is not None:
         # free-parameter paths point into the rest of the scenario, so check them once it is valid
         problems = check_free_parameters(scenario.calibration, scenario.model_dump(mode="json"))
         if problems:
             raise ScenarioError([f"{source} › {line}" for line in problems])
     return scenario
+
+
+# --------------------------------------------------------------------------- the map
+
+
+def _district_from(settings: list[GroupSettings | None], name: str, n: int, beneficiaries: int) -> District:
+    """A group's complete settings: the first of `settings` that sets each field (area, then defaults)."""
+
+    def pick(field: str, default: Any = None) -> Any:
+        return next((getattr(s, field) for s in settings if s is not None and getattr(s, field) is not None), default)
+
+    return District.model_construct(
+        name=name,
+        communes=n,
+        beneficiaries=beneficiaries,
+        terrain=pick("terrain"),
+        ethnic_minority_share=pick("ethnic_minority_share"),
+        post_offices=pick("post_offices", 1),
+        post_office_counters=pick("post_office_counters", 2),
+        atms=pick("atms"),
+        chip_id_share=pick("chip_id_share"),
+        smartphone_share=pick("smartphone_share"),
+        cashless_start=pick("cashless_start"),
+        commune_beneficiaries=None,
+    )
+
+
+def _column(table: pl.DataFrame, name: str, dtype: pl.DataType, missing: Any) -> np.ndarray:
+    if name not in table.columns:
+        return np.full(table.height, missing, dtype=np.float64 if dtype == pl.Float64 else np.int64)
+    return table[name].cast(dtype).fill_null(missing).to_numpy()
+
+
+def resolve_places(geo: Geography, source: str) -> Places:
+    """The scenario's communes from the register (and the planner's per-commune file), in the model's
+    order: group by group, then by official code. Raises ScenarioError at the key path."""
+    from welfare_sim.models.geography import anonymous_places
+    from welfare_sim.models.params import TERRAINS
+    from welfare_sim.sim import register as reg
+
+    if geo.register == "none":
+        return anonymous_places(geo.districts or [])
+    at = f"{source} › geography"
+    try:
+        prov = reg.find_province(geo.province, geo.register)
+    except reg.RegisterError as exc:
+        hint = ' (or, for a made-up province with anonymous communes, set geography.register: "none")'
+        raise ScenarioError([f"{at}.province: {exc}{hint}"]) from None
+    try:
+        table = reg.commune_table(prov.code, geo.register, geo.commune_data)
+    except reg.RegisterError as exc:
+        raise ScenarioError([f"{at}.commune_data: {line}" for line in exc.problems]) from None
+    problems: list[str] = []
+    benef_cols = [c for c in table.columns if c.startswith("beneficiaries_")]
+    if "beneficiaries" in table.columns:
+        counts = _column(table, "beneficiaries", pl.Int64, -1)
+        if benef_cols:
+            by_cat = table.select(pl.sum_horizontal(benef_cols)).to_series().cast(pl.Int64).fill_null(-1).to_numpy()
+            for i in np.flatnonzero((by_cat >= 0) & (counts >= 0) & (by_cat != counts))[:5]:
+                problems.append(
+                    f"{at}.commune_data: commune {table['name'][i]} ({table['code'][i]}): beneficiaries "
+                    f"{counts[i]} but the per-category columns sum to {by_cat[i]}; make them agree"
+                )
+    elif benef_cols:
+        given = table.select(pl.any_horizontal(pl.col(benef_cols).is_not_null())).to_series().to_numpy()
+        total = table.select(pl.sum_horizontal(benef_cols)).to_series().cast(pl.Int64).to_numpy()
+        counts = np.where(given, total, -1)
+    else:
+        counts = np.full(table.height, -1, np.int64)
+    terrain = np.full(table.height, -1, np.int8)
+    if "terrain" in table.columns:
+        named = table["terrain"].to_list()
+        terrain = np.array([TERRAINS.index(t) if t else -1 for t in named], np.int8)
+
+    group = np.full(table.height, -1, np.int32)
+    groups: list[District] = []
+    codes: list[str] = []
+    seats: list[tuple[float, float]] = []
+    if geo.districts is not None:
+        if geo.register != "legacy":
+            raise ScenarioError(
+                [
+                    f"{at}.districts: the {geo.register} map has no districts; name groups of communes in "
+                    "`geography.areas` and give the province-wide values in `geography.defaults` (docs/geography.md)"
+                ]
+            )
+        seen: dict[str, int] = {}
+        for i, d in enumerate(geo.districts):
+            try:
+                unit = reg.find_district(d.name, prov.code)
+            except reg.RegisterError as exc:
+                problems.append(f"{at}.districts[{i}].name: {exc}")
+                continue
+            if unit.code in seen:
+                problems.append(
+                    f"{at}.districts[{i}].name: {d.name!r} is {unit.name} ({unit.code}), already given as "
+                    f"districts[{seen[unit.code]}]; name each district once"
+                )
+                continue
+            seen[unit.code] = i
+            here = (table["district_code"] == unit.code).to_numpy()
+            n = int(here.sum())
+            if d.communes is not None and d.communes != n:
+                problems.append(
+                    f"{at}.districts[{i}].communes: {unit.name} has {n} communes in the legacy register "
+                    f"(got {d.communes}); write {n} or leave the key out"
+                )
+            if d.commune_beneficiaries is not None and len(d.commune_beneficiaries) != n:
+                problems.append(
+                    f"{at}.districts[{i}].commune_beneficiaries: lists {len(d.commune_beneficiaries)} communes "
+                    f"but {unit.name} has {n} in the register (in the order of their codes)"
+                )
+            known = counts[here]
+            if (known >= 0).any():
+                got = int(known[known >= 0].sum())
+                if got > d.beneficiaries or ((known >= 0).all() and got != d.beneficiaries):
+                    problems.append(
+                        f"{at}.districts[{i}].beneficiaries: {d.beneficiaries} (got), but the commune file "
+                        f"counts {got} in {unit.name}'s communes; make them agree"
+                    )
+            group[here] = len(groups)
+            groups.append(d.model_copy(update={"communes": n}))
+            codes.append(unit.code)
+            seats.append((unit.latitude, unit.longitude))
+    else:
+        member = np.full(table.height, -1, np.int32)
+        for i, area in enumerate(geo.areas):
+            for j, name in enumerate(area.communes):
+                try:
+                    row = reg._match(name, table, "commune", "commune", f"province {prov.name}", ["district"])
+                except reg.RegisterError as exc:
+                    problems.append(f"{at}.areas[{i}].communes[{j}]: {exc}")
+                    continue
+                k = table["code"].to_list().index(row["code"])
+                if member[k] >= 0:
+                    problems.append(
+                        f"{at}.areas[{i}].communes[{j}]: {row['name']} ({row['code']}) is already in area "
+                        f"{geo.areas[member[k]].name!r}; a commune belongs to one area"
+                    )
+                member[k] = i
+        rest = member < 0
+        settings = [*[(a, a.name, member == i) for i, a in enumerate(geo.areas)]]
+        if rest.any():
+            settings.append((None, prov.short_name, rest))
+        for k, (area, name, here) in enumerate(settings):
+            where = f"{at}.areas[{k}]" if area is not None else f"{at}.defaults"
+            known = counts[here]
+            total = area.beneficiaries if area is not None and area.beneficiaries is not None else None
+            if total is None and area is None:
+                total = geo.defaults.beneficiaries
+            if (known < 0).any() and total is None:
+                problems.append(
+                    f"{where}.beneficiaries: {int((known < 0).sum())} communes have no beneficiaries in the "
+                    "commune file; give the group's total here (it is split across them) or count them in the file"
+                )
+            got = int(known[known >= 0].sum())
+            if total is not None and (got > total or ((known >= 0).all() and got != total)):
+                problems.append(
+                    f"{where}.beneficiaries: {total} (got), but the commune file counts {got} in its communes; "
+                    "make them agree, or leave the key out"
+                )
+            district = _district_from([area, geo.defaults], name, int(here.sum()), got if total is None else total)
+            for field in ("ethnic_minority_share", "atms", "cashless_start"):
+                if getattr(district, field) is None:
+                    problems.append(f"{where}.{field}: required key missing; set it here or in geography.defaults")
+            if district.terrain is None and (terrain[here] < 0).any():
+                problems.append(
+                    f"{where}.terrain: required key missing ({int((terrain[here] < 0).sum())} communes have no terrain "
+                    "in the commune file); set it here or in geography.defaults"
+                )
+            group[here] = k
+            groups.append(district)
+            codes.append("")
+            lat, lon = table["latitude"].to_numpy()[here], table["longitude"].to_numpy()[here]
+            seats.append((float(lat.mean()), float(lon.mean())) if here.any() else (np.nan, np.nan))
+    if problems:
+        raise ScenarioError(problems)
+    # Communes of districts the scenario leaves out are not simulated; the rest go group by group.
+    keep = np.flatnonzero(group >= 0)
+    keep = keep[np.argsort(group[keep], kind="stable")]
+    t = table[keep]
+    group = group[keep]
+    facilities = {c: _column(t, c, pl.Int64, -1) for c in reg.COUNT_COLUMNS if c in t.columns}
+    return Places(
+        code=tuple(t["code"].to_list()),
+        name=tuple(t["name"].to_list()),
+        type=tuple(t["type"].to_list()),
+        group=group,
+        groups=tuple(groups),
+        group_codes=tuple(codes),
+        seat_latitude=np.array([s[0] for s in seats], np.float64),
+        seat_longitude=np.array([s[1] for s in seats], np.float64),
+        latitude=_column(t, "latitude", pl.Float64, np.nan),
+        longitude=_column(t, "longitude", pl.Float64, np.nan),
+        area_km2=_column(t, "area_km2", pl.Float64, np.nan),
+        beneficiaries=counts[keep],
+        terrain=terrain[keep],
+        ethnic_minority_share=_column(t, "ethnic_minority_share", pl.Float64, np.nan),
+        chip_id_share=_column(t, "chip_id_share", pl.Float64, np.nan),
+        smartphone_share=_column(t, "smartphone_share", pl.Float64, np.nan),
+        facilities=facilities,
+    )
+
+
+def _register_problems(data: dict[str, Any], source: str) -> list[str]:
+    """The map's problems of a scenario that fails elsewhere: a misspelt district is the cause to fix
+    first, not the strategies that name it as the scenario spells it."""
+    try:
+        geography = Geography.model_validate(data.get("geography"))
+        resolve_places(geography, source)
+    except (ValidationError, ScenarioError) as exc:
+        return exc.problems if isinstance(exc, ScenarioError) else []
+    return []
 
 
 def dump_scenario(scenario: Scenario) -> str:

@@ -15,6 +15,7 @@ BASE: dict[str, Any] = {
     "months": 4,
     "seed": 7,
     "geography": {
+        "register": "none",
         "province": "Testland",
         "districts": [
             {

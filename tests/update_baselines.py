@@ -39,7 +39,8 @@ def compute(case: dict) -> dict:
         result = run_scenario(load_scenario(SCENARIOS / case["scenario_file"]))
     else:
         result = run_scenario(small_scenario(**case))
-    monthly = result.monthly.drop("period")
+    # the official codes and names are labels, not figures
+    monthly = result.monthly.drop("period", "district_code", "district_name", "commune_code", "commune_name")
     out = {
         "summary": result.summary,
         "monthly_totals": _rounded(monthly.sum().row(0, named=True)),

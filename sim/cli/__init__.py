@@ -222,7 +222,7 @@ def validate(
         fail(exc.problems)
     geo = sc.geography
     out.print(
-        f"{scenario}: valid · {sc.name} · {geo.province}: {len(geo.districts)} districts, "
+        f"{scenario}: valid · {sc.name} · {geo.province}: {len(geo.groups)} districts, "
         f"{geo.n_communes} communes, {geo.n_beneficiaries:,} beneficiaries · {sc.start} for {sc.months} months",
         highlight=False,
         soft_wrap=True,  # one line, however long the path: scripts read it

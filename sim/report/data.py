@@ -133,6 +133,9 @@ class RunData:
 
     @property
     def district_names(self) -> list[str]:
+        if self.places is not None and "district_name" in self.places.columns:
+            # the groups the model keyed on: the districts, or the areas and the rest of the province
+            return self.places.unique("district", keep="first").sort("district")["district_name"].to_list()
         return [d["name"] for d in self.scenario["geography"]["districts"]]
 
     @property
@@ -361,7 +364,7 @@ def _with_district_name(frame: pl.DataFrame, run: RunData) -> pl.DataFrame:
         {"district": list(range(len(run.district_names))), "district_name": run.district_names},
         schema={"district": frame.schema["district"], "district_name": pl.String},
     )
-    return frame.join(names, on="district", how="left")
+    return frame.drop("district_name", strict=False).join(names, on="district", how="left")
 
 
 def by_district(run: RunData) -> pl.DataFrame:
