@@ -77,14 +77,6 @@ class Scenario(Frozen):
                 guess = did_you_mean(name, districts)
                 hint = f'did you mean "{guess}"?' if guess else f"known: {', '.join(sorted(districts))}"
                 problems.append(f"{AT}{where}: names unknown district {name!r}; {hint}")
-        n_communes = sum(d.communes for d in self.geography.districts)
-        for kind in ("drives", "atm_points", "agents"):
-            for i, strategy in enumerate(getattr(self.interventions, kind)):
-                for c in sorted(set(strategy.communes or ()) - set(range(n_communes))):
-                    problems.append(
-                        f"{AT}interventions.{kind}[{i}].communes: commune {c} does not exist; the "
-                        f"geography has communes 0 to {n_communes - 1} (the commune column of places.parquet)"
-                    )
         if problems:
             raise ValueError("\n".join(problems))
         first = min(month_index(a.start) for a in self.population.base_level)
@@ -356,12 +348,26 @@ def validate_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scena
         raise ScenarioError(_register_problems(data, source) + format_validation_error(source, exc)) from None
     # the register is read once the scenario is valid, so its problems come at their own key paths
     scenario.geography._places = resolve_places(scenario.geography, source)
+    problems = _commune_scope_problems(scenario, scenario.geography._places.n, source)
+    if problems:
+        raise ScenarioError(problems)
     if scenario.calibration is not None:
         # free-parameter paths point into the rest of the scenario, so check them once it is valid
         problems = check_free_parameters(scenario.calibration, scenario.model_dump(mode="json"))
         if problems:
             raise ScenarioError([f"{source} › {line}" for line in problems])
     return scenario
+
+
+def _commune_scope_problems(scenario: Scenario, n_communes: int, source: str) -> list[str]:
+    """Strategies scoped to communes (by index) that the map does not have."""
+    return [
+        f"{source} › interventions.{kind}[{i}].communes: commune {c} does not exist; the geography has "
+        f"communes 0 to {n_communes - 1} (the commune column of places.parquet)"
+        for kind in ("drives", "atm_points", "agents")
+        for i, strategy in enumerate(getattr(scenario.interventions, kind))
+        for c in sorted(set(strategy.communes or ()) - set(range(n_communes)))
+    ]
 
 
 # --------------------------------------------------------------------------- the map
