@@ -348,7 +348,7 @@ def validate_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scena
         raise ScenarioError(_register_problems(data, source) + format_validation_error(source, exc)) from None
     # the register is read once the scenario is valid, so its problems come at their own key paths
     scenario.geography._places = resolve_places(scenario.geography, source)
-    problems = _commune_scope_problems(scenario, scenario.geography._places.n, source)
+    problems = _commune_scope_problems(scenario, scenario.geography.n_communes, source)
     if problems:
         raise ScenarioError(problems)
     if scenario.calibration is not None:

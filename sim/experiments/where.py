@@ -106,9 +106,7 @@ def rank_communes(
     run_months = months or base.months
     spec = template(kind, like, base)
     districts = spec.get("districts")
-    probe = validate_scenario(
-        probe_scenario(base, kind, spec, sum(d.communes for d in base.geography.districts)), "where"
-    )
+    probe = validate_scenario(probe_scenario(base, kind, spec, base.geography.n_communes), "where")
     results = run_all([base, probe], ["base", "probe"], seeds, months, workers, on_done)
     rows = [
         {"run": r["index"], "seed": r["seed"], **g} for r in results for g in r["groups"] if g["level"] == "commune"
