@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from welfare_sim.sim.scenario import Scenario
 
 
+from welfare_sim.sim.experiments.effects import paired_interval  # noqa: F401  (kept importable from here)
 from welfare_sim.sim.figures import FIGURE_KEYS, FIGURES, SUBGROUPS, Figure  # noqa: F401  (kept importable from here)
 
 # --------------------------------------------------------------------------- one run
@@ -171,20 +172,6 @@ def run_all(
 
 
 # --------------------------------------------------------------------------- tables
-
-
-def paired_interval(diffs: np.ndarray) -> tuple[float, float, float]:
-    """(mean, low, high): the 95 % t-interval of the mean of paired differences over seeds.
-    With one seed there is no interval (NaN bounds)."""
-    from scipy import stats
-
-    diffs = np.asarray(diffs, np.float64)
-    n = diffs.size
-    mean = float(diffs.mean()) if n else math.nan
-    if n < 2 or not np.isfinite(diffs).all():
-        return mean, math.nan, math.nan
-    half = float(stats.t.ppf(0.975, n - 1) * diffs.std(ddof=1) / math.sqrt(n))
-    return mean, mean - half, mean + half
 
 
 def runs_frame(names: list[str], results: list[dict[str, Any]]) -> pl.DataFrame:
@@ -659,7 +646,7 @@ def plot_cost_effectiveness(ce: pl.DataFrame, path: Path) -> None:
     save_png(fig, path, 110)
 
 
-def _ratio_text(r: dict[str, Any], short: bool = True) -> str:
+def _ratio_text(r: dict[str, Any]) -> str:
     if r["verdict"] == "no_gain":
         return "no gain"
     if r["verdict"] == "dominant":

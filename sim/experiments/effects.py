@@ -188,10 +188,18 @@ def fieller(cost: np.ndarray, effect: np.ndarray, level: float = 0.95) -> tuple[
     return ratio, (qb - root) / qa, (qb + root) / qa
 
 
-def t_interval(diffs: np.ndarray) -> tuple[float, float, float]:
-    from welfare_sim.sim.experiments.compare import paired_interval
+def paired_interval(diffs: np.ndarray) -> tuple[float, float, float]:
+    """(mean, low, high): the 95 % t-interval of the mean of paired differences over seeds.
+    With one seed there is no interval (NaN bounds)."""
+    from scipy import stats
 
-    return paired_interval(diffs)
+    diffs = np.asarray(diffs, np.float64)
+    n = diffs.size
+    mean = float(diffs.mean()) if n else math.nan
+    if n < 2 or not np.isfinite(diffs).all():
+        return mean, math.nan, math.nan
+    half = float(stats.t.ppf(0.975, n - 1) * diffs.std(ddof=1) / math.sqrt(n))
+    return mean, mean - half, mean + half
 
 
 # --------------------------------------------------------------------------- cost-effectiveness
@@ -238,12 +246,12 @@ def cost_effectiveness(counts: pl.DataFrame, names: list[str]) -> pl.DataFrame:
     rows = []
     for name in names[1:]:
         cost = _paired(counts, name, base, "state_cost_vnd")
-        c_mean, c_lo, c_hi = t_interval(cost)
+        c_mean, c_lo, c_hi = paired_interval(cost)
         ben = _paired(counts, name, base, "beneficiary_cost_vnd")
-        b_mean, b_lo, b_hi = t_interval(ben)
+        b_mean, b_lo, b_hi = paired_interval(ben)
         for measure, (label, key, sign, unit) in MEASURES.items():
             gain = sign * _paired(counts, name, base, key)
-            g_mean, g_lo, g_hi = t_interval(gain)
+            g_mean, g_lo, g_hi = paired_interval(gain)
             ratio, r_lo, r_hi = fieller(cost, gain)
             if not g_mean > 0:
                 verdict = "no_gain"
@@ -353,7 +361,7 @@ def gains_table(groups: pl.DataFrame, names: list[str]) -> pl.DataFrame:
             row = {"scenario": name, **{out_keys[k]: v for k, v in zip(keys, group_key, strict=True)}}
             for m in measures:
                 diff = (part[m] - part[f"{m}_base"]).cast(pl.Float64).to_numpy()
-                mean, lo, hi = t_interval(diff) if np.isfinite(diff).all() else (math.nan,) * 3
+                mean, lo, hi = paired_interval(diff) if np.isfinite(diff).all() else (math.nan,) * 3
                 row[_gain_col(m, "change")], row[_gain_col(m, "lo")], row[_gain_col(m, "hi")] = mean, lo, hi
             rows.append(row)
     schema = {

@@ -99,7 +99,7 @@ def rank_communes(
 ) -> tuple[pl.DataFrame, dict[str, Any]]:
     """The candidate communes ranked by effect per VND (best first), and the strategy placed."""
     from welfare_sim.sim.experiments.compare import run_all
-    from welfare_sim.sim.experiments.effects import t_interval
+    from welfare_sim.sim.experiments.effects import paired_interval
     from welfare_sim.sim.scenario import validate_scenario
 
     kind = INTERVENTIONS[intervention]
@@ -126,7 +126,7 @@ def rank_communes(
             effect = (before["hours"] - after["hours"]).to_numpy()
         else:
             effect = (after["with_account_last"] - before["with_account_last"]).to_numpy()
-        mean, lo, hi = t_interval(effect)
+        mean, lo, hi = paired_interval(effect)
         ranked.append(
             {
                 "commune": commune,

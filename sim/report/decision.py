@@ -12,63 +12,7 @@ import polars as pl
 if TYPE_CHECKING:
     from welfare_sim.sim.report.i18n import Lang
 
-TEXT: dict[str, str] = {
-    "dec.section": "The answer",
-    "dec.none": "No strategy gains on {criterion} against the base: there is nothing to recommend.",
-    "dec.best": "Best on {criterion}: {best}.",
-    "dec.best_budget": "Within a budget of {budget}, the plan that gains most on {criterion}: {best}.",
-    "dec.cost": "It costs the state {cost} more over the run ({cost_lo} to {cost_hi}) and gains {gain} {unit} "
-    "({gain_lo} to {gain_hi}).",
-    "dec.saves_cost": "It saves the state {cost} over the run ({cost_lo} to {cost_hi}) and gains {gain} {unit} "
-    "({gain_lo} to {gain_hi}).",
-    "dec.ratio": "That is {ratio} per unit ({ratio_lo} to {ratio_hi}, Fieller's 95 % interval).",
-    "dec.ratio_open": "That is {ratio} per unit; the seeds cannot bound it (the gain's interval reaches zero).",
-    "dec.dominant": "It gains and saves the state money at the same time.",
-    "dec.beneficiaries": "The beneficiaries' own cost changes by {change}.",
-    "dec.behind_worse": "It leaves worse off: {groups}.",
-    "dec.behind_flat": "Its gain does not reach: {groups}.",
-    "dec.behind_none": "Every subgroup gains, by as much as the seeds can tell from zero.",
-    "dec.sure": "How sure: ahead of the runner-up ({runner}) in {ahead} of {seeds} seeds.",
-    "dec.sure_alone": "It is the only plan that gains; the intervals above are over {seeds} seeds.",
-    "dec.crit.cost_per_account_holder": "state cost per extra account holder",
-    "dec.crit.cost_per_unpaid_avoided": "state cost per unpaid payment avoided",
-    "dec.crit.cost_per_hour_saved": "state cost per beneficiary-hour saved",
-    "dec.crit.beneficiary_cost_change": "the change in the beneficiaries' own cost",
-    "dec.unit.account holders": "account holders",
-    "dec.unit.unpaid payments": "unpaid payments avoided",
-    "dec.unit.beneficiary-hours": "beneficiary-hours saved",
-    "dec.ce_title": "Cost-effectiveness",
-    "dec.ce_chart": "What each strategy buys: gain against extra cost to the state",
-    "dec.ce_read": "Each point is a strategy: across, its extra cost to the state over the run; up, its gain; "
-    "bars: 95 % intervals over the seeds. Up and to the left is better; a point below zero gains nothing.",
-    "dec.ce_x": "extra cost to the state, bn VND",
-    "dec.rank": "Rank",
-    "dec.strategy": "Strategy",
-    "dec.extra_cost": "Extra state cost",
-    "dec.ben_cost": "Beneficiaries' cost",
-    "dec.no_gain": "no gain",
-    "dec.saves": "gains, saves money",
-    "dec.unbounded": "unbounded",
-    "dec.gains_title": "Who gains and who loses",
-    "dec.gains_note": "Change against the base, paired over the seeds (95 % interval). Days, hours and cost are "
-    "not recorded for the 80+, disabled and ethnic-minority subgroups; the workbook has every commune.",
-    "dec.group": "Group",
-    "dec.coverage": "Coverage",
-    "dec.unpaid": "Unpaid share",
-    "dec.days": "Days to money",
-    "dec.hours": "Hours per month",
-    "dec.cost_change": "Beneficiaries' cost",
-    "dec.level.district": "district",
-    "dec.level.subgroup": "subgroup",
-    "dec.level.programme": "programme",
-    "dec.level.commune": "commune",
-    "dec.warnings": "Warnings",
-    "dec.warn.starts_after_end": "{scenario}: {strategy} starts after the run ends; it cannot change anything.",
-    "dec.warn.reaches_nobody": "{scenario}: the {strategy} it adds reach nobody in any seed.",
-    "dec.detail": "Detail",
-    "dec.sheet_ce": "Cost-effectiveness",
-    "dec.sheet_gains": "Who gains",
-}
+from welfare_sim.sim.report.decision_text import TEXT  # noqa: F401  (the words, kept importable here)
 
 
 def _vnd(words: Lang, value: float | None) -> str:
@@ -274,7 +218,7 @@ def gains_section(gains: pl.DataFrame, words: Lang) -> str:
         if value is None or not math.isfinite(value):
             return "–"
         if kind == "share":
-            text = words.signed(words.num(100 * value, 1), value) + " pp"
+            text = f"{words.signed(words.num(100 * value, 1), value)} {words.t('unit.pp_short')}"
         elif kind == "vnd":
             text = words.signed(_vnd(words, value), value)
         else:
