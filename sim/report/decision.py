@@ -196,7 +196,7 @@ def decision_sections(data: Any, words: Lang) -> list[str]:
         out.append(
             f'<section id="cost-effectiveness"><h2>{page.esc(t("dec.ce_title"))}</h2>'
             + page.figure(ce_chart(ce, words), words)
-            + page.table(header, rows)
+            + page.table(header, rows, css_class="cmp")
             + "</section>"
         )
     gains_path = folder / "gains.parquet"
@@ -250,7 +250,7 @@ def gains_section(gains: pl.DataFrame, words: Lang) -> str:
                     (change(r, "beneficiary_cost_vnd", "vnd"), True),
                 ]
             )
-        parts.append(f"<h3>{page.esc(name)}</h3>" + page.table(header, rows))
+        parts.append(f"<h3>{page.esc(name)}</h3>" + page.table(header, rows, css_class="cmp"))
     parts.append(f'<p class="note">{page.esc(t("dec.gains_note"))}</p></section>')
     return "".join(parts)
 
