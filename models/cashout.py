@@ -11,20 +11,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from welfare_sim.models.params import POINT_KINDS, CashoutPoints, Geography
+from welfare_sim.models.outlets import daytime_arrival, hour_cdf, outlet_layout
+from welfare_sim.models.params import AtmKind, CashoutPoints, Geography
 from welfare_sim.models.population import Beneficiaries, Communes
 from welfare_sim.models.queueing import serve_fifo, serve_fifo_simpy
 
-COMMUNE_POINT, POST_OFFICE, ATM = 0, 1, 2
+# codes in POINT_KINDS order
+COMMUNE_POINT, POST_OFFICE, ATM, AGENT, COMMUNE_POST_OFFICE = 0, 1, 2, 3, 4
 
-# outcomes of one visit, per beneficiary trip
-PAID_FULL, PAID_PART, NO_CASH, NOT_REACHED, CLOSED = 0, 1, 2, 3, 4
-VISIT_OUTCOMES = ("paid_full", "paid_part", "no_cash", "not_reached", "closed")
+# outcomes of one visit, per beneficiary trip ("failed": the card, PIN or reading failed; paid 0)
+PAID_FULL, PAID_PART, NO_CASH, NOT_REACHED, CLOSED, FAILED = 0, 1, 2, 3, 4, 5
+VISIT_OUTCOMES = ("paid_full", "paid_part", "no_cash", "not_reached", "closed", "failed")
 
 
 @dataclass
 class Points:
-    kind: np.ndarray  # int8, COMMUNE_POINT / POST_OFFICE / ATM
+    kind: np.ndarray  # int8, COMMUNE_POINT / POST_OFFICE / ATM / AGENT / COMMUNE_POST_OFFICE
     district: np.ndarray  # int32
     counters: np.ndarray  # int64
     open_min: np.ndarray  # float64
@@ -40,6 +42,15 @@ class Points:
     active: np.ndarray  # bool: in service this month (strategy points open commune by commune)
     local: np.ndarray  # bool: in the commune, reached at the commune travel time
     travel_factor: np.ndarray  # float64, trip ÷ the beneficiary's usual trip to such a point
+    commune: np.ndarray  # int64, the commune of a point in one; -1 for a town point
+    fee_vnd: np.ndarray  # int64, the beneficiary's fee per cash-out; -1: costs.withdrawal_fee_vnd
+    keeps_cash: np.ndarray  # bool: cash left at night stays (a safe, a till, a cassette) for tomorrow
+    reload_weekday: np.ndarray  # bool (n_points, 7): a cassette reloaded on these days only
+    hour_cdf: np.ndarray  # float64 (n_points, 24): visits by hour; all 1.0 where not by hour
+    by_hour: np.ndarray  # bool: visits drawn by hour from hour_cdf
+    others_per_day: np.ndarray  # float64: other customers' visits per open day
+    other_vnd: np.ndarray  # int64: cash each other customer takes
+    fail_prob: np.ndarray  # float64: chance a visit fails (card, PIN, literacy)
 
     @property
     def n(self) -> int:
@@ -47,49 +58,88 @@ class Points:
 
 
 def build_points(geo: Geography, communes: Communes, params: CashoutPoints) -> Points:
-    kinds = [np.full(communes.n, COMMUNE_POINT, np.int8)]
-    district = [communes.district]
-    counters = [np.full(communes.n, params.commune_point.counters, np.int64)]
+    """Commune payment points, district post offices, ATMs, then the commune outlets the scenario
+    has (agents, commune post offices), in that order."""
     n_districts = len(geo.groups)
     offices = np.array([d.post_offices for d in geo.groups], np.int64)
-    kinds.append(np.full(int(offices.sum()), POST_OFFICE, np.int8))
-    district.append(np.repeat(np.arange(n_districts, dtype=np.int32), offices))
-    counters.append(np.repeat(np.array([d.post_office_counters for d in geo.groups], np.int64), offices))
     atms = np.array([d.atms for d in geo.groups], np.int64)
-    kinds.append(np.full(int(atms.sum()), ATM, np.int8))
-    district.append(np.repeat(np.arange(n_districts, dtype=np.int32), atms))
-    counters.append(np.full(int(atms.sum()), params.atm.counters, np.int64))
-    kind = np.concatenate(kinds)
+    office_district = np.repeat(np.arange(n_districts, dtype=np.int32), offices)
+    atm_district = np.repeat(np.arange(n_districts, dtype=np.int32), atms)
+    # per kind: (kind code, its parameters, district, commune (-1: in town), counters)
+    blocks = [
+        (COMMUNE_POINT, params.commune_point, communes.district, np.arange(communes.n),
+         np.full(communes.n, params.commune_point.counters, np.int64)),
+        (POST_OFFICE, params.post_office, office_district, np.full(office_district.size, -1),
+         np.repeat(np.array([d.post_office_counters for d in geo.groups], np.int64), offices)),
+        (ATM, params.atm, atm_district, np.full(atm_district.size, -1),
+         np.full(atm_district.size, params.atm.counters)),
+    ]
+    for code, name in ((AGENT, "agent"), (COMMUNE_POST_OFFICE, "commune_post_office")):
+        kind_params = getattr(params, name)
+        if kind_params is not None:
+            at = outlet_layout(communes.n, kind_params)
+            blocks.append((code, kind_params, communes.district[at], at, np.full(at.size, kind_params.counters)))
 
-    by_kind = [getattr(params, name) for name in POINT_KINDS]
+    def cat(values: list, dtype: type) -> np.ndarray:
+        return np.concatenate([np.asarray(v, dtype) for v in values]) if values else np.zeros(0, dtype)
 
-    def per_point(attr: str, dtype: type) -> np.ndarray:
-        return np.array([getattr(k, attr) for k in by_kind], dtype=dtype)[kind]
+    def each(attr: str, dtype: type) -> np.ndarray:
+        return cat([np.full(b[2].size, getattr(b[1], attr)) for b in blocks], dtype)
 
-    weekday = np.zeros((3, 7), bool)
-    for k, kind_params in enumerate(by_kind):
-        weekday[k, kind_params.open_weekdays] = True
-    fixed = np.array(
-        [-1 if k.float_vnd_per_day is None else k.float_vnd_per_day for k in by_kind], np.int64
-    )
+    sizes = [b[2].size for b in blocks]
+    weekday, reload = [], []
+    for _, p, district, _, _ in blocks:
+        w = np.zeros((district.size, 7), bool)
+        w[:, p.open_weekdays] = True
+        weekday.append(w)
+        r = np.zeros((district.size, 7), bool)
+        if isinstance(p, AtmKind) and p.replenish_weekdays is not None:
+            r[:, p.replenish_weekdays] = True
+        reload.append(r)
+    cdf = []
+    for size, (_, p, _, _, _) in zip(sizes, blocks, strict=True):
+        hours = hour_cdf(p) if isinstance(p, AtmKind) else None
+        cdf.append(np.tile(np.ones(24) if hours is None else hours, (size, 1)))
+    kind = cat([np.full(s, b[0]) for s, b in zip(sizes, blocks, strict=True)], np.int8)
+    reload_weekday = np.concatenate(reload)
+
+    def atm_only(attr: str, dtype: type, none: object) -> np.ndarray:
+        return cat([np.full(s, getattr(b[1], attr) if isinstance(b[1], AtmKind) else none)
+                    for s, b in zip(sizes, blocks, strict=True)], dtype)
+
+    def optional(attr: str) -> np.ndarray:
+        return cat([np.full(s, -1 if getattr(b[1], attr) is None else getattr(b[1], attr))
+                    for s, b in zip(sizes, blocks, strict=True)], np.int64)
+
     n = int(kind.size)
     return Points(
         kind=kind,
-        district=np.concatenate(district),
-        counters=np.concatenate(counters),
-        open_min=per_point("open_min", np.float64),
-        close_min=per_point("close_min", np.float64),
-        service_mean_min=per_point("service_mean_min", np.float64),
-        service_cv=per_point("service_cv", np.float64),
-        early_min=per_point("early_arrival_min", np.float64),
-        downtime_prob=per_point("downtime_prob", np.float64),
-        open_weekday=weekday[kind],
-        fixed_float_vnd=fixed[kind],
-        float_cover=per_point("float_cover", np.float64),
-        float_cap_vnd=np.full(n, -1, np.int64),
+        district=cat([b[2] for b in blocks], np.int32),
+        counters=cat([b[4] for b in blocks], np.int64),
+        open_min=each("open_min", np.float64),
+        close_min=each("close_min", np.float64),
+        service_mean_min=each("service_mean_min", np.float64),
+        service_cv=each("service_cv", np.float64),
+        early_min=each("early_arrival_min", np.float64),
+        downtime_prob=each("downtime_prob", np.float64),
+        open_weekday=np.concatenate(weekday),
+        fixed_float_vnd=optional("float_vnd_per_day"),
+        float_cover=each("float_cover", np.float64),
+        float_cap_vnd=optional("float_cap_vnd"),
         active=np.ones(n, bool),
-        local=kind == COMMUNE_POINT,
-        travel_factor=np.ones(n),
+        local=np.isin(kind, (COMMUNE_POINT, AGENT, COMMUNE_POST_OFFICE)),
+        travel_factor=cat([np.full(s, getattr(b[1], "travel_factor", 1.0)) for s, b in zip(sizes, blocks, strict=True)],
+                          np.float64),
+        commune=cat([b[3] for b in blocks], np.int64),
+        fee_vnd=optional("fee_vnd"),
+        keeps_cash=np.isin(kind, (POST_OFFICE, AGENT, COMMUNE_POST_OFFICE)) | reload_weekday.any(axis=1),
+        reload_weekday=reload_weekday,
+        hour_cdf=np.concatenate(cdf),
+        by_hour=cat([np.full(s, isinstance(b[1], AtmKind) and b[1].visit_hour_shares is not None)
+                     for s, b in zip(sizes, blocks, strict=True)], bool),
+        others_per_day=atm_only("other_customers_per_day", np.float64, 0.0),
+        other_vnd=atm_only("other_withdrawal_vnd", np.int64, 0),
+        fail_prob=atm_only("fail_prob", np.float64, 0.0),
     )
 
 
@@ -121,6 +171,15 @@ def append_points(
         "active": np.zeros(n, bool),
         "local": np.ones(n, bool),
         "travel_factor": np.full(n, float(travel_factor)),
+        "commune": np.full(n, -1, np.int64),  # strategies route their own holders (local_points)
+        "fee_vnd": np.full(n, -1, np.int64),
+        "keeps_cash": np.zeros(n, bool),
+        "reload_weekday": np.zeros((n, 7), bool),
+        "hour_cdf": np.ones((n, 24)),
+        "by_hour": np.zeros(n, bool),
+        "others_per_day": np.zeros(n),
+        "other_vnd": np.zeros(n, np.int64),
+        "fail_prob": np.zeros(n),
     }
     merged = {name: np.concatenate([getattr(points, name), extra[name]]) for name in extra}
     return Points(**merged), points.n
@@ -170,6 +229,7 @@ class DayService:
     float_left_vnd: np.ndarray  # int64 per point, cash returned to the vault at day's end
     arrival_min: np.ndarray  # float64 per visit, minutes after midnight
     close_min: np.ndarray  # float64 per point, closing time today (a session may close early)
+    others_paid_vnd: np.ndarray  # int64 per point, cash other customers took (ATMs)
 
 
 def point_status(
@@ -196,8 +256,13 @@ def serve_day(
     partial_payout: bool,
     streams,  # noqa: ANN001
     fine_grained: bool = False,
+    fail_prob: np.ndarray | None = None,
 ) -> DayService:
-    """Serve one day's visits. `visit_key` is the visitor's id, keying their draws.
+    """Serve one day's visits. `visit_key` is the visitor's id, keying their draws; `fail_prob`
+    (per visit) the chance the visit fails at the machine.
+
+    Points that carry other customers (ATMs) serve them in the same queues, from the same cash.
+    A failed visit takes its turn and the machine's time, and no cash.
 
     `fine_grained` serves the queues with one SimPy process per visit (`serve_fifo_simpy`)
     instead of the vectorised kernel: the same results, far slower; for checking small runs."""
@@ -207,38 +272,56 @@ def serve_day(
     earliest = points.open_min - points.early_min
     spread = 0.9 * (points.close_min - points.open_min + points.early_min)
     u = streams["points.arrival"].uniform(visit_key, day_key)
+    by_hour = points.by_hour[visit_point]
+    if by_hour.any():
+        # ATM visits come in the daytime hours the scenario gives, not round the clock
+        at = np.flatnonzero(by_hour)
+        u_hour = streams["points.arrival_hour"].uniform(visit_key[at], day_key)
+        hourly = daytime_arrival(points.hour_cdf[visit_point[at]], u_hour, u[at])
     u **= 1.5
     u *= spread[visit_point]
     arrival = np.add(earliest[visit_point], u, out=u)
+    if by_hour.any():
+        arrival[at] = hourly
     service = streams["points.service"].lognormal_mean_cv(
         points.service_mean_min, points.service_cv, visit_key, day_key, at=visit_point
     )
+    failed = np.zeros(n, bool)
+    if fail_prob is not None and n:
+        failed = streams["points.visit_fail"].bernoulli(fail_prob, visit_key, day_key)
     wait = np.zeros(n)
     paid = np.zeros(n, np.int64)
     outcome = np.full(n, CLOSED, np.int8)
     left = float_vnd.copy()
+    others_paid = np.zeros(points.n, np.int64)
     at_open = point_open[visit_point]
-    if at_open.any():
+    o_point, o_arrival, o_service, o_demand = _other_customers(points, point_open, day_key, streams)
+    if at_open.any() or o_point.size:
         sel = np.flatnonzero(at_open)
         serve = serve_fifo_simpy if fine_grained else serve_fifo
         result = serve(
-            visit_point[sel],
-            arrival[sel],
-            service[sel],
-            demand_vnd[sel],
+            np.concatenate([visit_point[sel], o_point]),
+            np.concatenate([arrival[sel], o_arrival]),
+            np.concatenate([service[sel], o_service]),
+            np.concatenate([np.where(failed[sel], 0, demand_vnd[sel]), o_demand]),
             points.counters,
             points.open_min,
             points.close_min,
             left,
             partial_payout,
         )
-        result.put("wait_min", wait, sel)
-        result.put("paid_vnd", paid, sel)
-        result.put("outcome", outcome, sel)
+        mine = np.arange(sel.size)
+        wait[sel] = result.wait_min[mine]
+        paid[sel] = result.paid_vnd[mine]
+        outcome[sel] = result.outcome[mine]
+        if o_point.size:
+            others_paid = np.bincount(o_point, weights=result.paid_vnd[sel.size:], minlength=points.n).astype(np.int64)
+    # a failed visit was "served" nothing: it took its turn, and no cash
+    outcome[failed & (outcome <= PAID_PART)] = FAILED
     left[~point_open] = 0
     return DayService(
         wait_min=wait,
-        service_min=np.where(outcome <= PAID_PART, service, 0.0),
+        service_min=np.where((outcome <= PAID_PART) | (outcome == FAILED), service, 0.0),
         paid_vnd=paid,
         outcome=outcome,
         point_open=point_open,
@@ -247,4 +330,32 @@ def serve_day(
         float_left_vnd=left,
         arrival_min=arrival,
         close_min=points.close_min,
+        others_paid_vnd=others_paid,
     )
+
+
+def _other_customers(
+    points: Points, point_open: np.ndarray, day_key: int, streams  # noqa: ANN001
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Other customers of the open points that have them (ATMs): their point, arrival, service
+    and cash. Each point-day gets floor(rate + u) of them (the rate on average), keyed by the
+    point and the day, at the hours its beneficiary visits come."""
+    has = np.flatnonzero(point_open & (points.others_per_day > 0))
+    if has.size == 0:
+        return np.zeros(0, np.int64), np.zeros(0), np.zeros(0), np.zeros(0, np.int64)
+    count = np.floor(points.others_per_day[has] + streams["points.others.count"].uniform(has, day_key))
+    point = np.repeat(has, count.astype(np.int64))
+    # a key per other customer: their point and their rank there, apart from beneficiaries' ids (>= 0)
+    rank = np.arange(point.size) - np.repeat(np.cumsum(count.astype(np.int64)) - count.astype(np.int64),
+                                             count.astype(np.int64))
+    key = -(point * 100_000 + rank + 1)
+    u = streams["points.others.arrival"].uniform(key, day_key)
+    u_hour = streams["points.others.arrival_hour"].uniform(key, day_key)
+    span = points.close_min[point] - points.open_min[point]
+    arrival = np.where(
+        points.by_hour[point], daytime_arrival(points.hour_cdf[point], u_hour, u), points.open_min[point] + u * span
+    )
+    service = streams["points.others.service"].lognormal_mean_cv(
+        points.service_mean_min, points.service_cv, key, day_key, at=point
+    )
+    return point.astype(np.int64), arrival, service, points.other_vnd[point]

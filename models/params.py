@@ -26,7 +26,11 @@ from pydantic import (
 TERRAINS = ("urban", "rural", "mountain")
 CATEGORIES = ("social_assistance", "merit", "pension")
 ACCOUNT_TYPES = ("bank", "mobile_money", "postal_ewallet")
-POINT_KINDS = ("commune_point", "post_office", "atm")
+POINT_KINDS = ("commune_point", "post_office", "atm", "agent", "commune_post_office")
+# cash-out points in the communes for account holders (mobile-money agents and Viettel/VNPost
+# outlets; commune cultural post offices), optional in a scenario
+OUTLET_KINDS = ("agent", "commune_post_office")
+CashoutKind = Literal["atm", "post_office", "agent", "commune_post_office"]
 AGE_GROUPS = ("under_60", "age_60_79", "age_80_plus")
 
 # --------------------------------------------------------------------------- domain bounds
@@ -645,8 +649,18 @@ class CashoutBehaviour(Frozen):
         description="mean days from credit to cash-out"
     )
     point_by_account_type: dict[
-        Literal["bank", "mobile_money", "postal_ewallet"], Literal["atm", "post_office"]
-    ]
+        Literal["bank", "mobile_money", "postal_ewallet"], UniqueList(CashoutKind, min_length=1)
+    ] = Field(
+        description="the kinds of point each account type cashes out at (one, or a list to choose from by "
+        "cost, among those present in the holder's commune or district; the first is the fallback)"
+    )
+
+    @field_validator("point_by_account_type", mode="before")
+    @classmethod
+    def _as_lists(cls, value: object) -> object:
+        if isinstance(value, dict):
+            return {k: [v] if isinstance(v, str) else v for k, v in value.items()}
+        return value
 
     @field_validator("mode_shares")
     @classmethod
@@ -689,6 +703,10 @@ class PointKind(Frozen):
     float_cover: Annotated[float, Field(gt=0.0, le=100.0)] = Field(
         1.5, description="cash delivered ÷ expected demand of the day, when sized from the list"
     )
+    float_cap_vnd: FloatVnd | None = Field(None, description="most cash a planned float may hold; None: no cap")
+    fee_vnd: FeeVnd | None = Field(
+        None, description="fee a beneficiary pays per cash-out here; None: costs.withdrawal_fee_vnd"
+    )
 
     @model_validator(mode="after")
     def _hours(self) -> PointKind:
@@ -697,10 +715,68 @@ class PointKind(Frozen):
         return self
 
 
+class FailMultipliers(Frozen):
+    age_80_plus: Annotated[float, Field(ge=0.0, le=100.0)] = 1.0
+    disabled: Annotated[float, Field(ge=0.0, le=100.0)] = 1.0
+
+
+class AtmKind(PointKind):
+    """Bank ATMs: a cassette reloaded on the bank's days, other customers' load, visits in the
+    daytime hours, and visits that fail (card, PIN, literacy)."""
+
+    visit_hour_shares: list[Share] | None = Field(
+        None, min_length=24, max_length=24,
+        description="share of ATM visits starting in each hour 0-23 (sums to 1); None: spread over "
+        "the opening hours like the counters' visits",
+    )
+    other_customers_per_day: float = Field(
+        0.0, ge=0.0, le=10_000.0, description="other customers' visits per ATM and open day (same hours)"
+    )
+    other_withdrawal_vnd: FloatVnd = Field(1_000_000, description="cash each other customer takes, VND")
+    replenish_weekdays: UniqueList(Annotated[int, Field(ge=0, le=6)], min_length=1) | None = Field(
+        None,
+        description="the bank reloads the cassette to float_vnd_per_day on these weekdays (and on the "
+        "first open day of the month); cash left over stays in the machine. None: a fresh "
+        "float_vnd_per_day every open day",
+    )
+    fail_prob: Probability = Field(0.0, description="chance a visit fails (card, PIN, literacy)")
+    fail_multipliers: FailMultipliers = Field(
+        default_factory=FailMultipliers, description="the chance's multiplier for the 80+ and the disabled"
+    )
+    failed_to_counter_prob: Probability = Field(
+        0.0, description="chance someone whose ATM visit failed goes to their post-office counter next"
+    )
+
+    @field_validator("visit_hour_shares")
+    @classmethod
+    def _hour_shares(cls, value: list[float] | None) -> list[float] | None:
+        if value is not None:
+            shares_sum_to_one(dict(enumerate(value)), "atm.visit_hour_shares")
+        return value
+
+    @model_validator(mode="after")
+    def _reloads(self) -> AtmKind:
+        if self.replenish_weekdays is not None and self.float_vnd_per_day is None:
+            raise ValueError("replenish_weekdays needs float_vnd_per_day (the cassette load, VND)")
+        return self
+
+
+class OutletKind(PointKind):
+    """Cash-out points in the communes: a share of the communes have them, `per_commune` each."""
+
+    share_of_communes: Share = Field(description="share of the communes that have this kind of point")
+    per_commune: int = Field(1, ge=1, le=MAX_PER_COMMUNE, description="points in a commune that has them")
+    travel_factor: Annotated[float, Field(gt=0.0, le=5.0)] = Field(
+        1.0, description="trip to the point ÷ trip to the commune payment point"
+    )
+
+
 class CashoutPoints(Frozen):
     commune_point: PointKind
     post_office: PointKind
-    atm: PointKind
+    atm: AtmKind
+    agent: OutletKind | None = Field(None, description="mobile-money agents and Viettel/VNPost outlets")
+    commune_post_office: OutletKind | None = Field(None, description="commune (cultural) post offices")
     partial_payout: bool = Field(
         description="when cash runs short: True pays what is left, False says come back tomorrow"
     )
@@ -738,6 +814,47 @@ class Costs(Frozen):
     value_of_time_vnd_per_hour: int = Field(ge=0, le=MAX_TIME_VND_PER_HOUR)
 
 
+class CostResponse(Frozen):
+    """Choices that respond to what a trip costs the beneficiary: the generalised cost, VND plus
+    the value of time × minutes (travel both ways, and the expected wait), with the scenario's
+    travel cost per minute and value of time."""
+
+    choice_scale_vnd: float | None = Field(
+        None, gt=0.0, le=1e9,
+        description="logit scale of the choice between the kinds of point one can use: the odds of "
+        "two fall by e for each this many VND of cost between them; None: the first listed kind present",
+    )
+    expected_wait_min: dict[CashoutKind, Annotated[float, Field(ge=0.0, le=MAX_MINUTES)]] = Field(
+        default_factory=dict, description="the wait people expect at each kind of point, minutes"
+    )
+    retry_scale_vnd: float | None = Field(
+        None, gt=0.0, le=1e9,
+        description="the log-odds of retrying after a failed trip fall by 1 for each this many VND of "
+        "the trip's cost above retry_reference_cost_vnd; None: collection.retry_prob whatever the cost",
+    )
+    retry_reference_cost_vnd: Vnd = Field(0, description="the trip cost at which the retry chance is retry_prob")
+
+
+class HomeService(Frozen):
+    """Home delivery's couriers, and how immobile account holders get their cash."""
+
+    couriers_per_district: int | None = Field(
+        None, ge=1, le=MAX_COURIERS,
+        description="couriers delivering cash home in each district in the commune window; None: no limit",
+    )
+    deliveries_per_courier_day: int = Field(15, ge=1, le=MAX_PER_DAY, description="homes a courier reaches in a day")
+    proxy_prob: Probability | None = Field(
+        None,
+        description="chance an immobile account holder's cash-out is made by a proxy (family member); "
+        "None: they travel themselves",
+    )
+    home_cashout_fee_vnd: FeeVnd | None = Field(
+        None,
+        description="with proxy_prob set: those without a proxy cash out at home through a home cash-out "
+        "service at this fee; None: there is none and they keep their balance",
+    )
+
+
 class Assumptions(Frozen):
     """Assumed values, kept in one block so calibration can find and free them."""
 
@@ -749,6 +866,8 @@ class Assumptions(Frozen):
     collection: CashCollection
     points: CashoutPoints
     costs: Costs
+    behaviour: CostResponse = Field(default_factory=CostResponse)
+    home: HomeService = Field(default_factory=HomeService)
 
 
 # --------------------------------------------------------------------------- interventions

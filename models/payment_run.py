@@ -18,12 +18,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from welfare_sim.models import accounts as acc_mod
+from welfare_sim.models import outlets
+from welfare_sim.models.behaviour import retry_prob
 from welfare_sim.models.cashout import (
+    AGENT,
     ATM,
+    COMMUNE_POST_OFFICE,
     NO_CASH,
     NOT_REACHED,
     PAID_FULL,
-    POST_OFFICE,
     Points,
     append_points,
     build_points,
@@ -68,7 +71,6 @@ from welfare_sim.models.month.common import (  # noqa: F401  (the codes are read
 )
 from welfare_sim.models.month.hooks import StageHooks
 from welfare_sim.models.params import (
-    ACCOUNT_TYPES,
     Assumptions,
     Geography,
     Interventions,
@@ -136,11 +138,7 @@ class Province:
         mode = s["cashout.mode"].categorical(shares, ids).astype(np.int8)
         # a balance kept for spending needs a phone to spend it with
         self.cashout_mode = np.where((mode == MODE_KEEP) & ~self.people.smartphone, MODE_ALL, mode)
-        type_point = {"atm": ATM, "post_office": POST_OFFICE}
-        self.point_kind_by_type = np.array(
-            [type_point[a.cashout.point_by_account_type.get(t, "post_office")] for t in ACCOUNT_TYPES],
-            np.int8,
-        )
+        self._cashout_options()
         self.drive_contact_prob = np.zeros(n)
         self.rollout_month = np.array(
             [_months_between(self.start, d.cashless_start) for d in self.geo.groups]
@@ -153,6 +151,38 @@ class Province:
         """Chance of holding a chip ID at the start: the commune's figure, else its district's, else the
         population's (resolved per commune in build_communes)."""
         return self.communes.chip_id_share[self.people.commune]
+
+    def _cashout_options(self) -> None:
+        """Each account holder's point of every kind near them (-1: none), and the one-way minutes
+        to it: ATMs and post offices in the district town, agents and commune post offices in the
+        commune (where it has one). Sets `cashout_point`, the fallback until the first choice."""
+        people, pts = self.people, self.points
+        town = people.travel_town_min
+        self._options = {"atm": self.atm, "post_office": self.post_office}
+        self._option_min = {"atm": town, "post_office": town}
+        draw = self.streams["points.outlet"].uniform(people.id)
+        for code, name in ((AGENT, "agent"), (COMMUNE_POST_OFFICE, "commune_post_office")):
+            at = np.flatnonzero(pts.kind == code)
+            first = int(at[0]) if at.size else 0
+            point = outlets.local_point(people.commune.astype(np.int64), pts.commune[at], first, draw)
+            self._options[name] = point
+            factor = pts.travel_factor[np.maximum(point, 0)] if at.size else np.ones(people.n)
+            self._option_min[name] = people.travel_commune_min * factor
+        if (pts.kind == ATM).sum() == 0:
+            self._options["atm"] = np.full(people.n, -1, np.int64)  # no ATM anywhere: the counter
+        self.cashout_point = self.post_office.copy()
+
+    def choose_cashout_points(self, who: np.ndarray) -> None:
+        """This month's point for the account holders `who`, by the cost of each kind they can use."""
+        if who.size == 0:
+            return
+        options = {k: v[who] for k, v in self._options.items()}
+        minutes = {k: v[who] for k, v in self._option_min.items()}
+        fees = dict.fromkeys(options, self.point_fee_vnd)
+        u = self.streams["cashout.point_choice"].uniform(self.people.id[who], self.m)
+        self.cashout_point[who] = outlets.choose_points(
+            self.accounts.type[who], options, minutes, fees, self.assume, u, self.post_office[who]
+        )
 
     def _add_strategies(self) -> None:
         """Build the strategies, and append the cash-out points they open (closed until then)."""
@@ -177,7 +207,8 @@ class Province:
         for placement in self.strategies.agents:
             add(placement, fixed_float_vnd=placement.params.float_vnd_per_day,
                 travel_factor=placement.params.travel_factor)
-        self.point_fee_vnd = np.full(self.points.n, self.assume.costs.withdrawal_fee_vnd, np.int64)
+        fee = self.points.fee_vnd
+        self.point_fee_vnd = np.where(fee >= 0, fee, self.assume.costs.withdrawal_fee_vnd).astype(np.int64)
         for placement in self.strategies.agents:
             stop = placement.first_point + placement.n_points
             self.point_fee_vnd[placement.first_point:stop] = placement.params.cashout_fee_vnd
@@ -265,8 +296,7 @@ class Province:
 
     def _withdrawal_point(self, idx: np.ndarray) -> np.ndarray:
         """Where account holders cash out: by account type, or a strategy's local point."""
-        kind = self.point_kind_by_type[self.accounts.type[idx]]
-        point = np.where(kind == ATM, self.atm[idx], self.post_office[idx])
+        point = self.cashout_point[idx]
         if self.has_strategy_points:
             # the strategies' points, the first that serves each holder (agents before commune points)
             types = self.accounts.type[idx]
@@ -292,7 +322,9 @@ class Province:
         s, c = self.streams, self.assume.collection
         ids = self.people.id[idx]
         tries = self.trips[idx]
-        again = s["collection.retry"].bernoulli(c.retry_prob, ids, self.m, tries)
+        # the dearer the trip they just made, the less likely they try again
+        p = retry_prob(c.retry_prob, self._trip_cost_vnd[idx], self.assume.behaviour)
+        again = s["collection.retry"].bernoulli(p, ids, self.m, tries)
         delay = np.floor(s["collection.retry_delay"].exponential(c.mean_retry_delay_days, ids, self.m, tries))
         nxt = d + 1 + delay
         if plan is self.next_day:
@@ -317,7 +349,7 @@ class Province:
             led["recovered"] + led["written_off"] + led["after_death_end"]
         ):
             problems.append("paid after death: carried + paid != recovered + written off + carried")
-        if led["float_delivered"] != led["float_paid"] + led["float_returned"]:
+        if led["float_delivered"] != led["float_paid"] + led["float_paid_others"] + led["float_returned"]:
             problems.append("cash floats: delivered != paid + returned")
         if led["float_paid"] != led["paid_cash_commune"] + led["paid_cash_counter"] + led["withdrawn"]:
             problems.append("cash floats: paid out != cash payments + withdrawals")

@@ -52,8 +52,10 @@ def estimate(scenario: Scenario, months: int | None = None) -> Estimate:
     communes = geo.n_communes
     points = communes + sum(d.post_offices + d.atms for d in geo.groups)
     points += communes * len(iv.atm_points) + sum(communes * a.agents_per_commune for a in iv.agents)
+    points += sum(communes * o.per_commune for o in (pts.agent, pts.commune_post_office) if o is not None)
     max_counters = max(
         [pts.commune_point.counters, pts.atm.counters, *(d.post_office_counters for d in geo.groups)]
+        + [o.counters for o in (pts.agent, pts.commune_post_office) if o is not None]
         + [p.counters for p in (*iv.atm_points, *iv.agents)]
     )
     visits = sum(d.teams * d.communes_per_team_per_month for d in iv.drives)
@@ -76,7 +78,9 @@ def estimate(scenario: Scenario, months: int | None = None) -> Estimate:
         costs.fee_per_home_delivery_vnd,
         costs.withdrawal_fee_vnd,
     )
-    floats = [p.float_vnd_per_day or 0 for p in (pts.commune_point, pts.post_office, pts.atm)]
+    outlets = [o for o in (pts.agent, pts.commune_post_office) if o is not None]
+    floats = [p.float_vnd_per_day or 0 for p in (pts.commune_point, pts.post_office, pts.atm, *outlets)]
+    floats += [o.float_cap_vnd or 0 for o in outlets]
     floats += [a.float_vnd_per_day for a in iv.agents] + [a.float_cap_vnd for a in iv.atm_points]
     per_point_day = costs.staff_per_team_day_vnd + costs.cash_transport_per_point_day_vnd + max(floats)
     per_month = (

@@ -131,6 +131,12 @@ COLUMNS: dict[str, Column] = {
     "travel_min": _c(FLOAT, "min", "Travel time, all trips, both ways", "Thời gian đi lại, mọi chuyến, cả hai chiều"),
     "wait_min": _c(FLOAT, "min", "Time spent waiting in queues", "Thời gian xếp hàng chờ"),
     "withdrawals": _c(INT, N, "Cash withdrawals from the account", "Số lần rút tiền mặt từ tài khoản"),
+    "atm_failures": _c(
+        INT,
+        N,
+        "Cash-out visits that failed (card, PIN, literacy)",
+        "Số lượt rút tiền thất bại (thẻ, mã PIN, không đọc được)",
+    ),
     "account_status": _c(ENUM, "", "Account status at month end", "Tình trạng tài khoản cuối tháng"),
     "account_type": _c(ENUM, "", "Type of account", "Loại tài khoản"),
     "registered": _c(
@@ -185,6 +191,12 @@ COLUMNS: dict[str, Column] = {
     ),
     "paid_at_post_office": _c(INT, N, "Cash payments at the post office", "Số lượt nhận tiền mặt tại bưu điện"),
     "paid_at_home": _c(INT, N, "Payments delivered at home", "Số lượt chi trả tại nhà"),
+    "home_unreached": _c(
+        INT,
+        N,
+        "Home recipients the couriers did not reach this month (still owed)",
+        "Số người nhận tại nhà chưa được nhân viên bưu điện đến trong tháng (vẫn còn nợ)",
+    ),
     "paid_partly": _c(INT, N, "Payments made only in part", "Số lượt chỉ được chi trả một phần"),
     "unpaid": _c(INT, N, "Beneficiaries not paid this month", "Số người chưa nhận được tiền trong tháng"),
     "held": _c(INT, N, "Payments held for a record mismatch", "Số lượt bị tạm giữ do sai lệch hồ sơ"),
@@ -195,9 +207,7 @@ COLUMNS: dict[str, Column] = {
     "failed_credits_dormant": _c(
         INT, N, "Returned credits: the account was dormant", "Chuyển khoản bị trả lại do tài khoản ngừng hoạt động"
     ),
-    "failed_credits_other": _c(
-        INT, N, "Returned credits: other causes", "Chuyển khoản bị trả lại do lý do khác"
-    ),
+    "failed_credits_other": _c(INT, N, "Returned credits: other causes", "Chuyển khoản bị trả lại do lý do khác"),
     "uncollected": _c(INT, N, "Cash payments not collected", "Số lượt không đến nhận tiền mặt"),
     "suspended": _c(INT, N, "Beneficiaries suspended", "Số người bị tạm dừng chi trả"),
     "reached_by_drive": _c(
@@ -212,6 +222,15 @@ COLUMNS: dict[str, Column] = {
     "owed_end_vnd": _c(INT, VND, "Owed to beneficiaries at month end", "Số tiền còn nợ người hưởng cuối tháng"),
     "withdrawn_vnd": _c(INT, VND, "Withdrawn from accounts", "Số tiền rút từ tài khoản"),
     "trips": _c(INT, N, "Trips to a payment point", "Số chuyến đi đến điểm chi trả"),
+    "failed_atm_visits": _c(
+        INT,
+        N,
+        "Cash-out visits that failed at the machine (card, PIN, literacy)",
+        "Số lượt rút tiền thất bại tại máy (thẻ, mã PIN, không đọc được)",
+    ),
+    "home_cashouts": _c(
+        INT, N, "Withdrawals brought home by the home cash-out service", "Số lượt rút tiền được mang đến tận nhà"
+    ),
     "days_to_money_mean": _c(
         FLOAT,
         "days",
@@ -255,6 +274,12 @@ COLUMNS: dict[str, Column] = {
     ),
     "not_reached": _c(INT, N, "Visits not served before closing", "Số lượt chưa được phục vụ khi đóng cửa"),
     "found_closed": _c(INT, N, "Visits that found the point closed", "Số lượt đến khi điểm đóng cửa"),
+    "failed_visits": _c(
+        INT,
+        N,
+        "Visits that failed at the machine (card, PIN, literacy); never paid",
+        "Số lượt thất bại tại máy (thẻ, mã PIN, không đọc được); không được chi trả",
+    ),
     # ------------------------------------------------------------- ledger (one row per month; conserved to the dong)
     "owed_start_vnd": _c(INT, VND, "Owed to beneficiaries at month start", "Số tiền còn nợ người hưởng đầu tháng"),
     "suspended_start_vnd": _c(
@@ -272,6 +297,9 @@ COLUMNS: dict[str, Column] = {
     "balance_start_vnd": _c(INT, VND, "Account balances at month start", "Số dư tài khoản đầu tháng"),
     "float_delivered_vnd": _c(INT, VND, "Cash delivered to points", "Tiền mặt cấp cho các điểm chi trả"),
     "float_paid_vnd": _c(INT, VND, "Cash paid out at points", "Tiền mặt đã chi tại các điểm"),
+    "float_paid_others_vnd": _c(
+        INT, VND, "Cash other customers took from the points (ATMs)", "Tiền mặt khách hàng khác rút tại các điểm (ATM)"
+    ),
     "float_returned_vnd": _c(INT, VND, "Cash returned from points", "Tiền mặt nộp lại từ các điểm"),
     "suspended_end_vnd": _c(
         INT, VND, "Owed to suspended beneficiaries at month end", "Số tiền của người bị tạm dừng, cuối tháng"

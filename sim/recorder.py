@@ -228,6 +228,8 @@ class Recorder:
                 "travel_min": travel.round(2),
                 "wait_min": c["wait_min"].round(2),
                 "withdrawals": c["withdrawals"].astype(np.int64),
+                "atm_failures": c["atm_failures"].astype(np.int64),
+                "home_cashouts": c["home_cashouts"].astype(np.int64),
                 "withdrawn_vnd": c["withdrawn_vnd"],
                 "account_status": _enum(c["account_status"], ACCOUNT_STATUS),
                 "failed_credit_cause": _enum(c["failed_credit_cause"], FAILED_CREDIT_CAUSE),  # "none": no failed credit
@@ -336,7 +338,8 @@ class Recorder:
             "paid_in_cash": by_ch[:, CH_CASH_COMMUNE] + by_ch[:, CH_CASH_COUNTER],
             "paid_at_commune_point": by_ch[:, CH_CASH_COMMUNE],
             "paid_at_post_office": by_ch[:, CH_CASH_COUNTER],
-            "paid_at_home": by_ch[:, CH_HOME],
+            "paid_at_home": by_cs[:, CH_HOME, ST_PAID],
+            "home_unreached": by_cs[:, CH_HOME, ST_UNCOLLECTED],
             "paid_partly": by_st[:, ST_PARTIAL],
             "unpaid": unpaid,
             "held": by_st[:, ST_HELD],
@@ -363,6 +366,8 @@ class Recorder:
             "owed_end_vnd": total(c["owed_end_vnd"]),
             "withdrawn_vnd": total(c["withdrawn_vnd"]),
             "trips": total(c["trips"]),
+            "failed_atm_visits": total(c["atm_failures"]),
+            "home_cashouts": total(c["home_cashouts"]),
         }
         floats: dict[str, np.ndarray] = {
             "days_to_money_mean": np.divide(sum_days, n_days, out=np.full(n_groups, np.nan), where=n_days > 0),
@@ -478,6 +483,7 @@ class Recorder:
                 "turned_away_no_cash",
                 "not_reached",
                 "found_closed",
+                "failed_visits",
                 "wait_min_mean",
                 "wait_min_p50",
                 "wait_min_p95",
@@ -505,12 +511,13 @@ class Recorder:
                 out["turned_away_no_cash"].append(int(c[VISIT_OUTCOMES.index("no_cash")]))
                 out["not_reached"].append(int(c[VISIT_OUTCOMES.index("not_reached")]))
                 out["found_closed"].append(int(c[VISIT_OUTCOMES.index("closed")]))
+                out["failed_visits"].append(int(c[VISIT_OUTCOMES.index("failed")]))
                 out["wait_min_mean"].append(float(vals.mean()))
                 out["wait_min_p50"].append(float(part[ranks[0]]))
                 out["wait_min_p95"].append(float(part[ranks[1]]))
         hist = hist.reshape(n_kinds, WAIT_BINS)
         k = len(out["day"])
-        counts_cols = ("visits", "served", "turned_away_no_cash", "not_reached", "found_closed")
+        counts_cols = ("visits", "served", "turned_away_no_cash", "not_reached", "found_closed", "failed_visits")
         daily = pl.DataFrame(
             {
                 "month": pl.Series(np.full(k, rec.month, np.int64)),

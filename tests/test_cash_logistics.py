@@ -19,16 +19,24 @@ from welfare_sim.sim.scenario import validate_scenario
 PROPERTY = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
+def random_small_world(draw: st.DrawFn, months: int, communes: int, beneficiaries: tuple[int, int]) -> dict[str, Any]:
+    """The small world with a drawn seed, up to `months` months, and districts of up to `communes`
+    communes holding a drawn number of beneficiaries."""
+    data = small()
+    data["seed"] = draw(st.integers(0, 2**31))
+    data["months"] = draw(st.integers(1, months))
+    for district in data["geography"]["districts"]:
+        district["communes"] = draw(st.integers(1, communes))
+        district["beneficiaries"] = draw(st.integers(*beneficiaries))
+    return data
+
+
 @st.composite
 def scheduled_worlds(draw: st.DrawFn, cash_covers: bool) -> dict[str, Any]:
     """Small worlds with a random payment schedule. `cash_covers`: cash planned from the list
     covers it (cover >= 1, escorted runs never the limit) and commune points never go down."""
-    data = small()
-    data["seed"] = draw(st.integers(0, 2**31))
-    data["months"] = draw(st.integers(1, 3))
+    data = random_small_world(draw, months=3, communes=6, beneficiaries=(20, 200))
     for district in data["geography"]["districts"]:
-        district["communes"] = draw(st.integers(1, 6))
-        district["beneficiaries"] = draw(st.integers(20, 200))
         district["post_offices"] = draw(st.integers(1, 2))
     first = draw(st.integers(2, 8))
     last = draw(st.integers(first, 12))

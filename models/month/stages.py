@@ -36,7 +36,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from welfare_sim.models import accounts as acc_mod
-from welfare_sim.models.cashout import PAID_PART, POST_OFFICE, DayService, point_status, serve_day
+from welfare_sim.models import outlets
+from welfare_sim.models.behaviour import generalised_cost_vnd
+from welfare_sim.models.cashout import FAILED, PAID_PART, DayService, point_status, serve_day
 from welfare_sim.models.interventions import STRATEGY_COUNTS, AccountHelp
 from welfare_sim.models.month.common import (
     ACTIVE,
@@ -77,7 +79,7 @@ ACCOUNT_CODES = (acc_mod.OPEN, acc_mod.APPLIED, acc_mod.DORMANT, acc_mod.NONE)
 LEDGER_KEYS = (
     "owed_start", "suspended_start", "entitled", "credited", "paid_cash_commune",
     "paid_cash_counter", "paid_home", "forfeited", "returned", "held",
-    "balance_start", "withdrawn", "float_delivered", "float_paid", "float_returned",
+    "balance_start", "withdrawn", "float_delivered", "float_paid", "float_paid_others", "float_returned",
     "paid_after_death", "recovered", "written_off", "after_death_start", "after_death_end",
 )
 
@@ -215,6 +217,11 @@ class Verification(Stage):
         p.withdraw_day = np.full(n, NO_DAY, np.int16)
         p.withdraw_due = np.zeros(n, np.int64)
         p.failed_credit_cause = np.zeros(n, np.int8)  # FAILED_CREDIT_CAUSES
+        p.atm_failures = np.zeros(n, np.int16)  # cash-out visits that failed (card, PIN, literacy)
+        p.home_cashouts = np.zeros(n, np.int16)  # withdrawals the home cash-out service brought
+        p._trip_cost_vnd = np.zeros(n)  # generalised cost of each person's latest trip
+        p._home_cashout = np.zeros(0, np.int64)
+        p._home_cashout_day = np.zeros(0, np.int64)
 
 
 # ---------------------------------------------------------------------------- 4. channel split
@@ -251,10 +258,17 @@ class ChannelSplit(Stage):
         p.status[cash] = ST_UNCOLLECTED  # until paid
 
         window = p.run.commune_window
-        p.home_day = (
-            window.first_day
-            + s["collection.home_day"].integers(window.last_day - window.first_day + 1, ids[p.home], month)
-        ).astype(np.int16)
+        couriers = p.assume.home.couriers_per_district
+        if couriers is None:
+            p.home_day = (
+                window.first_day
+                + s["collection.home_day"].integers(window.last_day - window.first_day + 1, ids[p.home], month)
+            ).astype(np.int16)
+        else:
+            p.home_day = outlets.courier_days(
+                p.people.district[p.home], s["collection.home_day"].uniform(ids[p.home], month),
+                window.first_day, window.last_day, couriers * p.assume.home.deliveries_per_courier_day, NO_DAY,
+            )
         for hook in p.hooks.get("channel_split", "home_delivery"):
             extra, extra_day = hook(month, p.cash_list, window.first_day, window.last_day, p.counts)
             if extra.size:
@@ -331,7 +345,7 @@ class CashPlanning(Stage):
             p.cashers = None
         scheduled = p._scheduled_today(d)
         p.point_open, p.point_down = point_status(p.points, day.weekday(), p.day_serial, p.streams, scheduled)
-        p.float_vnd = _floats(p, d, p.point_open)
+        p.float_vnd = _floats(p, d, p.point_open, day.weekday())
 
 
 # ---------------------------------------------------------------------------- 7. cash-out
@@ -366,15 +380,26 @@ class CashOut(Stage):
         point = np.concatenate([cash_point, wd_point])
         demand = np.concatenate([p.owed_vnd[cash_today], p.withdraw_due[wd_all]])
 
+        fail_p = p.points.fail_prob[point]
+        fail_p = (
+            outlets.visit_fail_prob(fail_p, people.age_group[who], people.disabled[who], a.points.atm)
+            if fail_p.any() else None
+        )
         result = serve_day(
             p._day_points, p.point_open, p.point_down, p.float_vnd, point, people.id[who], demand, p.day_serial,
-            a.points.partial_payout, s, fine_grained=p.fine_grained,
+            a.points.partial_payout, s, fine_grained=p.fine_grained, fail_prob=fail_p,
         )
         travel = np.where(
             p.points.local[point], people.travel_commune_min[who], people.travel_town_min[who]
         )
-        if p.has_strategy_points:
-            travel = travel * p.points.travel_factor[point]
+        travel = travel * p.points.travel_factor[point]
+        # what the trip cost them, for the choice to try again
+        costs = a.costs
+        fee = np.concatenate([np.zeros(cash_today.size, np.int64), p.point_fee_vnd[wd_point]])
+        fare = 2.0 * travel * costs.travel_cost_vnd_per_min + fee
+        p._trip_cost_vnd[who] = generalised_cost_vnd(
+            fare, 2.0 * travel, result.wait_min, costs.value_of_time_vnd_per_hour
+        )
         # `who` has no repeats: cash-list members and account holders cashing out are disjoint
         # sets, and each makes at most one trip a day, so plain fancy-index updates are exact
         p.trips[who] += 1
@@ -417,6 +442,14 @@ class CashOut(Stage):
         p._paid_at += np.bincount(point, weights=paid, minlength=p.points.n)
         p.withdraw_due[wi] -= wpaid
         p.withdrawals[wi[wpaid > 0]] += 1
+        failed = wi[result.outcome[w] == FAILED]
+        if failed.size:
+            p.atm_failures[failed] += 1
+            # some go to their post-office counter next, where a clerk pays them
+            to_counter = s["cashout.failed_to_counter"].bernoulli(
+                a.points.atm.failed_to_counter_prob, people.id[failed], p.m, p.trips[failed]
+            )
+            p.cashout_point[failed[to_counter]] = p.post_office[failed[to_counter]]
         _charge_fees(p, wi[wpaid > 0], wd_point[wpaid > 0])
         finished = p.withdraw_due[wi] == 0
         first_cash = finished & (p.day_in_hand[wi] == NO_DAY)
@@ -427,6 +460,7 @@ class CashOut(Stage):
         delivered, returned = _office_safes(p, result)
         p.ledger["float_delivered"] += int(delivered.sum())
         p.ledger["float_paid"] += int(paid.sum())
+        p.ledger["float_paid_others"] += int(result.others_paid_vnd.sum())
         p.ledger["float_returned"] += int(returned.sum())
         p._point_days.append((d, result, point))
         p._delivered_days.append(delivered)
@@ -444,6 +478,7 @@ class HomeDelivery(Stage):
     name = "home_delivery"
 
     def day(self, p: Province, day: dt.date) -> None:
+        _cash_out_at_home(p, day.day)
         if not p.home.size:
             return
         d = day.day
@@ -474,7 +509,9 @@ class Reconciliation(Stage):
     def end(self, p: Province) -> None:
         cl = p.cash_list
         unpaid = cl[p.status[cl] == ST_UNCOLLECTED]
-        collected = np.concatenate([cl[p.status[cl] != ST_UNCOLLECTED], p.home, p.account_channel])
+        # a home recipient the couriers did not reach is owed still, and not counted against them
+        reached = p.home[p.status[p.home] != ST_UNCOLLECTED]
+        collected = np.concatenate([cl[p.status[cl] != ST_UNCOLLECTED], reached, p.account_channel])
         p.months_uncollected[collected] = 0
         p.months_uncollected[unpaid] += 1
         suspend = unpaid[p.months_uncollected[unpaid] >= p.run.suspend_after_months]
@@ -535,6 +572,8 @@ def _record(p: Province) -> MonthRecord:
         "drive_reached": month_only(p.drive_reached),
         "fee_vnd": month_only(p.fee_vnd),  # cash-out fees the beneficiary paid (waived ones not)
         "failed_credit_cause": month_only(p.failed_credit_cause),  # FAILED_CREDIT_CAUSES
+        "atm_failures": month_only(p.atm_failures),
+        "home_cashouts": month_only(p.home_cashouts),
     }
     points = _summarise_points(p)
     visits = _visits(p)
@@ -698,8 +737,54 @@ def _credit(p: Province, d: int) -> None:
     delay = np.floor(
         s["cashout.delay"].exponential(a.cashout.mean_delay_days, p.people.id[cashers], p.m)
     )
+    p.choose_cashout_points(cashers)
+    cashers, delay = _immobile_cashouts(p, cashers, delay, d)
     p.withdraw_day[cashers] = p._withdrawal_days(cashers, np.minimum(d + delay, len(p._days)))
     p.cashers = cashers  # the cash planning plans their withdrawal cash today
+
+
+def _immobile_cashouts(p: Province, cashers: np.ndarray, delay: np.ndarray, d: int) -> tuple[np.ndarray, np.ndarray]:
+    """Immobile account holders: a proxy (a family member) cashes out for them at their point,
+    with a chance; without one, a home cash-out service brings the cash on the day they would
+    have gone, if the scenario has one, or they keep their balance this month. Returns the
+    cashers who travel (themselves or by proxy), and their delays."""
+    home = p.assume.home
+    if home.proxy_prob is None:
+        return cashers, delay
+    stuck = p.people.immobile[cashers]
+    if not stuck.any():
+        return cashers, delay
+    who = cashers[stuck]
+    proxy = p.streams["cashout.proxy"].bernoulli(home.proxy_prob, p.people.id[who], p.m)
+    if home.home_cashout_fee_vnd is None:
+        p.withdraw_due[who[~proxy]] = 0  # nobody comes for their cash this month
+    else:
+        p._home_cashout = who[~proxy]
+        p._home_cashout_day = np.minimum(d + delay[stuck][~proxy], len(p._days)).astype(np.int64)
+    go = ~stuck
+    go[np.flatnonzero(stuck)[proxy]] = True
+    return cashers[go], delay[go]
+
+
+def _cash_out_at_home(p: Province, d: int) -> None:
+    """The home cash-out service pays immobile account holders without a proxy their
+    withdrawal at home: the courier brings exactly that cash (delivered and paid out)."""
+    who = p._home_cashout[p._home_cashout_day == d]
+    if who.size == 0:
+        return
+    amount = np.minimum(p.withdraw_due[who], p.accounts.balance_vnd[who])
+    p.accounts.withdraw(who, amount)
+    p.withdrawn_vnd[who] += amount
+    p.withdraw_due[who] -= amount
+    p.withdrawals[who] += 1
+    p.home_cashouts[who] += 1
+    p.fee_vnd[who] += p.assume.home.home_cashout_fee_vnd
+    first = p.day_in_hand[who] == NO_DAY
+    p.day_in_hand[who[first]] = d
+    total = int(amount.sum())
+    p.ledger["withdrawn"] += total
+    p.ledger["float_delivered"] += total
+    p.ledger["float_paid"] += total
 
 
 def _schedule_month(p: Province, days: list[dt.date]) -> None:
@@ -776,7 +861,9 @@ def _schedule_month(p: Province, days: list[dt.date]) -> None:
     # what the state pays bottom-up per point this month (zero in the fee model)
     p._staff_vnd = np.zeros(p.points.n, np.int64)
     p._transport_vnd = np.zeros(p.points.n, np.int64)
-    p._is_office = p.points.kind == POST_OFFICE
+    p._keeps_cash = p.points.keeps_cash
+    p._reloads = p.points.reload_weekday.any(axis=1)
+    p._loaded = np.zeros(p.points.n, bool)
     p._safe_vnd = np.zeros(p.points.n, np.int64)  # cash kept overnight in a post office's safe
 
 
@@ -795,7 +882,8 @@ def _plan_withdrawals(p: Province, d: int, cashers: np.ndarray) -> None:
     listed = np.bincount(
         p._withdrawal_point(cashers), weights=p.accounts.balance_vnd[cashers] * fraction, minlength=pts.n
     )
-    total = np.where(p._wd_last > 0, p._wd_last, listed)
+    # the larger of the two, so a month whose withdrawals ran short does not shrink the next plan
+    total = np.maximum(p._wd_last, listed)
     # the delay's distribution: floor(exponential(mean)) days after the credit, capped at month end
     k = np.arange(n_days - d + 1)
     mean = p.assume.cashout.mean_delay_days
@@ -816,7 +904,7 @@ def _plan_withdrawals(p: Province, d: int, cashers: np.ndarray) -> None:
     p._wd_plan = np.cumsum(plan, axis=1)
 
 
-def _floats(p: Province, d: int, point_open: np.ndarray) -> np.ndarray:
+def _floats(p: Province, d: int, point_open: np.ndarray, weekday: int) -> np.ndarray:
     """Cash delivered to each point today, from what the planner knows before the day (never
     the day's own visitors): fixed, or planned and rounded up to 100,000 VND.
 
@@ -845,9 +933,14 @@ def _floats(p: Province, d: int, point_open: np.ndarray) -> np.ndarray:
     if cw.first_day <= d <= cw.last_day:
         expected[:communes] = p._cash_owed_at[:communes] * pts.float_cover[:communes]
     sized = np.ceil(expected / 100_000.0).astype(np.int64) * 100_000
-    if p.has_strategy_points:
-        sized = np.where(pts.float_cap_vnd >= 0, np.minimum(sized, pts.float_cap_vnd), sized)
+    sized = np.where(pts.float_cap_vnd >= 0, np.minimum(sized, pts.float_cap_vnd), sized)
     out = np.where(point_open, np.where(fixed >= 0, fixed, sized), 0)
+    if p._reloads.any():
+        # an ATM is reloaded on the bank's days (and the month's first open day); on the others
+        # it has what is left in it
+        reload = p._reloads & (pts.reload_weekday[:, weekday] | ~p._loaded)
+        out = np.where(p._reloads & point_open & ~reload, p._safe_vnd, out)
+        p._loaded |= reload & point_open
     if cw.first_day <= d <= cw.last_day:
         out[:communes] = _cash_in_transit(p, out[:communes])
     return out
@@ -888,12 +981,13 @@ def _cash_in_transit(p: Province, cash: np.ndarray) -> np.ndarray:
 
 def _office_safes(p: Province, result: DayService) -> tuple[np.ndarray, np.ndarray]:
     """Cash delivered to and returned from each point today. A post office keeps the evening's
-    cash in its safe: the next morning only the top-up to the day's plan is delivered (a surplus
-    over the plan goes back), and what is in the safe at the month's end is returned then
+    cash in its safe (an agent or a commune post office in its till, a reloaded ATM in its
+    cassette): the next morning only the top-up to the day's plan is delivered (a surplus over
+    the plan goes back), and what is there at the month's end is returned then
     (`_empty_safes`). Every other point gets its whole day's cash and returns what is left.
     Charges the bottom-up cost of a post office's delivery."""
     on_hand, left = result.float_vnd, result.float_left_vnd
-    office = p._is_office & result.point_open  # a closed office keeps its safe as it is
+    office = p._keeps_cash & result.point_open  # a closed point keeps its cash as it is
     kept = np.where(office, p._safe_vnd, 0)
     delivered = np.where(office, np.maximum(on_hand - kept, 0), on_hand)
     returned = np.where(office, np.maximum(kept - on_hand, 0), left)
