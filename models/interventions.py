@@ -79,6 +79,14 @@ def district_mask(names: list[str] | None, district_names: list[str]) -> np.ndar
     return np.array([d in chosen for d in district_names], bool)
 
 
+def scoped(listed: list[int] | None, candidates: np.ndarray) -> np.ndarray | None:
+    """The listed communes that are candidates, in the listed order; None: no list given."""
+    if listed is None:
+        return None
+    listed_arr = np.asarray(listed, np.int64)
+    return listed_arr[np.isin(listed_arr, candidates)]
+
+
 def commune_order(
     targeting: str,
     communes: Communes,
@@ -162,8 +170,11 @@ class DriveCampaign:
             codes = [CATEGORIES.index(c) for c in drive.categories]
             self.meets = np.isin(people.category, codes)
             priority_count = np.bincount(people.commune[self.meets], minlength=communes.n)
-        self.visit_order = commune_order(
-            drive.targeting, communes, candidates, tiebreak, priority_count
+        listed = scoped(drive.communes, candidates)
+        self.visit_order = (
+            commune_order(drive.targeting, communes, candidates, tiebreak, priority_count)
+            if listed is None
+            else listed
         )
         self.visits_per_month = drive.teams * drive.communes_per_team_per_month
         self.visited_in: dict[int, np.ndarray] = {}
@@ -243,7 +254,8 @@ class PointPlacement:
         allowed = district_mask(params.districts, communes.district_names)[communes.district]
         candidates = np.flatnonzero(allowed)
         tiebreak = streams[f"interventions.{kind}.{params.name}.order"].uniform(candidates)
-        order = commune_order(params.targeting, communes, candidates, tiebreak)
+        listed = scoped(params.communes, candidates)
+        order = commune_order(params.targeting, communes, candidates, tiebreak) if listed is None else listed
         if params.max_communes is not None:
             order = order[: params.max_communes]
         self.communes = order.astype(np.int64)

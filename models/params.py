@@ -1065,6 +1065,12 @@ class Drive(Frozen):
     start: Month
     end: Month
     districts: UniqueList(str) | None = Field(None, description="None: every district")
+    communes: UniqueList(Annotated[int, Field(ge=0, le=MAX_COMMUNES)]) | None = Field(
+        None,
+        description="only these communes (index in the province's commune list, places.parquet), "
+        "reached in the order listed (the targeting order is then not used); None: every commune "
+        "of the districts",
+    )
     teams: int = Field(ge=1, le=MAX_TEAMS)
     communes_per_team_per_month: int = Field(ge=1, le=MAX_PER_MONTH)
     targeting: Targeting = Field(
@@ -1123,6 +1129,12 @@ class PointRollout(Dated):
         description="stop after this many communes; None: every commune of the districts",
     )
     targeting: Placement = Field("remote_first", description="order in which communes get points")
+    communes: UniqueList(Annotated[int, Field(ge=0, le=MAX_COMMUNES)]) | None = Field(
+        None,
+        description="only these communes (index in the province's commune list, places.parquet), "
+        "reached in the order listed (the targeting order is then not used); None: every commune "
+        "of the districts",
+    )
     account_types: UniqueList(AccountType) = Field(
         min_length=1,
         description="account holders of these types cash out here when their commune has one",

@@ -569,6 +569,29 @@ class Comparison:
         self.timeseries = timeseries_frame(names, results)
         self.strategies = strategies_frame(names, results)
         self.folder: Path | None = None
+        from welfare_sim.sim.experiments import effects
+
+        self.counts = effects.counts_frame(names, results)
+        # per strategy and measure: extra state cost, gain, cost per unit of gain (Fieller's interval)
+        self.cost_effectiveness = effects.cost_effectiveness(self.counts, names)
+        # per strategy and district, commune, subgroup, programme: who gains and who loses
+        self.gains = effects.gains_table(effects.groups_frame(names, results), names)
+        # strategies that start after the run ends or reach nobody
+        self.warnings = effects.strategy_warnings(
+            [sc.model for sc in scenarios], names, months, self.strategies
+        )
+
+    def ranking(self, by: str = "cost_per_account_holder") -> pl.DataFrame:
+        """The strategies best first on `by` (`welfare_sim.sim.experiments.effects.RANK_CHOICES`)."""
+        from welfare_sim.sim.experiments.effects import ranking
+
+        return ranking(self.cost_effectiveness, by)
+
+    def recommendation(self, by: str = "cost_per_account_holder", budget: float | None = None) -> dict[str, Any] | None:
+        """The best plan on `by` (within `budget`, VND, when given), as the report opens with it."""
+        from welfare_sim.sim.experiments.effects import recommend
+
+        return recommend(self.cost_effectiveness, self.gains, self.counts, self.names, by, budget)
 
     @property
     def base(self) -> str:
@@ -640,7 +663,10 @@ class Comparison:
         _check_replaceable(path, "comparison.json", "comparison folder")
         sources = [sc.source for sc in self.scenarios]
         start = self.scenarios[0].model.start
-        write_comparison(path, self.names, sources, self.seeds, self.results, {"months": self.months, "start": start})
+        write_comparison(
+            path, self.names, sources, self.seeds, self.results, {"months": self.months, "start": start},
+            warnings=self.warnings,
+        )
         self.folder = path
         return path
 

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     import polars as pl
 
 WRITER = "welfare-sim"
-KINDS = ("run", "comparison", "calibration", "sweep", "remap")
+KINDS = ("run", "comparison", "calibration", "sweep", "remap", "where")
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)

@@ -377,12 +377,26 @@ def validate_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scena
         scenario.geography._places = places
         scenario.geography._roster = resolved.people
         scenario._roster = resolved
+    problems = _commune_scope_problems(scenario, scenario.geography.n_communes, source)
+    if problems:
+        raise ScenarioError(problems)
     if scenario.calibration is not None:
         # free-parameter paths point into the rest of the scenario, so check them once it is valid
         problems = check_free_parameters(scenario.calibration, scenario.model_dump(mode="json"))
         if problems:
             raise ScenarioError([f"{source} › {line}" for line in problems])
     return scenario
+
+
+def _commune_scope_problems(scenario: Scenario, n_communes: int, source: str) -> list[str]:
+    """Strategies scoped to communes (by index) that the map does not have."""
+    return [
+        f"{source} › interventions.{kind}[{i}].communes: commune {c} does not exist; the geography has "
+        f"communes 0 to {n_communes - 1} (the commune column of places.parquet)"
+        for kind in ("drives", "atm_points", "agents")
+        for i, strategy in enumerate(getattr(scenario.interventions, kind))
+        for c in sorted(set(strategy.communes or ()) - set(range(n_communes)))
+    ]
 
 
 # --------------------------------------------------------------------------- the map

@@ -93,6 +93,31 @@ def test_distinguishable_marks_only_intervals_that_exclude_zero() -> None:
     assert (table["n_seeds"] == 3).all()
 
 
+def test_a_difference_too_small_to_print_is_not_distinguishable() -> None:
+    def table_for(shift: float) -> dict[str, Any]:
+        runs = pl.DataFrame(
+            {
+                "scenario": ["b"] * 3 + ["s"] * 3,
+                "seed": [1, 2, 3] * 2,
+                **{k: [1.0, 2.0, 3.0, 1.0, 2.0, 3.0] for k in compare.FIGURE_KEYS},
+            }
+        ).with_columns(
+            pl.when(pl.col("scenario") == "s")
+            .then(pl.col("days_to_money_mean") + shift)
+            .otherwise(pl.col("days_to_money_mean"))
+            .alias("days_to_money_mean")
+        )
+        table = compare.comparison_table(runs, ["b", "s"], [1, 2, 3])
+        return table.filter((pl.col("scenario") == "s") & (pl.col("figure") == "days_to_money_mean")).row(
+            0, named=True
+        )
+
+    tiny = table_for(0.001)  # prints as "+0.00 days [0.00, 0.00]"
+    assert tiny["diff_lo"] > 0 and tiny["distinguishable"] is False
+    clear = table_for(0.02)
+    assert clear["diff_lo"] > 0 and clear["distinguishable"] is True
+
+
 # --------------------------------------------------------------------------- runs
 
 
@@ -393,22 +418,24 @@ def test_compare_writes_the_comparison_folder(tmp_path: Path) -> None:
     assert "9 runs in" in proc.stdout
 
 
-def test_a_long_comparison_prints_as_several_tables_that_fit_the_console() -> None:
-    names = ["base", *(f"s{k}" for k in range(7))]
-    for width in (80, 120, 200):
-        groups = compare.console_groups(names, width)
-        assert all(g[0] == "base" for g in groups)  # every table has the base to compare with
-        assert [n for g in groups for n in g[1:]] == names[1:]  # each scenario once, in order
-        per = len(groups[0]) - 1  # scenarios beside the base in a table
+def test_strategies_print_side_by_side_in_one_table() -> None:
+    from rich.console import Console
 
-        def needs(k: int) -> int:  # characters a table of the base and k scenarios needs
-            return compare.FIGURE_COLUMN + 4 + compare.SCENARIO_COLUMN * (k + 1)
-
-        assert per == 1 or needs(per) <= width  # it fits (one is the least a table can hold)
-        assert needs(per + 1) > width  # and no more would
-    assert len(compare.console_groups(names, 80)) == 7
-    assert len(compare.console_groups(names, 200)) < len(compare.console_groups(names, 120))
-    assert compare.console_groups(["base"], 80) == [["base"]]
+    names = ["base", *(f"strategy_{k}" for k in range(7))]
+    runs = pl.DataFrame(
+        {
+            "scenario": [n for n in names for _ in (1, 2)],
+            "seed": [1, 2] * len(names),
+            **{k: [0.5, 0.6] * len(names) for k in compare.FIGURE_KEYS},
+        }
+    )
+    table = compare.comparison_table(runs, names, [1, 2])
+    console = Console(width=200, record=True)
+    console.print(compare.table_for_console(table, names, 2, "title"))
+    text = console.export_text()
+    header = next(line for line in text.splitlines() if "strategy_0" in line)
+    assert all(name in header for name in names[1:])  # every strategy in one row of headers
+    assert text.count("title") == 1
 
 
 def test_vnd_figures_print_in_one_readable_unit_per_row() -> None:

@@ -347,11 +347,14 @@ def test_run_without_payments_still_reports(tmp_path: Path) -> None:
 def test_comparison_report(comparison_dir: Path) -> None:
     html = write_report(comparison_dir, "en").read_text(encoding="utf-8")
     charts = charts_of(html)
-    assert len(charts) == 3  # coverage, cashless share, each strategy against the base
-    assert "faster" in charts[2][1] or "None of the" in charts[2][1]
+    # what each strategy buys, then coverage, cashless share, each strategy against the base
+    assert len(charts) == 4
+    assert "faster" in charts[3][1] or "None of the" in charts[3][1]
     table = pl.read_parquet(comparison_dir / "table.parquet")
     wb = openpyxl.load_workbook(comparison_dir / "report.xlsx")
-    assert wb.sheetnames == ["Headline", "Runs", "Strategies", "By month", "Assumptions", "About"]
+    assert wb.sheetnames == [
+        "Headline", "Runs", "Strategies", "Cost-effectiveness", "Who gains", "By month", "Assumptions", "About"
+    ]
     ws = wb["Headline"]
     got = {(r[0], r[1]): r for r in ws.iter_rows(min_row=2, values_only=True)}
     assert len(got) == table.height
@@ -392,7 +395,7 @@ def test_compare_with_report_flag_and_one_seed(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     html = (out / "report.html").read_text(encoding="utf-8")
     readings = [reading for _png, reading in charts_of(html)]
-    assert len(readings) == 3 and "With one seed there is no interval" in readings[2]
+    assert len(readings) == 4 and "With one seed there is no interval" in readings[3]
     assert (out / "report.xlsx").is_file()
 
 
@@ -645,7 +648,7 @@ def test_comparison_page_shows_each_strategy_with_its_interval(wide_comparison: 
     first = meta["figures"][0]["figure"]
     moved = table.filter((pl.col("figure") == first) & (pl.col("scenario") != meta["base"]))
     furthest = moved.sort(pl.col("diff_mean").abs())["scenario"][-1]
-    reading = charts_of(raw)[2][1]
+    reading = charts_of(raw)[3][1]
     assert f", {furthest} moved furthest from the base" in html_lib.unescape(reading)
 
 

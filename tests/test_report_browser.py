@@ -265,5 +265,5 @@ def test_comparison_report_renders_in_chromium(browser: int, tmp_path: Path) -> 
     for lang in ("en", "vi"):
         html = write_report(folder, lang)
         screenshot = tmp_path / f"report-comparison-{lang}.png"
-        check_page(open_page(browser, html, screenshot), html, 3, screenshot)
+        check_page(open_page(browser, html, screenshot), html, 4, screenshot)  # 3 charts and the cost-effectiveness one
         print(f"screenshot: {screenshot}")

@@ -75,14 +75,18 @@ def test_figures_are_averaged_over_seeds_in_design_order(saltelli_sweep: Path) -
     assert means[figure][0] == pytest.approx(rows.filter(pl.col("point") == first)[figure].mean(), abs=0)
 
 
-def test_command_prints_and_writes_the_chart_and_table(saltelli_sweep: Path) -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "welfare_sim", "sensitivity", str(saltelli_sweep), "--resamples", "100"],
+def sensitivity_cli(sweep_dir: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "welfare_sim", "sensitivity", str(sweep_dir), "--resamples", "100"],
         capture_output=True,
         text=True,
         cwd=ROOT,
         timeout=600,
     )
+
+
+def test_command_prints_and_writes_the_chart_and_table(saltelli_sweep: Path) -> None:
+    proc = sensitivity_cli(saltelli_sweep)
     assert proc.returncode == 0, proc.stderr
     assert "first order S1" in proc.stdout and "total ST" in proc.stdout
     assert "what drives each figure" in proc.stdout
@@ -124,3 +128,40 @@ def test_the_installed_command_offers_sensitivity() -> None:
     assert proc.returncode == 0, proc.stderr
     assert "Sobol' indices from a saltelli-design sweep" in proc.stdout
     assert "--figure" in proc.stdout and "--resamples" in proc.stdout
+
+
+def test_a_small_sample_warns_and_the_chart_marks_what_runs_past_its_axis(
+    saltelli_sweep: Path, tmp_path: Path
+) -> None:
+    from welfare_sim.sim.experiments.sensitivity import plot_indices, reliability_warnings
+
+    table, _ = sobol_indices(saltelli_sweep, resamples=100)
+    warnings = reliability_warnings(table, 8)
+    assert any("samples: 8" in w and "64 or more" in w for w in warnings)
+    # the issue's case: an index of 1.469 ± 7.205 from a 4-sample design
+    wild = pl.DataFrame(
+        {
+            "figure": ["f", "f"],
+            "parameter": ["a", "b"],
+            "S1": [1.469, 0.3],
+            "S1_conf": [7.205, 0.05],
+            "ST": [0.5, 0.35],
+            "ST_conf": [0.1, 0.05],
+            "mean": [1.0, 1.0],
+            "std": [0.1, 0.1],
+        }
+    )
+    warned = reliability_warnings(wild, 1024)
+    assert len(warned) == 1 and "a S1 1.469 ± 7.205" in warned[0] and "b " not in warned[0]
+    calm = wild.with_columns(pl.Series("S1", [0.6, 0.3]), pl.Series("S1_conf", [0.05, 0.05]))
+    assert reliability_warnings(calm, 1024) == []
+    marks = plot_indices(wild, tmp_path / "s.png", "t")
+    assert marks == ["f / a: S1 1.47 ± 7.21"]
+    assert plot_indices(calm, tmp_path / "c.png", "t") == []
+
+
+def test_the_command_warns_of_a_small_sample(saltelli_sweep: Path) -> None:
+    proc = sensitivity_cli(saltelli_sweep)
+    assert proc.returncode == 0, proc.stderr
+    assert "warning: the design has samples: 8" in proc.stderr
+    assert "unreliable, see the warnings" in " ".join(proc.stdout.split())

@@ -35,7 +35,7 @@ def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def parquet_files(folders: dict[str, Path]) -> list[Path]:
     files = sorted(f for folder in folders.values() for f in folder.glob("*.parquet"))
     run = "monthly payments points waits subgroups ledger funnel places communes".split()
-    comparison = "table runs timeseries strategies".split()
+    comparison = "table runs timeseries strategies counts cost_effectiveness gains".split()
     assert {f.name for f in files} == {f"{name}.parquet" for name in run + comparison}
     return files
 

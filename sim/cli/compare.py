@@ -29,12 +29,29 @@ def compare(
         bool, typer.Option("--report", help="also write the report of the comparison (welfare_sim.sim.report)")
     ] = False,
     lang: Annotated[str, typer.Option(help="language of the report: en or vi")] = "en",
+    rank_by: Annotated[
+        str,
+        typer.Option(
+            help="rank the strategies on: cost_per_account_holder, cost_per_unpaid_avoided, "
+            "cost_per_hour_saved or beneficiary_cost_change"
+        ),
+    ] = "cost_per_account_holder",
+    budget: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="extra state spending (VND, over the run) to spend at most: the best plan within it, "
+            "combinations of strategies included (run as combined scenarios)",
+        ),
+    ] = None,
+    max_combinations: Annotated[
+        int, typer.Option(min=0, max=100, help="with --budget: combined scenarios to run at most")
+    ] = 12,
 ) -> None:
     """Compare strategies: run every scenario over the same seeds (common random numbers), print
     each headline figure with its difference from the base and a 95 % interval, and write the
     comparison folder (tables as parquet, a PNG of coverage and cashless share over time)."""
     from welfare_sim.sim.experiments.compare import (
-        console_groups,
         default_out,
         run_all,
         table_for_console,
@@ -47,6 +64,10 @@ def compare(
 
     if lang not in ("en", "vi"):
         fail([f"--lang {lang!r}: must be en or vi"])
+    from welfare_sim.sim.experiments.effects import RANK_CHOICES
+
+    if rank_by not in RANK_CHOICES:
+        fail([f"--rank-by {rank_by!r}: not a figure to rank on; choose one of {', '.join(RANK_CHOICES)}"])
     paths = [base, *others]
     scenarios, problems = [], []
     for path in paths:
@@ -81,7 +102,21 @@ def compare(
         results = run_all(scenarios, sources, seed_list, months, workers, progress.advance)
     finally:
         progress.close()
+    if budget is not None and len(scenarios) > 2:
+        combined = _combinations(
+            scenarios, names, results, seed_list, months, workers, rank_by, budget, max_combinations
+        )
+        for sc, result_list in combined:
+            offset = len(scenarios)
+            scenarios.append(sc)
+            sources.append(f"combined: {sc.description}")
+            names.append(sc.name)
+            results.extend({**r, "index": offset} for r in result_list)
     run_s = time.perf_counter() - t0
+    from welfare_sim.sim.experiments.compare import strategies_frame
+    from welfare_sim.sim.experiments.effects import strategy_warnings
+
+    warnings = strategy_warnings(scenarios, names, months, strategies_frame(names, results))
     try:
         table = write_comparison(
             out_dir,
@@ -90,6 +125,9 @@ def compare(
             seed_list,
             results,
             {"months": months or ref.months, "start": ref.start},
+            warnings=warnings,
+            rank_by=rank_by,
+            budget=budget,
         )
     except OutputError as exc:  # the folder changed while the runs ran
         fail(exc.problems)
@@ -112,10 +150,10 @@ def compare(
         start=ref.start,
         months=months or ref.months,
     )
-    groups = console_groups(names, out.width)
-    for k, group in enumerate(groups):
-        part = words.t("term.compare_part", k=k + 1, n=len(groups)) if len(groups) > 1 else ""
-        out.print(table_for_console(table, group, len(seed_list), title + part, lang))
+    _print_decision(out_dir, words, title)
+    out.print(table_for_console(table, names, len(seed_list), title, lang))
+    for w in warnings:
+        err.print(f"[bold yellow]warning:[/] {w['text']}", highlight=False)
     if len(seed_list) < 2:
         out.print(words.t("term.one_seed"), highlight=False)
     else:
@@ -133,6 +171,51 @@ def compare(
     )
     if report:
         _write_report(out_dir, lang)
+
+
+def _print_decision(folder: Path, words, title: str) -> None:  # noqa: ANN001
+    """The strategies side by side, ranked, and the recommendation, as the comparison wrote them."""
+    import json
+
+    import polars as pl
+
+    from welfare_sim.sim.experiments.compare import decision_table_for_console
+    from welfare_sim.sim.report.decision import recommendation_text
+
+    meta = json.loads((folder / "comparison.json").read_text(encoding="utf-8"))
+    if not meta.get("ranking"):
+        return
+    ce = pl.read_parquet(folder / "cost_effectiveness.parquet")
+    ranked_title = f"{title} · ranked by {meta['rank_by']}"
+    out.print(decision_table_for_console(ce, meta["ranking"], ranked_title))
+    out.print(recommendation_text(words, meta.get("recommendation")), highlight=False)
+
+
+def _combinations(scenarios, names, results, seeds, months, workers, rank_by, budget, max_runs):  # noqa: ANN001, ANN202
+    """The combined scenarios worth running for `budget`, run over the same seeds: (scenario, results)."""
+    from welfare_sim.sim.experiments.compare import run_all
+    from welfare_sim.sim.experiments.effects import (
+        candidate_combinations,
+        cost_effectiveness,
+        counts_frame,
+        merge_strategies,
+    )
+    from welfare_sim.sim.scenario import ScenarioError, validate_scenario
+
+    measure = "cost_per_account_holder" if rank_by == "beneficiary_cost_change" else rank_by
+    ce = cost_effectiveness(counts_frame(names, results), names)
+    by_name = dict(zip(names, scenarios, strict=True))
+    out_list = []
+    for combo in candidate_combinations(ce, measure, budget, max_runs=max_runs):
+        name = " + ".join(combo)
+        try:
+            data = merge_strategies(scenarios[0], [by_name[n] for n in combo], name)
+            sc = validate_scenario(data, f"combined: {name}")
+        except (ValueError, ScenarioError) as exc:
+            err.print(f"[bold yellow]note:[/] {name} cannot be combined: {exc}", highlight=False)
+            continue
+        out_list.append((sc, run_all([sc], [f"combined: {name}"], seeds, months, workers)))
+    return out_list
 
 
 def _write_report(folder: Path, lang: str) -> None:
@@ -166,3 +249,6 @@ def _write_report(folder: Path, lang: str) -> None:
 def register(app: typer.Typer) -> None:
     """Add `compare` to `welfare-sim` (entry point group welfare_sim.commands)."""
     app.command(name="compare")(compare)
+    from welfare_sim.sim.cli.where import where
+
+    app.command(name="where")(where)

@@ -231,6 +231,7 @@ def sensitivity_command(
         DRIVER_ST,
         _num,
         plot_indices,
+        reliability_warnings,
         sobol_indices,
     )
     from welfare_sim.sim.experiments.sweep import read_manifest
@@ -264,6 +265,9 @@ def sensitivity_command(
         out.print(t)
     for note in notes:
         err.print(f"note: {note}", highlight=False, markup=False)
+    warnings = reliability_warnings(table, int(manifest["parameters"]["design"].get("samples", 0)))
+    for warning in warnings:
+        err.print(f"warning: {warning}", highlight=False, markup=False)
     if table.is_empty():
         fail([f"{sweep_dir}: no figure varies across the sweep's points; nothing to analyse"])
     target = Path(sweep_dir) / "sensitivity"
@@ -271,12 +275,18 @@ def sensitivity_command(
     atomic_write_parquet(target / "indices.parquet", table)
     atomic_write_bytes(target / "indices.csv", table.write_csv().encode())
     n = len(manifest["design"])
-    plot_indices(
+    marks = plot_indices(
         table,
         target / "sensitivity.png",
         f"{manifest['name']}: Sobol' indices ({n} points × {len(manifest['seeds'])} seeds, mean over seeds)",
     )
-    out.print("[bold]what drives each figure[/] (total index ST ≥ 0.1, largest first):")
+    for mark in marks:
+        err.print(f"note: sensitivity.png marks a value past its axis: {mark}", highlight=False, markup=False)
+    out.print(
+        "[bold]what drives each figure[/] (total index ST ≥ 0.1, largest first"
+        + ("; unreliable, see the warnings" if warnings else "")
+        + "):"
+    )
     for fig in table["figure"].unique(maintain_order=True):
         part = table.filter(pl.col("figure") == fig, pl.col("ST") >= DRIVER_ST).sort("ST", descending=True)
         drivers = ", ".join(f"{r['parameter']} ({r['ST']:.2f})" for r in part.iter_rows(named=True))

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from welfare_sim.sim.scenario import Scenario
 
 
+from welfare_sim.sim.experiments.effects import paired_interval  # noqa: F401  (kept importable from here)
 from welfare_sim.sim.figures import FIGURE_KEYS, FIGURES, SUBGROUPS, Figure  # noqa: F401  (kept importable from here)
 
 # --------------------------------------------------------------------------- one run
@@ -72,21 +73,14 @@ def headline_figures(result: RunResult) -> dict[str, float]:
     }
     figures = {
         "account_coverage_last": _num(s["account_coverage"]["last_month"]),
-        **{
-            f"account_coverage_last_{key}": _num(coverage.get(key))
-            for key in SUBGROUPS
-            if key != "all"
-        },
+        **{f"account_coverage_last_{key}": _num(coverage.get(key)) for key in SUBGROUPS if key != "all"},
         "cashless_share_run": _num(s["cashless_share"]["run_payments"]),
         "cashless_share_last": _num(s["cashless_share"]["last_month_payments"]),
         "days_to_money_mean": _num(s["days_to_money"]["mean_days"]),
         "days_to_money_p95": _num(s["days_to_money"]["p95_days"]),
         "wait_p95_min": _num(hist_quantile(waits, 0.95, WAIT_BIN_MIN)),
         "travel_min_per_payment": travel_min / payments if payments else math.nan,
-        **{
-            f"unpaid_{key}": _num(s["unpaid_by_subgroup"].get(key, {}).get("unpaid_share"))
-            for key in SUBGROUPS
-        },
+        **{f"unpaid_{key}": _num(s["unpaid_by_subgroup"].get(key, {}).get("unpaid_share")) for key in SUBGROUPS},
         "state_cost_per_payment_vnd": state_total / payments if payments else math.nan,
         "beneficiary_cost_per_payment_vnd": beneficiary_total / payments if payments else math.nan,
         "strategy_cost_vnd": float(strategy_cost),
@@ -103,6 +97,7 @@ def run_one(payload: dict[str, Any]) -> dict[str, Any]:
     worker process (spawned) as in this one: the scenario comes as a dict and is validated here."""
     from welfare_sim.models.interventions import STRATEGY_COUNTS
     from welfare_sim.sim.engine import simulate
+    from welfare_sim.sim.experiments.effects import group_rows, run_counts
     from welfare_sim.sim.recorder import Recorder
     from welfare_sim.sim.results import collect, coverage_by_month, headline
     from welfare_sim.sim.scenario import validate_scenario
@@ -131,6 +126,8 @@ def run_one(payload: dict[str, Any]) -> dict[str, Any]:
         "figures": headline_figures(result),
         "strategies": strategy,
         "timeseries": series.to_dict(as_series=False),
+        "counts": run_counts(result),
+        "groups": group_rows(result),
     }
 
 
@@ -177,29 +174,12 @@ def run_all(
 # --------------------------------------------------------------------------- tables
 
 
-def paired_interval(diffs: np.ndarray) -> tuple[float, float, float]:
-    """(mean, low, high): the 95 % t-interval of the mean of paired differences over seeds.
-    With one seed there is no interval (NaN bounds)."""
-    from scipy import stats
-
-    diffs = np.asarray(diffs, np.float64)
-    n = diffs.size
-    mean = float(diffs.mean()) if n else math.nan
-    if n < 2 or not np.isfinite(diffs).all():
-        return mean, math.nan, math.nan
-    half = float(stats.t.ppf(0.975, n - 1) * diffs.std(ddof=1) / math.sqrt(n))
-    return mean, mean - half, mean + half
-
-
 def runs_frame(names: list[str], results: list[dict[str, Any]]) -> pl.DataFrame:
     return pl.DataFrame(
         {
             "scenario": [names[r["index"]] for r in results],
             "seed": pl.Series([r["seed"] for r in results], dtype=pl.Int64),
-            **{
-                key: pl.Series([r["figures"][key] for r in results], dtype=pl.Float64)
-                for key in FIGURE_KEYS
-            },
+            **{key: pl.Series([r["figures"][key] for r in results], dtype=pl.Float64) for key in FIGURE_KEYS},
         }
     )
 
@@ -230,6 +210,11 @@ def timeseries_frame(names: list[str], results: list[dict[str, Any]]) -> pl.Data
     return pl.concat(parts)
 
 
+# Half the last printed digit of each unit (0.1 pp, 0.01 days, 0.1 min, 1 VND): a difference smaller
+# than this prints as zero ("0.00 days (0.00 to 0.00)") and is never called distinguishable.
+RESOLUTION = {"share": 0.0005, "days": 0.005, "min": 0.05, "VND": 0.5}
+
+
 def comparison_table(runs: pl.DataFrame, names: list[str], seeds: list[int]) -> pl.DataFrame:
     """Per scenario and figure: the mean over seeds and the paired difference from the base
     (the first name) with its 95 % interval, and whether the interval excludes zero."""
@@ -254,7 +239,8 @@ def comparison_table(runs: pl.DataFrame, names: list[str], seeds: list[int]) -> 
                     "diff_mean": mean_diff,
                     "diff_lo": lo,
                     "diff_hi": hi,
-                    "distinguishable": bool(lo > 0 or hi < 0),  # NaN bounds compare False
+                    # NaN bounds compare False; a difference below what is printed is not one
+                    "distinguishable": bool((lo > 0 or hi < 0) and abs(mean_diff) >= RESOLUTION[fig.unit]),
                     "n_seeds": len(seeds),
                 }
             )
@@ -288,8 +274,6 @@ def plot_timeseries(series: pl.DataFrame, names: list[str], path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from welfare_sim.sim.publish import atomic_write_bytes
 
     stats = (
         series.group_by("scenario", "month", "period")
@@ -350,12 +334,7 @@ def plot_timeseries(series: pl.DataFrame, names: list[str], path: Path) -> None:
                 lw=0,
                 zorder=1,
             )
-        periods = (
-            stats.filter(pl.col("scenario") == names[0])
-            .select("month", "period")
-            .unique()
-            .sort("month")
-        )
+        periods = stats.filter(pl.col("scenario") == names[0]).select("month", "period").unique().sort("month")
         step = max(1, periods.height // 8)
         ax.set_xticks(
             periods["month"].to_list()[::step],
@@ -372,9 +351,18 @@ def plot_timeseries(series: pl.DataFrame, names: list[str], path: Path) -> None:
     n_seeds = series["seed"].n_unique()
     fig.suptitle(f"Strategies compared: mean over {n_seeds} seed(s); band: lowest to highest seed")
     fig.tight_layout()
+    save_png(fig, path, 120)
+
+
+def save_png(fig: Any, path: Path, dpi: int) -> None:
+    """Render a pyplot figure beside `path` under a hidden name, publish it atomically, close it."""
+    import matplotlib.pyplot as plt
+
+    from welfare_sim.sim.publish import atomic_write_bytes
+
     tmp = path.with_name(f".{path.name}.render")
     try:
-        fig.savefig(tmp, format="png", dpi=120)
+        fig.savefig(tmp, format="png", dpi=dpi)
         atomic_write_bytes(path, tmp.read_bytes())
     finally:
         plt.close(fig)
@@ -393,9 +381,7 @@ def unique_names(scenarios: list[Scenario], sources: list[str]) -> list[str]:
 
 
 def default_out(scenarios: list[Scenario], seeds: list[int], months: int | None) -> Path:
-    digest = hashlib.sha256(
-        json.dumps([[sc.digest() for sc in scenarios], seeds, months]).encode()
-    ).hexdigest()[:10]
+    digest = hashlib.sha256(json.dumps([[sc.digest() for sc in scenarios], seeds, months]).encode()).hexdigest()[:10]
     return Path("outputs") / f"compare-{scenarios[0].name}-{digest}"
 
 
@@ -406,14 +392,31 @@ def write_comparison(
     seeds: list[int],
     results: list[dict[str, Any]],
     extra: dict[str, Any] | None = None,
+    warnings: list[dict[str, str]] | None = None,
+    rank_by: str = "cost_per_account_holder",
+    budget: float | None = None,
 ) -> pl.DataFrame:
     """Write the comparison folder (assembled under a temporary name, then swapped into place): a
     new path, or a comparison folder welfare-sim wrote. Anything else raises OutputError."""
+    from welfare_sim.sim.experiments import effects
     from welfare_sim.sim.publish import atomic_write_bytes, atomic_write_parquet, building, write_json
 
     runs = runs_frame(names, results)
     table = comparison_table(runs, names, seeds)
     series = timeseries_frame(names, results)
+    counts = effects.counts_frame(names, results)
+    ce = effects.cost_effectiveness(counts, names)
+    gains = effects.gains_table(effects.groups_frame(names, results), names)
+    answer = effects.recommend(ce, gains, counts, names, rank_by, budget) if len(names) > 1 else None
+    ranked = effects.ranking(ce, rank_by) if len(names) > 1 else None
+    extra = {
+        **(extra or {}),
+        "rank_by": rank_by,
+        "budget_vnd": budget,
+        "ranking": ranked["scenario"].to_list() if ranked is not None else [],
+        "recommendation": answer,
+        "warnings": warnings or [],
+    }
     with building(Path(out_dir), "comparison") as staging:
         meta = {
             "base": names[0],
@@ -426,6 +429,12 @@ def write_comparison(
                 "interval": "diff_lo, diff_hi: 95 % t-interval of the paired difference (scenario "
                 "minus base, seed by seed); none with one seed",
                 "timeseries": "account_coverage and cashless_share are fractions from 0 to 1",
+                "cost_effectiveness": "per strategy and measure: extra state cost and gain (paired "
+                "95 % t-intervals), cost per unit of gain with Fieller's 95 % interval (none when the "
+                "gain cannot be told from zero); verdict dominant / gains / uncertain / no_gain",
+                "gains": "per strategy, district, commune, subgroup and programme: the paired change "
+                "in coverage, unpaid share, days to money, hours per beneficiary-month and "
+                "beneficiaries' cost, with 95 % t-intervals",
             },
             **(extra or {}),
         }
@@ -435,6 +444,11 @@ def write_comparison(
         atomic_write_parquet(staging / "timeseries.parquet", series)
         atomic_write_parquet(staging / "strategies.parquet", strategies_frame(names, results))
         plot_timeseries(series, names, staging / "compare.png")
+        atomic_write_parquet(staging / "counts.parquet", counts)
+        atomic_write_parquet(staging / "cost_effectiveness.parquet", ce)
+        atomic_write_parquet(staging / "gains.parquet", gains)
+        if ce.height:
+            plot_cost_effectiveness(ce, staging / "cost_effectiveness.png")
         atomic_write_bytes(staging / "table.md", markdown_table(table, names, len(seeds)).encode("utf-8"))
     return table
 
@@ -455,9 +469,7 @@ def vnd_scale(reference: float) -> tuple[float, str]:
     return 1.0, "VND"
 
 
-def _fmt(
-    value: float, unit: str, diff: bool = False, scale: tuple[float, str] = (1.0, "VND")
-) -> str:
+def _fmt(value: float, unit: str, diff: bool = False, scale: tuple[float, str] = (1.0, "VND")) -> str:
     if value is None or not math.isfinite(value):
         return "–"
     sign = "+" if diff else ""
@@ -487,10 +499,7 @@ def cells(table: pl.DataFrame, names: list[str], n_seeds: int) -> list[tuple[Fig
     and ≈0 mark, as text. VND figures use one unit per row (VND, M VND or bn VND)."""
     out = []
     for fig in FIGURES:
-        rows = {
-            r["scenario"]: r
-            for r in table.filter(pl.col("figure") == fig.key).iter_rows(named=True)
-        }
+        rows = {r["scenario"]: r for r in table.filter(pl.col("figure") == fig.key).iter_rows(named=True)}
         scale = vnd_scale(rows[names[0]]["mean"]) if fig.unit == "VND" else (1.0, "VND")
         row = []
         for k, name in enumerate(names):
@@ -499,8 +508,7 @@ def cells(table: pl.DataFrame, names: list[str], n_seeds: int) -> list[tuple[Fig
             if k > 0:
                 cell["delta"] = _fmt(r["diff_mean"], fig.unit, diff=True, scale=scale)
                 cell["interval"] = (
-                    f"[{_bound(r['diff_lo'], fig.unit, scale)}, "
-                    f"{_bound(r['diff_hi'], fig.unit, scale)}]"
+                    f"[{_bound(r['diff_lo'], fig.unit, scale)}, {_bound(r['diff_hi'], fig.unit, scale)}]"
                     if n_seeds >= 2
                     else ""
                 )
@@ -530,9 +538,9 @@ def table_for_console(table: pl.DataFrame, names: list[str], n_seeds: int, title
             if n_seeds < 2:
                 out.append(f"{cell['value']}\nΔ {cell['delta']}")
             elif cell["zero"]:
-                out.append(f"{cell['value']}\n[dim]Δ {cell['delta']} {cell['interval']} ≈0[/]")
+                out.append(f"{cell['value']}\n[dim]Δ {cell['delta']} ≈0\n{cell['interval']}[/]")
             else:
-                out.append(f"{cell['value']}\n[bold]Δ {cell['delta']}[/] {cell['interval']}")
+                out.append(f"{cell['value']}\n[bold]Δ {cell['delta']}[/]\n{cell['interval']}")
         t.add_row(*out)
     return t
 
@@ -559,18 +567,6 @@ def _cells_in(words: Any, table: pl.DataFrame, names: list[str], n_seeds: int) -
 
 
 FIGURE_COLUMN = 30  # characters of the figure column; labels wrap
-SCENARIO_COLUMN = 36  # characters a scenario's column needs: "Δ -10.57 bn VND [-11.38, -9.67] ≈0"
-
-
-def console_groups(names: list[str], width: int) -> list[list[str]]:
-    """The scenarios to print in each table: the base and as many others as the console's width
-    holds (at least one), so that a long comparison is several readable tables, not one
-    unreadable one."""
-    per_table = max(1, (width - FIGURE_COLUMN - 4) // SCENARIO_COLUMN - 1)
-    others = names[1:]
-    if not others:
-        return [names]
-    return [[names[0], *others[i : i + per_table]] for i in range(0, len(others), per_table)]
 
 
 def markdown_table(table: pl.DataFrame, names: list[str], n_seeds: int) -> str:
@@ -598,3 +594,96 @@ def markdown_table(table: pl.DataFrame, names: list[str], n_seeds: int) -> str:
         else "One seed: every difference is one draw, with no interval."
     )
     return "\n".join([*lines, "", note, ""])
+
+
+# --------------------------------------------------------------------------- what each plan buys
+
+
+def plot_cost_effectiveness(ce: pl.DataFrame, path: Path) -> None:
+    """Effect against cost: per measure a panel, per strategy a point at (extra state cost, gain)
+    with both 95 % intervals as bars; the line through the origin is no cost, no gain."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from welfare_sim.sim.experiments.effects import MEASURES
+
+    fig, axes = plt.subplots(1, len(MEASURES), figsize=(5.2 * len(MEASURES), 4.6))
+    colors = plt.get_cmap("tab10")
+    names = ce["scenario"].unique(maintain_order=True).to_list()
+    for ax, (measure, (label, _, _, unit)) in zip(np.atleast_1d(axes), MEASURES.items(), strict=True):
+        part = ce.filter(pl.col("measure") == measure)
+        for r in part.iter_rows(named=True):
+            k = names.index(r["scenario"])
+            x, y = r["state_cost_mean_vnd"] / 1e9, r["gain_mean"]
+
+            def err(lo: float, hi: float, mid: float, scale: float = 1.0) -> list[list[float]] | None:
+                if not (math.isfinite(lo) and math.isfinite(hi)):
+                    return None
+                return [[max(mid - lo / scale, 0.0)], [max(hi / scale - mid, 0.0)]]
+
+            ax.errorbar(
+                x,
+                y,
+                xerr=err(r["state_cost_lo_vnd"], r["state_cost_hi_vnd"], x, 1e9),
+                yerr=err(r["gain_lo"], r["gain_hi"], y),
+                fmt="o",
+                color=colors(k % 10),
+                capsize=3,
+                label=r["scenario"],
+            )
+        ax.axhline(0, color="grey", lw=0.7)
+        ax.axvline(0, color="grey", lw=0.7)
+        ax.set_xlabel("extra cost to the state, bn VND")
+        ax.set_ylabel(f"gain: {unit}")
+        ax.set_title(label.replace("state cost per ", "per "), fontsize=10)
+        ax.grid(alpha=0.3)
+    handles, labels = np.atleast_1d(axes)[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncols=min(4, max(1, len(labels))), fontsize=8)
+    fig.suptitle("What each strategy buys: gain against extra cost (mean over seeds, 95 % intervals)")
+    fig.tight_layout(rect=(0, 0.06 + 0.03 * (len(labels) // 4), 1, 1))
+    save_png(fig, path, 110)
+
+
+def _ratio_text(r: dict[str, Any]) -> str:
+    if r["verdict"] == "no_gain":
+        return "no gain"
+    if r["verdict"] == "dominant":
+        return "gains, saves money"
+    scale = vnd_scale(r["ratio_vnd"])
+    text = _fmt(r["ratio_vnd"], "VND", scale=scale)
+    if math.isfinite(r["ratio_lo_vnd"]) and math.isfinite(r["ratio_hi_vnd"]):
+        text += f" [{_bound(r['ratio_lo_vnd'], 'VND', scale)}, {_bound(r['ratio_hi_vnd'], 'VND', scale)}]"
+    elif r["n_seeds"] >= 2:
+        text += " [unbounded]"
+    return text
+
+
+def decision_table_for_console(ce: pl.DataFrame, ranked: list[str], title: str):  # noqa: ANN201
+    """The strategies side by side, best first on the planner's criterion: a row per strategy,
+    its extra cost to the state and to beneficiaries, and its cost per unit of each gain."""
+    from rich.table import Table
+
+    from welfare_sim.sim.experiments.effects import MEASURES
+
+    t = Table(title=title, show_header=True, header_style="bold", show_lines=True)
+    t.add_column("#", justify="right")
+    t.add_column("strategy")
+    t.add_column("extra state cost", justify="right")
+    t.add_column("beneficiaries' cost", justify="right")
+    for label, *_ in MEASURES.values():
+        t.add_column(label.replace("state cost ", ""), justify="right")
+    for k, name in enumerate(ranked, 1):
+        rows = {r["measure"]: r for r in ce.filter(pl.col("scenario") == name).iter_rows(named=True)}
+        first = next(iter(rows.values()))
+        cost_scale = vnd_scale(first["state_cost_mean_vnd"])
+        ben_scale = vnd_scale(first["beneficiary_cost_mean_vnd"])
+        t.add_row(
+            str(k),
+            name,
+            _fmt(first["state_cost_mean_vnd"], "VND", diff=True, scale=cost_scale),
+            _fmt(first["beneficiary_cost_mean_vnd"], "VND", diff=True, scale=ben_scale),
+            *(_ratio_text(rows[m]) for m in MEASURES),
+        )
+    return t

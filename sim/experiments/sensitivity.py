@@ -150,7 +150,47 @@ def sobol_indices(
     return pl.DataFrame(records, schema=schema, orient="row"), notes
 
 
-def plot_indices(table: pl.DataFrame, path: Path, title: str) -> None:
+# Saltelli's estimators need samples: below this many per parameter (N of N·(D+2) points) the
+# bootstrap intervals are mostly noise (SALib's examples use N = 1024; 64 is a floor, not a target)
+MIN_SAMPLES = 64
+# an index whose interval is wider than this either way cannot rank parameters (indices run 0 to 1)
+MAX_CONF = 0.25
+AXIS = (-0.2, 1.2)  # the chart's index axis; values past it are marked, not silently clipped
+
+
+def _unsure(index: float, conf: float) -> bool:
+    """Too wide an interval, or an index outside 0 to 1 by more than its interval (and a margin)."""
+    return not conf <= MAX_CONF or not -conf - 0.05 <= index <= 1 + conf + 0.05
+
+
+def reliability_warnings(table: pl.DataFrame, samples: int) -> list[str]:
+    """Why the indices cannot be trusted, if they cannot: too few samples for the design, or
+    intervals too wide to tell the parameters apart, or indices far outside 0 to 1."""
+    warnings = []
+    if samples < MIN_SAMPLES:
+        warnings.append(
+            f"the design has samples: {samples} (N of N·(D+2) points); Sobol' indices and their intervals "
+            f"from fewer than {MIN_SAMPLES} are unreliable: set parameters.design.samples to {MIN_SAMPLES} or more "
+            "and run the sweep again"
+        )
+    for fig in table["figure"].unique(maintain_order=True).to_list():
+        part = table.filter(pl.col("figure") == fig)
+        wide = [
+            f"{r['parameter']} {name} {r[name]:.3f} ± {r[f'{name}_conf']:.3f}"
+            for r in part.iter_rows(named=True)
+            for name in ("S1", "ST")
+            if _unsure(r[name], r[f"{name}_conf"])
+        ]
+        if wide:
+            warnings.append(
+                f"{fig}: intervals too wide to rank the parameters ({'; '.join(wide[:3])}"
+                f"{'; …' if len(wide) > 3 else ''}); more samples narrow them"
+            )
+    return warnings
+
+
+def plot_indices(table: pl.DataFrame, path: Path, title: str) -> list[str]:
+    """Bar charts of S1 and ST with their intervals; returns the values marked past the axis."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -168,6 +208,7 @@ def plot_indices(table: pl.DataFrame, path: Path, title: str) -> None:
         sharex=False,
     )
     y = np.arange(len(params))
+    marks: list[str] = []
     for ax, name in zip(axes.flat, figures, strict=False):
         part = table.filter(pl.col("figure") == name)
         by = {r["parameter"]: r for r in part.iter_rows(named=True)}
@@ -197,10 +238,33 @@ def plot_indices(table: pl.DataFrame, path: Path, title: str) -> None:
         ax.invert_yaxis()
         ax.axvline(0, color="grey", lw=0.6)
         ax.set_title(DEFAULT_FIGURES.get(name, name), fontsize=10)
-        ax.set_xlim(-0.2, 1.2)
+        ax.set_xlim(*AXIS)
+        for offset, key in ((0.2, "S1"), (-0.2, "ST")):
+            for k, p in enumerate(params):
+                value, conf = by[p][key], by[p][f"{key}_conf"]
+                if AXIS[0] <= value - conf and value + conf <= AXIS[1]:
+                    continue
+                # a bar or its interval runs past the axis: an arrow at the edge and the figures
+                edge = AXIS[1] if value + conf > AXIS[1] else AXIS[0]
+                text = f"{key} {value:.2f} ± {conf:.2f}"
+                marks.append(f"{name} / {p}: {text}")
+                ax.annotate(
+                    text + (" ▶" if edge == AXIS[1] else ""),
+                    xy=(edge, k + offset),
+                    xytext=(-3 if edge == AXIS[1] else 3, 0),
+                    textcoords="offset points",
+                    ha="right" if edge == AXIS[1] else "left",
+                    va="center",
+                    fontsize=7,
+                    color="#b00000",
+                )
     for ax in list(axes.flat)[len(figures) :]:
         ax.set_visible(False)
-    fig.supxlabel("share of the figure's variance (Sobol' index)", fontsize=10)
+    fig.supxlabel(
+        "share of the figure's variance (Sobol' index)"
+        + ("; red: a value or interval past the axis, as printed" if marks else ""),
+        fontsize=10,
+    )
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="upper right", fontsize=8, ncols=2)
     fig.suptitle(title, fontsize=11, x=0.02, ha="left")
@@ -211,3 +275,4 @@ def plot_indices(table: pl.DataFrame, path: Path, title: str) -> None:
     fig.savefig(buffer, format="png", dpi=110)
     plt.close(fig)
     atomic_write_bytes(path, buffer.getvalue())
+    return marks

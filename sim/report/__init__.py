@@ -705,7 +705,10 @@ def _comparison_html(data: d.ComparisonData, words: Lang) -> str:
         + "</li>"
         for name in data.scenarios
     )
+    from welfare_sim.sim.report.decision import decision_sections
+
     sections = [
+        *decision_sections(data, words),
         f'<section id="headline"><h2>{page.esc(t("headline"))}</h2>'
         + f'<ul class="strategies">{listing}</ul>'
         + page.table(header, rows, css_class="cmp")
@@ -873,6 +876,10 @@ def _comparison_workbook(data: d.ComparisonData, words: Lang) -> bytes:
                 ],
             )
         )
+    from welfare_sim.sim.report.decision import decision_sheets
+
+    for sheet in decision_sheets(data, words, _kind_of):
+        book.table(sheet)
     series = d.scenario_series(data)
     book.table(
         Sheet(

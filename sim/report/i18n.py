@@ -464,6 +464,17 @@ COLUMNS: dict[str, str] = {
 }
 
 
+def _comparison_words() -> dict[str, str]:
+    """The words of the comparison's answer (recommendation, cost-effectiveness, who gains), kept
+    beside the code that uses them."""
+    from welfare_sim.sim.report.decision_text import TEXT as DECISION_TEXT
+
+    return DECISION_TEXT
+
+
+TEXT.update(_comparison_words())
+
+
 class Lang:
     """Words and number formatting for one language.
 
