@@ -443,8 +443,8 @@ COLUMNS: dict[str, Column] = {
     "beneficiary_cost_vnd": _c(
         INT,
         VND,
-        "Cost to beneficiaries over the run (travel, time, fees)",
-        "Chi phí của đối tượng trong kỳ (đi lại, thời gian, phí)",
+        "Cost to beneficiaries over the row's period (a commune's month, or the run): travel, time (valued), fees",
+        "Chi phí của người hưởng trong kỳ của dòng (tháng của xã, hoặc cả kỳ): đi lại, thời gian (quy ra tiền), phí",
     ),
     "measure": _c(
         STR,
@@ -719,12 +719,6 @@ COLUMNS: dict[str, Column] = {
         N,
         "Communes of the map before 2025-07 merged into this 2025 commune (remap)",
         "Số xã theo địa giới trước 07/2025 được gộp vào xã mới này (chuyển đổi)",
-    ),
-    "beneficiary_cost_vnd": _c(
-        INT,
-        VND,
-        "Beneficiaries' cost: travel, time (valued) and fees",
-        "Chi phí của người hưởng: đi lại, thời gian (quy ra tiền) và phí",
     ),
     # ------------------------------------------------------------- sweep (its other columns are dotted paths)
     "months": _c(INT, "months", "Months simulated", "Số tháng mô phỏng"),
