@@ -147,6 +147,9 @@ def test_small_cells_are_blank_in_the_report_tables(tmp_path) -> None:
     others = by_district.filter(pl.col("district_name") != few["district"][0])
     assert others["beneficiaries_last"].null_count() == 0
     assert "fewer than 5 people are left blank" in (out / "report.html").read_text(encoding="utf-8")
+    small_commune = run.communes.filter(pl.col("commune_code") == few["code"][0])
+    assert small_commune["beneficiaries"].null_count() == small_commune.height == 1
+    assert small_commune["unpaid_share"].null_count() == 1
 
 
 def test_a_roster_of_the_scenarios_own_population_gives_its_figures(tmp_path, monkeypatch) -> None:

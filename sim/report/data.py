@@ -236,6 +236,8 @@ def load_run(folder: Path) -> RunData:
     )
     if data.payments is not None:
         data.monthly = _with_exact_days(data.monthly, data.payments)
+    if data.communes is not None:  # a roster run: the per-commune sheet and map show no small commune
+        data.communes = small_cells(data, data.communes)
     if data.monthly.height == 0:
         raise ReportError([f"{folder / 'monthly.parquet'}: has no rows; the run recorded no month"])
     n = len(data.district_names)
