@@ -619,6 +619,8 @@ def _register_problems(data: dict[str, Any], source: str) -> list[str]:
     first, not the strategies that name it as the scenario spells it."""
     try:
         geography = Geography.model_validate(data.get("geography"))
+        if geography.register == "none":
+            return []  # a made-up map has no register to misspell (and its communes are only counted)
         resolve_places(geography, source)
     except (ValidationError, ScenarioError) as exc:
         return exc.problems if isinstance(exc, ScenarioError) else []
