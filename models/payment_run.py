@@ -37,37 +37,15 @@ from welfare_sim.models.demography import monthly_death_prob
 from welfare_sim.models.geography import remoteness_km
 from welfare_sim.models.interventions import Strategies
 from welfare_sim.models.month import stages
-from welfare_sim.models.month.common import (  # noqa: F401  (the codes are read from here too)
+from welfare_sim.models.month.common import (
     ACTIVE,
-    CH_ACCOUNT,
-    CH_CASH_COMMUNE,
-    CH_CASH_COUNTER,
-    CH_CASH_PENDING,
-    CH_HOME,
-    CH_NONE,
     CHANNELS,
-    DEAD,
     FAILED_CREDIT_CAUSES,
-    FC_DATA_MISMATCH,
-    FC_DORMANT,
-    FC_NONE,
-    FC_OTHER,
     MODE_ALL,
     MODE_KEEP,
-    MODE_PARTIAL,
     NO_DAY,
     PENDING,
-    POPULATION_COUNTS,
-    ST_HELD,
-    ST_PAID,
-    ST_PARTIAL,
-    ST_RETURNED,
-    ST_STOPPED,
-    ST_SUSPENDED,
-    ST_UNCOLLECTED,
     STATUSES,
-    STOPPED,
-    SUSPENDED,
     ConservationError,
     MonthRecord,
 )

@@ -187,9 +187,11 @@ def build_beneficiaries(
         a[order] for a in (ids, commune, district, terrain, category, entry_month, wave_lo, wave_hi)
     )
 
+    # a real roster's people: where each stands in the stored order, and which roster person that is
+    listed = roster_mod.positions(geo.roster, ids) if geo.roster is not None else None
     second = _second_programme(pop, category, ids, streams)
-    if geo.roster is not None:  # a person with two rows receives both allowances
-        second = roster_mod.given(geo.roster.second, second, *roster_mod.positions(geo.roster, ids), missing=-9)[0]
+    if listed is not None:  # a person with two rows receives both allowances (the roster always says)
+        second[listed[0]] = geo.roster.second[listed[1]]
     coefficient = np.ones(ids.size)
     social = pop.categories.get("social_assistance")
     if social is not None and social.coefficients:
@@ -212,9 +214,8 @@ def build_beneficiaries(
     lo, hi = np.where(min_age > 0, 12 * min_age, lo), np.where(min_age > 0, 12 * MAX_AGE_YEARS, hi)
     lo, hi = np.where(wave_lo >= 0, wave_lo, lo), np.where(wave_hi >= 0, wave_hi, hi)
     born = draw_born(lo, hi, entry_month, ids, streams)
-    if geo.roster is not None:  # the roster's birth month (its date of birth's), else the draw
-        where = roster_mod.positions(geo.roster, ids)
-        born = roster_mod.given(geo.roster.born, born, *where, missing=roster_mod.NO_BORN)[0]
+    if listed is not None:  # the roster's birth month (its date of birth's), else the draw
+        born = roster_mod.given(geo.roster.born, born, *listed, missing=roster_mod.NO_BORN)[0]
     age_group = age_group_at(born, np.maximum(entry_month, 0))
     disabled = streams["population.disabled"].bernoulli(pop.disabled_share, ids)
     immobile = streams["population.immobile"].bernoulli(pop.immobile_share, ids)

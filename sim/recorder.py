@@ -22,8 +22,7 @@ from welfare_sim.models.accounts import STATUS_NAMES
 from welfare_sim.models.cashout import VISIT_OUTCOMES
 from welfare_sim.models.demography import age_group_at
 from welfare_sim.models.interventions import STRATEGY_COST_KEYS
-from welfare_sim.models.params import ACCOUNT_TYPES, AGE_GROUPS, CATEGORIES, POINT_KINDS, TERRAINS, month_label
-from welfare_sim.models.payment_run import (
+from welfare_sim.models.month.common import (
     CH_ACCOUNT,
     CH_CASH_COMMUNE,
     CH_CASH_COUNTER,
@@ -38,8 +37,9 @@ from welfare_sim.models.payment_run import (
     ST_UNCOLLECTED,
     STATUSES,
     MonthRecord,
-    Province,
 )
+from welfare_sim.models.params import ACCOUNT_TYPES, AGE_GROUPS, CATEGORIES, POINT_KINDS, TERRAINS, month_label
+from welfare_sim.models.payment_run import Province
 from welfare_sim.models.programmes import programme_amounts
 
 CATEGORY = pl.Enum(list(CATEGORIES))

@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from welfare_sim.models.cashout import COMMUNE_POINT, NO_CASH, PAID_PART
-from welfare_sim.models.payment_run import NO_DAY, MonthRecord, Province
+from welfare_sim.models.month.common import NO_DAY
+from welfare_sim.models.payment_run import MonthRecord, Province
 from welfare_sim.sim.engine import simulate
 from welfare_sim.sim.scenario import validate_scenario
 

@@ -9,7 +9,8 @@ from factory import small
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from welfare_sim.models.payment_run import FAILED_CREDIT_CAUSES, STATUSES, MonthRecord, Province
+from welfare_sim.models.month.common import FAILED_CREDIT_CAUSES, STATUSES
+from welfare_sim.models.payment_run import MonthRecord, Province
 from welfare_sim.sim.engine import simulate
 from welfare_sim.sim.scenario import validate_scenario
 

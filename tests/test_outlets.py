@@ -25,8 +25,9 @@ from welfare_sim.models.cashout import (
     PAID_PART,
     POST_OFFICE,
 )
+from welfare_sim.models.month.common import CH_HOME, ST_PAID, ST_UNCOLLECTED
 from welfare_sim.models.params import ACCOUNT_TYPES, CostResponse
-from welfare_sim.models.payment_run import CH_HOME, ST_PAID, ST_UNCOLLECTED, MonthRecord, Province
+from welfare_sim.models.payment_run import MonthRecord, Province
 from welfare_sim.sim.engine import simulate
 from welfare_sim.sim.scenario import validate_scenario
 

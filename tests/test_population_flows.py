@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_compare import crn_world, one_more, run_with_payments
 
-from welfare_sim.models.payment_run import DEAD, PENDING
+from welfare_sim.models.month.common import DEAD, PENDING
 from welfare_sim.sim.engine import simulate
 from welfare_sim.sim.scenario import Scenario, validate_scenario
 

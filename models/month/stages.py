@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 
@@ -73,8 +73,9 @@ from welfare_sim.models.params import ACCOUNT_TYPES, month_label
 from welfare_sim.models.population import one_way
 from welfare_sim.models.programmes import entitlements
 
-if TYPE_CHECKING:
-    from welfare_sim.models.payment_run import Province
+# The state every stage works on is models.payment_run.Province. It is named here, not imported:
+# payment_run imports this module to drive the month, and the stages must not import it back.
+Province = Any
 
 # the account codes a strategy's funnel hook needs: open, applied, dormant, none
 ACCOUNT_CODES = (acc_mod.OPEN, acc_mod.APPLIED, acc_mod.DORMANT, acc_mod.NONE)
