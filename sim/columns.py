@@ -65,6 +65,12 @@ COLUMNS: dict[str, Column] = {
         "Official district code from the legacy register (empty for an area or without a register)",
         "Mã huyện chính thức theo danh mục cũ (để trống với vùng hoặc khi không dùng danh mục)",
     ),
+    "province_code": _c(
+        STR,
+        "",
+        "Official province code (legacy register): in a many-province run, the province a day's waits are of",
+        "Mã tỉnh chính thức (danh mục cũ): trong lượt chạy nhiều tỉnh, tỉnh của số liệu chờ trong ngày",
+    ),
     "commune": _c(
         INT,
         "index",

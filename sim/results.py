@@ -29,6 +29,8 @@ class RunResult:
     communes: pl.DataFrame | None = None  # month × commune: the figures a planner maps
     strategies: dict[str, int] = field(default_factory=dict)  # strategy counts and costs over the run
     strategy_spending: pl.DataFrame | None = None  # month, strategies_vnd: the strategies' cost to the state
+    payment_parts: list = field(default_factory=list)  # the per-month payment files (Paths), in order
+    n_points: int = 0  # cash-out points the province had (the point numbers of `points`)
 
 
 def hist_quantile(counts: np.ndarray, q: float, bin_width: float = 1.0) -> float | None:
@@ -59,6 +61,8 @@ def collect(rec: Recorder) -> RunResult:
         communes=pl.concat(rec.communes),
         strategies=dict(rec.strategies),
         strategy_spending=pl.DataFrame(rec.strategy_spending, schema={"month": pl.Int64, "strategies_vnd": pl.Int64}),
+        payment_parts=list(rec.payment_parts),
+        n_points=int(rec.p.points.site.size),
     )
 
 

@@ -18,13 +18,12 @@ import shutil
 import subprocess
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from welfare_sim.models.payment_run import MonthRecord, Province
-from welfare_sim.sim.engine import RunTimings, simulate
+from welfare_sim.sim.engine import RunTimings
+from welfare_sim.sim.parts import run_country, run_one
 from welfare_sim.sim.publish import (
     atomic_write_bytes,
     atomic_write_parquet,
@@ -33,8 +32,7 @@ from welfare_sim.sim.publish import (
     private_files,
     write_json,
 )
-from welfare_sim.sim.recorder import Recorder
-from welfare_sim.sim.results import RunResult, collect, headline
+from welfare_sim.sim.results import RunResult
 from welfare_sim.sim.scenario import Scenario, dump_scenario
 
 PACKAGES = ("welfare-sim", "simpy", "numpy", "scipy", "polars", "pydantic", "typer", "pyyaml")
@@ -48,63 +46,16 @@ def run_scenario(
     on_month: Callable[[int], None] | None = None,
     timings: RunTimings | None = None,
     fine_grained: bool = False,
+    workers: int = 1,
+    scheduler: str | None = None,
 ) -> RunResult:
     """Simulate and collect the tables; per-beneficiary rows go to `payments_dir` if given.
 
-    Each month's record is summarised in a second thread while the next month is simulated
-    (numpy and polars release the GIL, so on two cores the two overlap). One thread takes the
-    records in month order, so the tables are the same as recording in line; at most one month
-    waits to be recorded, so memory stays bounded. An error while recording is raised here."""
-    recorder: Recorder | None = None
-    pending: Future | None = None
-
-    def wait_for_recorder() -> None:
-        nonlocal pending
-        if pending is not None:
-            t0 = time.perf_counter()
-            done, pending = pending, None
-            done.result()  # re-raises what went wrong while recording
-            if timings is not None:
-                timings.record_wait_s += time.perf_counter() - t0
-
-    def record_now(rec: MonthRecord, province: Province) -> None:
-        t0 = time.perf_counter()
-        assert recorder is not None
-        recorder(rec, province)
-        if timings is not None:
-            timings.record_s += time.perf_counter() - t0
-
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="welfare-sim-recorder") as pool:
-
-        def record(rec: MonthRecord, province: Province) -> None:
-            nonlocal recorder, pending
-            if recorder is None:
-                recorder = Recorder(province, payments_dir, _pseudonyms(scenario) if payments_dir else None)
-            wait_for_recorder()
-            pending = pool.submit(record_now, rec, province)
-            if on_month is not None:
-                on_month(rec.month)
-
-        try:
-            simulate(scenario, seed=seed, months=months, on_month=record, timings=timings, fine_grained=fine_grained)
-            wait_for_recorder()
-        finally:
-            if pending is not None:
-                pending.cancel()
-    assert recorder is not None
-    result = collect(recorder)
-    result.summary = headline(result)
-    result.payment_parts = recorder.payment_parts
-    result.roster_filled = recorder.p.people.roster_filled
-    return result
-
-
-def _pseudonyms(scenario: Scenario) -> dict[int, str] | None:
-    """Model id -> pseudonym of a roster run's people (None for a synthetic population)."""
-    roster = scenario.resolved_roster
-    if roster is None:
-        return None
-    return dict(zip(roster.people.ids().tolist(), roster.pseudonyms, strict=True))
+    A many-province scenario runs as independent parts (sim/parts.py): on `workers` local processes,
+    or on the Dask cluster at `scheduler`; its tables do not depend on the split."""
+    if scenario.parts:
+        return run_country(scenario, seed, months, payments_dir, on_month, timings, fine_grained, workers, scheduler)
+    return run_one(scenario, seed, months, payments_dir, on_month, timings, fine_grained)
 
 
 def git_commit() -> str | None:
@@ -162,6 +113,8 @@ def write_run(
     on_month: Callable[[int], None] | None = None,
     timings: RunTimings | None = None,
     fine_grained: bool = False,
+    workers: int = 1,
+    scheduler: str | None = None,
 ) -> tuple[RunResult, dict[str, float]]:
     """Run and write the run folder `out_dir`: a new path, or a run folder welfare-sim wrote, which
     is then replaced as a whole. Anything else raises OutputError before the simulation starts."""
@@ -175,11 +128,11 @@ def write_run(
         parts_dir = staging / ".payment-parts" if payments else None
         if parts_dir is not None:
             parts_dir.mkdir()
-        result = run_scenario(scenario, seed, months, parts_dir, on_month, timings, fine_grained)
+        result = run_scenario(scenario, seed, months, parts_dir, on_month, timings, fine_grained, workers, scheduler)
         t0 = time.perf_counter()
         if parts_dir is not None:
             tmp = staging / ".payments.parquet.tmp"
-            merge_parquet_parts(sorted(result.payment_parts), tmp)
+            merge_parquet_parts(list(result.payment_parts), tmp)  # in month order (province by province)
             os.replace(tmp, staging / "payments.parquet")
             shutil.rmtree(parts_dir)
         for name, frame in (

@@ -37,6 +37,7 @@ from welfare_sim.sim.roster import RosterError, RosterInput
 from welfare_sim.sim.yaml_limits import YamlLimitError, load_yaml_text, read_limited_text
 
 MAX_PROBLEMS = 20  # lines of one error report; past that the first ones are what to fix
+MAX_PROVINCES = 63  # the legacy register's provinces
 
 
 class ScenarioError(Exception):
@@ -52,13 +53,67 @@ class ScenarioError(Exception):
         self.problems = problems
 
 
+class ProvinceSettings(GroupSettings):
+    """One province of a many-province scenario (`geography.provinces`): its own figures, each left
+    out falling back to `geography.defaults`. Its districts and communes come from the legacy register,
+    as for a one-province scenario; its beneficiaries and ATMs are shared out to the districts by
+    commune count, `post_offices` is per district."""
+
+    province: str = Field(min_length=1, description="the province, by name or official code, in the legacy register")
+    region: str | None = Field(
+        None, description="the socio-economic region the province's assumptions come from (a label, not used)"
+    )
+
+
+class CountryGeography(Geography):
+    """A one-province geography, or with `provinces` the country as independent provinces."""
+
+    provinces: list[ProvinceSettings] | None = Field(
+        None, min_length=1, max_length=MAX_PROVINCES,
+        description="legacy map: many provinces, each run as its own province (`defaults` holds the "
+        "country-wide values; `province` is then only the country's label)",
+    )
+
+    @model_validator(mode="after")
+    def _country(self) -> CountryGeography:
+        if self.provinces is None:
+            return self
+        if self.register != "legacy":
+            raise ValueError(
+                f"geography.provinces is for the legacy register (the map with districts); got register "
+                f"{self.register!r}: write register: legacy"
+            )
+        if self.districts is not None or self.areas or self.commune_data is not None:
+            raise ValueError(
+                "with geography.provinces, leave out districts, areas and commune_data: each province's "
+                "districts come from the register"
+            )
+        return self
+
+    @property
+    def n_beneficiaries(self) -> int:
+        if self.provinces is None:
+            return super().n_beneficiaries
+        fallback = self.defaults.beneficiaries if self.defaults is not None else None
+        return sum((p.beneficiaries if p.beneficiaries is not None else fallback) or 0 for p in self.provinces)
+
+    @property
+    def n_communes(self) -> int:
+        parts = getattr(self, "_parts", None)
+        if self.provinces is not None and parts:
+            return sum(sc.geography.n_communes for _, sc in parts)
+        return super().n_communes
+
+    _parts: tuple = PrivateAttr(())  # the provinces as one-province scenarios, in code order
+
+
 class Scenario(Frozen):
     name: str = Field(min_length=1)
     description: str = ""
     start: Month = Field(description="first simulated month, YYYY-MM")
     months: int = Field(ge=1, le=MAX_MONTHS, description="number of simulated months")
     seed: int = Field(0, ge=0, lt=2**63, description="run seed; every random stream derives from it")
-    geography: Geography
+    geography: CountryGeography
     population: Population
     payment_run: PaymentRun
     assumptions: Assumptions
@@ -70,6 +125,17 @@ class Scenario(Frozen):
         None, description="start from a real beneficiary roster instead of a synthetic population (docs/roster.md)"
     )
     _roster: object = PrivateAttr(None)  # the ResolvedRoster (import counts; pseudonyms stay in sim/)
+    _namespace: str = PrivateAttr("")  # the random streams' namespace: a province's code in a many-province run
+
+    @property
+    def stream_namespace(self) -> str:
+        return self._namespace
+
+    @property
+    def parts(self) -> tuple[tuple[str, Scenario], ...]:
+        """A many-province scenario's provinces as (official code, one-province scenario), in code
+        order; empty for a one-province scenario."""
+        return self.geography._parts
 
     @property
     def resolved_roster(self):  # noqa: ANN201 (a sim.roster.ResolvedRoster, or None)
@@ -363,6 +429,9 @@ def validate_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scena
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(_register_problems(data, source) + format_validation_error(source, exc)) from None
+    if scenario.geography.provinces is not None:
+        scenario.geography._parts = country_parts(scenario, source)
+        return scenario
     # the register is read once the scenario is valid, so its problems come at their own key paths
     scenario.geography._places = resolve_places(scenario.geography, source)
     if scenario.roster is not None:
@@ -614,11 +683,141 @@ def resolve_places(geo: Geography, source: str) -> Places:
     )
 
 
+# --------------------------------------------------------------------------- many provinces
+
+
+def share_out(total: int, weights: list[int]) -> list[int]:
+    """`total` shared in proportion to integer `weights` by largest remainder (ties to the earlier
+    item): whole numbers that sum to `total` exactly."""
+    w = np.asarray(weights, dtype=np.int64)
+    if total == 0 or w.size == 0 or w.sum() == 0:
+        return [0] * w.size
+    exact = np.int64(total) * w
+    base, remainder = np.divmod(exact, w.sum())
+    base[np.argsort(-remainder, kind="stable")[: total - int(base.sum())]] += 1
+    return [int(v) for v in base]
+
+
+def country_parts(scenario: Scenario, source: str) -> tuple[tuple[str, Scenario], ...]:
+    """A many-province scenario's provinces, each a one-province legacy scenario resolved as one
+    written alone would be, in the order of their official codes. Raises ScenarioError at the key path."""
+    from welfare_sim.sim import register as reg
+    from welfare_sim.sim.names import did_you_mean
+
+    geo = scenario.geography
+    at = f"{source} › geography.provinces"
+    problems: list[str] = []
+    units: list[tuple[int, reg.Unit]] = []
+    seen: dict[str, int] = {}
+    fallback = geo.defaults.beneficiaries if geo.defaults is not None else None
+    for k, p in enumerate(geo.provinces or []):
+        try:
+            unit = reg.find_province(p.province, "legacy")
+        except reg.RegisterError as exc:
+            names = reg.provinces("legacy")["short_name"].to_list()
+            guess = did_you_mean(p.province, names)
+            hint = f' (did you mean "{guess}"?)' if guess and "did you mean" not in str(exc) else ""
+            problems.append(f"{at}[{k}].province: {exc}{hint}")
+            continue
+        if unit.code in seen:
+            problems.append(
+                f"{at}[{k}].province: {p.province!r} is {unit.name} ({unit.code}), already given as "
+                f"provinces[{seen[unit.code]}]; name each province once"
+            )
+            continue
+        seen[unit.code] = k
+        units.append((k, unit))
+        if p.beneficiaries is None and fallback is None:
+            problems.append(f"{at}[{k}].beneficiaries: required key missing; set it here or in geography.defaults")
+    if scenario.roster is not None:
+        problems.append(f"{source} › roster: a roster run is of one province; leave out geography.provinces")
+    for kind in ("drives", "atm_points", "agents"):
+        for i, strategy in enumerate(getattr(scenario.interventions, kind)):
+            if strategy.communes:
+                problems.append(
+                    f"{source} › interventions.{kind}[{i}].communes: a many-province scenario cannot scope a "
+                    "strategy to commune numbers yet; leave the key out"
+                )
+    if problems:
+        raise ScenarioError(problems)
+    units.sort(key=lambda u: u[1].code)
+    counts = reg.all_communes("legacy").group_by("province_code").len()
+    n_communes = dict(zip(counts["province_code"], counts["len"], strict=True))
+    weights = [int(n_communes.get(u.code, 0)) for _, u in units]
+    # A national drive's teams are shared out to the provinces by commune count (an assumption): the
+    # country keeps its number of teams, and a province given none has no drive.
+    teams = [share_out(d.teams, weights) for d in scenario.interventions.drives]
+    data = scenario.model_dump(mode="json")
+    parts: list[tuple[str, Scenario]] = []
+    for j, (k, unit) in enumerate(units):
+        part = validate_scenario(
+            province_data(data, k, unit, [t[j] for t in teams]), f"{at}[{k}] ({unit.short_name})"
+        )
+        part._namespace = unit.code
+        parts.append((unit.code, part))
+    return tuple(parts)
+
+
+def province_data(data: dict[str, Any], k: int, unit: Any, drive_teams: list[int]) -> dict[str, Any]:
+    """The one-province legacy scenario of `geography.provinces[k]`: the register's districts, each
+    with the province's settings (else the country's defaults), the province's beneficiaries and ATMs
+    shared out by commune count, and its share of each drive's teams."""
+    from welfare_sim.sim import register as reg
+
+    geo = data["geography"]
+    mine, defaults = geo["provinces"][k], geo.get("defaults") or {}
+
+    def pick(field: str, default: Any = None) -> Any:
+        value = mine.get(field)
+        value = defaults.get(field) if value is None else value
+        return default if value is None else value
+
+    in_district = reg.communes(unit.code, "legacy").group_by("district_code").len()
+    table = (
+        reg.districts(unit.code).join(in_district, left_on="code", right_on="district_code", how="inner").sort("code")
+    )
+    sizes = table["len"].to_list()
+    beneficiaries = share_out(int(pick("beneficiaries", 0)), sizes)
+    atms = share_out(int(pick("atms", 0)), sizes)
+    districts = []
+    for row, n, b, a in zip(table.iter_rows(named=True), sizes, beneficiaries, atms, strict=True):
+        district = {
+            "name": row["name"],
+            "communes": n,
+            "beneficiaries": b,
+            "terrain": pick("terrain"),
+            "ethnic_minority_share": pick("ethnic_minority_share"),
+            "post_offices": pick("post_offices", 1),
+            "post_office_counters": pick("post_office_counters", 2),
+            "atms": a,
+            "chip_id_share": pick("chip_id_share"),
+            "smartphone_share": pick("smartphone_share"),
+            "cashless_start": pick("cashless_start"),
+        }
+        districts.append({key: v for key, v in district.items() if v is not None})
+    out = copy.deepcopy({key: v for key, v in data.items() if key not in ("geography", "calibration")})
+    out["description"] = f"{unit.name}, a province of {data['name']}"
+    out["geography"] = {
+        "register": "legacy",
+        "province": unit.code,
+        "districts": districts,
+        "travel": geo["travel"],
+        "sample_fraction": geo["sample_fraction"],
+    }
+    drives = out.get("interventions", {}).get("drives", [])
+    out.setdefault("interventions", {})["drives"] = [
+        {**d, "teams": n} for d, n in zip(drives, drive_teams, strict=True) if n > 0
+    ]
+    return out
+
+
 def _register_problems(data: dict[str, Any], source: str) -> list[str]:
     """The map's problems of a scenario that fails elsewhere: a misspelt district is the cause to fix
     first, not the strategies that name it as the scenario spells it."""
     try:
-        geography = Geography.model_validate(data.get("geography"))
+        geography = CountryGeography.model_validate(data.get("geography"))
+        if geography.provinces is not None:
+            return []
         if geography.register == "none":
             return []  # a made-up map has no register to misspell (and its communes are only counted)
         resolve_places(geography, source)

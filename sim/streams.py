@@ -60,8 +60,10 @@ def lognormal_params(mean: np.ndarray | float, cv: np.ndarray | float) -> tuple[
     return np.log(mean) - sigma2 / 2.0, np.sqrt(sigma2)
 
 
-def _name_key(seed: int, name: str) -> int:
-    digest = hashlib.sha256(f"{int(seed)}|{name}".encode()).digest()
+def _name_key(seed: int, name: str, namespace: str = "") -> int:
+    # an empty namespace keys as before namespaces existed, so a one-province run keeps its draws
+    text = f"{int(seed)}|{name}" if not namespace else f"{int(seed)}|{namespace}|{name}"
+    digest = hashlib.sha256(text.encode()).digest()
     return int.from_bytes(digest[:8], "little")
 
 
@@ -171,19 +173,26 @@ class Streams:
 
     Each name maps to one stream; asking for the same name twice returns the same stream, so
     two parts of the model cannot silently share draws under different names.
+
+    `namespace` (a province's official code in a many-province run) is hashed into every name's
+    key: each province draws its own numbers, whichever other provinces run beside it and however
+    the country is split into parts. The empty namespace gives a one-province run's draws.
     """
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, namespace: str = "") -> None:
         if not 0 <= int(seed) < 2**63:
             raise ValueError(f"seed must be in [0, 2**63), got {seed}")
+        if "|" in namespace:
+            raise ValueError(f"a stream namespace may not contain '|' (got {namespace!r})")
         self.seed = int(seed)
+        self.namespace = namespace
         self._streams: dict[str, Stream] = {}
         self._keys: dict[int, str] = {}
 
     def __getitem__(self, name: str) -> Stream:
         stream = self._streams.get(name)
         if stream is None:
-            key = _name_key(self.seed, name)
+            key = _name_key(self.seed, name, self.namespace)
             other = self._keys.get(key)
             if other is not None:  # a 64-bit collision; refuse rather than share draws
                 raise ValueError(f"streams {name!r} and {other!r} collide")

@@ -404,8 +404,18 @@ def register(app: typer.Typer) -> None:
 
 
 def new_scenario(
-    province: Annotated[str, typer.Option("--province", help="province name (diacritics optional) or official code")],
     out_file: Annotated[Path, typer.Option("--out", help="the scenario file to write (must not exist)")],
+    province: Annotated[
+        str | None, typer.Option("--province", help="province name (diacritics optional) or official code")
+    ] = None,
+    country: Annotated[
+        Path | None,
+        typer.Option(
+            "--country",
+            help="write the whole country (legacy map, 63 provinces) with the rest of this scenario file: "
+            "e.g. --country scenarios/vietnam.yaml",
+        ),
+    ] = None,
     register_: Annotated[
         str, typer.Option("--register", help='"2025" (the map from July 2025) or "legacy" (before it)')
     ] = "2025",
@@ -419,6 +429,20 @@ def new_scenario(
     beneficiaries from your file or published figures, every other value sourced or marked an assumption."""
     from welfare_sim.sim import register as reg
 
+    if (province is None) == (country is None):
+        fail(["give either --province NAME (one province) or --country FILE (the whole country)"])
+    if country is not None:
+        try:
+            like = country.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            fail([f"--country {country}: cannot be read ({exc}); give a scenario .yaml file"])
+        try:
+            path = write_new_scenario(out_file, country_scenario_text(like))
+        except WriterError as exc:
+            fail(exc.problems)
+        out.print(f"wrote {path}; check it with: welfare-sim validate {path}", highlight=False)
+        return
+    assert province is not None
     if start is not None:
         try:
             dt.date(int(start[:4]), int(start[5:7]), 1)
@@ -436,3 +460,129 @@ def new_scenario(
     except WriterError as exc:
         fail(exc.problems)
     out.print(f"wrote {path}; check it with: welfare-sim validate {path}", highlight=False)
+
+
+# --------------------------------------------------------------------------- the whole country
+
+
+@dataclass(frozen=True)
+class Region:
+    """A socio-economic region's assumptions, as scenarios/vietnam.yaml gave them when the country was
+    modelled as its 6 regions; every province of the region takes them."""
+
+    name: str
+    share: float  # of the national beneficiaries (assumption: by population, weighted up in the poorer north)
+    terrain: str
+    ethnic_minority_share: float
+    chip_id_share: float
+    atms: int  # of the 20,986 [sbv] (assumption)
+    cashless_start: str
+    cashless_why: str
+    provinces: tuple[str, ...]  # legacy province codes (GSO's regions)
+
+
+NATIONAL_BENEFICIARIES = 5_058_040  # 3,204,268 / 0.6335 [seed001]
+NATIONAL_ATMS = 20_986  # [sbv]
+_LATE = "assumption: Resolution 124/NQ-CP (7 Aug 2023)"
+_EARLY = "assumption: early adopters, under Directive 21"
+REGIONS = (
+    Region("Northern midlands and mountains", 0.15, "{urban: 0.10, rural: 0.30, mountain: 0.60}", 0.60, 0.66, 1300,
+           "2023-08", _LATE, ("02", "04", "06", "08", "10", "11", "12", "14", "15", "17", "19", "20", "24", "25")),
+    Region("Red River delta", 0.21, "{urban: 0.35, rural: 0.65, mountain: 0.0}", 0.03, 0.80, 6500,
+           "2023-01", _EARLY, ("01", "22", "26", "27", "30", "31", "33", "34", "35", "36", "37")),
+    Region("North central and central coast", 0.23, "{urban: 0.15, rural: 0.55, mountain: 0.30}", 0.10, 0.75, 3500,
+           "2023-08", _LATE, ("38", "40", "42", "44", "45", "46", "48", "49", "51", "52", "54", "56", "58", "60")),
+    Region("Central Highlands", 0.07, "{urban: 0.10, rural: 0.40, mountain: 0.50}", 0.35, 0.66, 900,
+           "2023-08", _LATE, ("62", "64", "66", "67", "68")),
+    Region("South east", 0.13, "{urban: 0.50, rural: 0.45, mountain: 0.05}", 0.05, 0.80, 6000,
+           "2023-01", _EARLY, ("70", "72", "74", "75", "77", "79")),
+    Region("Mekong delta", 0.21, "{urban: 0.15, rural: 0.85, mountain: 0.0}", 0.08, 0.74, 2786,
+           "2023-08", _LATE, ("80", "82", "83", "84", "86", "87", "89", "91", "92", "93", "94", "95", "96")),
+)
+
+
+def country_geography_block() -> str:
+    """The `geography:` block of the whole country on the legacy map: one entry per province with its
+    region's assumptions, beneficiaries and ATMs (published where known, else the region's share by
+    commune count); the districts and communes come from the register when the scenario loads."""
+    from welfare_sim.sim import register as reg
+    from welfare_sim.sim.scenario import share_out
+
+    provinces = reg.provinces("legacy").sort("code")
+    counts = reg.all_communes("legacy").group_by("province_code").len()
+    n_communes = dict(zip(counts["province_code"], counts["len"], strict=True))
+    names = dict(zip(provinces["code"], provinces["short_name"], strict=True))
+    listed = sorted(c for r in REGIONS for c in r.provinces)
+    if listed != sorted(names):
+        raise WriterError([f"the regions list {len(listed)} provinces, the legacy register {len(names)}; fix REGIONS"])
+    region_benef = share_out(NATIONAL_BENEFICIARIES, [round(r.share * 100) for r in REGIONS])
+    rows: dict[str, list[str]] = {}
+    for region, total in zip(REGIONS, region_benef, strict=True):
+        codes = list(region.provinces)
+        published = {c: PUBLISHED[("legacy", c)] for c in codes if ("legacy", c) in PUBLISHED}
+        rest = [c for c in codes if c not in published]
+        shared = share_out(total - sum(p.beneficiaries for p in published.values()), [n_communes[c] for c in rest])
+        benef = {**{c: p.beneficiaries for c, p in published.items()}, **dict(zip(rest, shared, strict=True))}
+        atm_known = {c: PUBLISHED_ATMS[c][0] for c in codes if c in PUBLISHED_ATMS}
+        atm_rest = [c for c in codes if c not in atm_known]
+        atms = {**atm_known, **dict(zip(atm_rest, share_out(region.atms - sum(atm_known.values()),
+                                                          [n_communes[c] for c in atm_rest]), strict=True))}
+        for c in codes:
+            why = [published[c].source if c in published else "region's share by communes (assumption)"]
+            why.append(PUBLISHED_ATMS[c][1] if c in PUBLISHED_ATMS else "ATMs: region's by communes (assumption)")
+            rows[c] = [
+                f"    - {{province: \"{c}\", beneficiaries: {benef[c]}, atms: {atms[c]}}}",
+                f"    # {names[c]}, {n_communes[c]} communes; {'; '.join(why)}",
+            ]
+    lines = [
+        "geography:",
+        _line("  register: legacy", "[register] the map before 1 July 2025: 63 provinces, districts, communes"),
+        _line("  province: Việt Nam", "the country's label; each province below is run as its own province"),
+        "  # Written by `welfare-sim new-scenario --country`: the legacy register's 63 provinces, grouped in",
+        "  # the 6 socio-economic regions (GSO). Each province takes its region's assumptions (the `defaults`",
+        "  # of its region block); its districts come from the register, one post office with 2 counters each",
+        "  # (≈700 districts × 2 counters, assumption); its beneficiaries and ATMs are shared out to its",
+        "  # districts by commune count (assumption).",
+        f"  # Beneficiaries: {NATIONAL_BENEFICIARIES:,} in all [seed001], shared to the regions as "
+        + ", ".join(f"{round(r.share * 100)}%" for r in REGIONS) + " (assumption,",
+        "  # by population weighted up in the poorer north and highlands); within a region by commune count,",
+        "  # except where a province's figure is published (then the rest of the region shares what is left).",
+        "  # ATMs: 20,986 [sbv], shared to the regions (assumption) and within a region by commune count.",
+        "  defaults:                         # country-wide; a province's own values come first",
+        _line("    post_offices: 1", "per district: its district post office (assumption)"),
+        _line("    post_office_counters: 2", "assumption"),
+        _line("    cashless_start: 2023-08", _LATE),
+        _line("    ethnic_minority_share: 0.15", "census 2019: ≈15% nationally (the regions' values below)"),
+        _line("    terrain: {urban: 0.15, rural: 0.55, mountain: 0.30}", "assumption"),
+        _line("    atms: 0", "each province gives its own"),
+        "  provinces:",
+    ]
+    for region in REGIONS:
+        lines += [
+            f"    # {region.name}: terrain, ethnic-minority share and chip-ID share are assumptions (as the",
+            f"    # 6-region file had them); cashless_start {region.cashless_start}, {region.cashless_why}",
+        ]
+        settings = (
+            f"region: {region.name}, terrain: {region.terrain}, ethnic_minority_share: "
+            f"{region.ethnic_minority_share}, chip_id_share: {region.chip_id_share}, "
+            f"cashless_start: {region.cashless_start}"
+        )
+        for c in region.provinces:
+            entry, why = rows[c]
+            lines += [why, entry[:-1] + ",", f"       {settings}}}"]
+    lines += [_line("  sample_fraction: 1.0", "simulate this share of each commune's beneficiaries")]
+    return "\n".join(lines) + "\n"
+
+
+def country_scenario_text(like: str) -> str:
+    """`like` (a scenario's text) with its `geography:` block replaced by the whole country's: the
+    population, payment rules, assumptions and calibration stay as that file has them."""
+    lines = like.splitlines(keepends=True)
+    try:
+        begin = next(i for i, line in enumerate(lines) if line.startswith("geography:"))
+    except StopIteration:
+        raise WriterError(["--like: the file has no top-level `geography:` block to replace"]) from None
+    end = next((i for i in range(begin + 1, len(lines)) if lines[i][:1] not in (" ", "\n", "#")), len(lines))
+    while end > begin + 1 and (lines[end - 1].strip() == "" or lines[end - 1].startswith("#")):
+        end -= 1  # the comments before the next block belong to it
+    return "".join(lines[:begin]) + country_geography_block() + "".join(lines[end:])

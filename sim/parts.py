@@ -1,0 +1,300 @@
+"""Run a scenario: one province in line, or many provinces as independent parts (docs/parallel.md).
+
+A many-province scenario (`geography.provinces`) is run province by province: each is its own
+Province (sim/engine.py), with random streams namespaced by its official code, so its draws do not
+depend on which other provinces run or on how the country is split. A *part* is a run of consecutive
+provinces (in code order) given to one worker: serially, in a local process pool, or on a Dask
+cluster. Workers receive plain data (the province's scenario as JSON-ready dicts) and return plain
+tables (polars frames, numpy histograms); the tables are then put together in province-code order:
+district, commune and point numbers shifted to be unique in the country, counts per month summed,
+histograms summed. The summary is computed from the merged tables, so it is the same whatever the split.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from welfare_sim.models.payment_run import MonthRecord, Province
+from welfare_sim.sim.engine import RunTimings, simulate
+from welfare_sim.sim.recorder import Recorder
+from welfare_sim.sim.results import RunResult, collect, headline
+from welfare_sim.sim.scenario import Scenario, ScenarioError, validate_scenario
+
+# payments.parquet of a many-province run: beneficiary_id = province code × this + the id in the province
+PROVINCE_ID_STRIDE = 1_000_000_000
+
+
+def run_one(
+    scenario: Scenario,
+    seed: int | None = None,
+    months: int | None = None,
+    payments_dir: Path | None = None,
+    on_month: Callable[[int], None] | None = None,
+    timings: RunTimings | None = None,
+    fine_grained: bool = False,
+) -> RunResult:
+    """Simulate one province and collect its tables; per-beneficiary rows go to `payments_dir` if given.
+
+    Each month's record is summarised in a second thread while the next month is simulated
+    (numpy and polars release the GIL, so on two cores the two overlap). One thread takes the
+    records in month order, so the tables are the same as recording in line; at most one month
+    waits to be recorded, so memory stays bounded. An error while recording is raised here."""
+    recorder: Recorder | None = None
+    pending: Future | None = None
+
+    def wait_for_recorder() -> None:
+        nonlocal pending
+        if pending is not None:
+            t0 = time.perf_counter()
+            done, pending = pending, None
+            done.result()  # re-raises what went wrong while recording
+            if timings is not None:
+                timings.record_wait_s += time.perf_counter() - t0
+
+    def record_now(rec: MonthRecord, province: Province) -> None:
+        t0 = time.perf_counter()
+        assert recorder is not None
+        recorder(rec, province)
+        if timings is not None:
+            timings.record_s += time.perf_counter() - t0
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="welfare-sim-recorder") as pool:
+
+        def record(rec: MonthRecord, province: Province) -> None:
+            nonlocal recorder, pending
+            if recorder is None:
+                recorder = Recorder(province, payments_dir, _pseudonyms(scenario) if payments_dir else None)
+            wait_for_recorder()
+            pending = pool.submit(record_now, rec, province)
+            if on_month is not None:
+                on_month(rec.month)
+
+        try:
+            simulate(scenario, seed=seed, months=months, on_month=record, timings=timings, fine_grained=fine_grained)
+            wait_for_recorder()
+        finally:
+            if pending is not None:
+                pending.cancel()
+    assert recorder is not None
+    result = collect(recorder)
+    result.summary = headline(result)
+    result.roster_filled = recorder.p.people.roster_filled
+    return result
+
+
+def _pseudonyms(scenario: Scenario) -> dict[int, str] | None:
+    """Model id -> pseudonym of a roster run's people (None for a synthetic population)."""
+    roster = scenario.resolved_roster
+    if roster is None:
+        return None
+    return dict(zip(roster.people.ids().tolist(), roster.pseudonyms, strict=True))
+
+
+# --------------------------------------------------------------------------- parts
+
+
+def plan_parts(weights: list[int], n_parts: int) -> list[list[int]]:
+    """Provinces 0..len(weights)-1 (in code order) as `n_parts` runs of consecutive provinces of about
+    equal weight (beneficiaries): a cut falls where the running total passes k/n of the whole."""
+    n_parts = max(1, min(n_parts, len(weights)))
+    total = max(sum(weights), 1)
+    cum = np.cumsum(weights)
+    cuts = [int(np.searchsorted(cum, total * k / n_parts, side="left")) + 1 for k in range(1, n_parts)]
+    bounds = sorted({min(max(c, 1), len(weights) - 1) for c in cuts}) if len(weights) > 1 else []
+    edges = [0, *bounds, len(weights)]
+    return [list(range(a, b)) for a, b in zip(edges, edges[1:], strict=False) if b > a]
+
+
+def _offsets(scenario: Scenario) -> list[tuple[int, int]]:
+    """(first district, first commune) number of each province in the country, in code order."""
+    out, districts, communes = [], 0, 0
+    for _, part in scenario.parts:
+        out.append((districts, communes))
+        districts += len(part.geography.groups)
+        communes += part.geography.n_communes
+    return out
+
+
+def _task(scenario: Scenario, index: list[int], seed: int, months: int, payments_dir: Path | None,
+          fine_grained: bool) -> dict[str, Any]:
+    """A part as plain data: each province's scenario (JSON-ready), code and offsets."""
+    offsets = _offsets(scenario)
+    return {
+        "provinces": [
+            {
+                "code": scenario.parts[i][0],
+                "scenario": scenario.parts[i][1].model_dump(mode="json"),
+                "district_offset": offsets[i][0],
+                "commune_offset": offsets[i][1],
+            }
+            for i in index
+        ],
+        "seed": seed,
+        "months": months,
+        "payments_dir": str(payments_dir) if payments_dir is not None else None,
+        "fine_grained": fine_grained,
+    }
+
+
+def run_part(task: dict[str, Any]) -> list[tuple[str, RunResult, dict[str, float]]]:
+    """A worker's job: its provinces one after the other, each as its own Province; returns each
+    province's tables (no live objects) and timings. Memory is that of the largest province."""
+    out = []
+    for item in task["provinces"]:
+        code = item["code"]
+        scenario = validate_scenario(item["scenario"], f"province {code}")
+        scenario._namespace = code  # the streams of this province, as in the parent's scenario
+        payments_dir = None
+        if task["payments_dir"] is not None:
+            payments_dir = Path(task["payments_dir"]) / f"province-{code}"
+            payments_dir.mkdir(exist_ok=True)
+        timings = RunTimings()
+        result = run_one(scenario, task["seed"], task["months"], payments_dir, None, timings, task["fine_grained"])
+        if payments_dir is not None:
+            _shift_payment_parts(result.payment_parts, code, item["district_offset"], item["commune_offset"])
+        out.append((code, result, dict(vars(timings))))
+    return out
+
+
+def _shift_payment_parts(parts: list[Path], code: str, districts: int, communes: int) -> None:
+    """The province's payment files with country-wide numbers: ids carry the province code."""
+    for part in parts:
+        frame = pl.read_parquet(part).with_columns(
+            pl.col("beneficiary_id") + int(code) * PROVINCE_ID_STRIDE,
+            pl.col("district") + districts,
+            pl.col("commune") + communes,
+        )
+        tmp = part.with_suffix(".shifted.tmp")
+        frame.write_parquet(tmp, statistics=True)
+        os.replace(tmp, part)
+
+
+def run_country(
+    scenario: Scenario,
+    seed: int | None = None,
+    months: int | None = None,
+    payments_dir: Path | None = None,
+    on_month: Callable[[int], None] | None = None,
+    timings: RunTimings | None = None,
+    fine_grained: bool = False,
+    workers: int = 1,
+    scheduler: str | None = None,
+    parts: int | None = None,
+) -> RunResult:
+    """A many-province scenario in `parts` parts (default: one per worker): serially (workers 1),
+    in a local process pool, or on the Dask scheduler at `scheduler`. The tables are the same
+    whatever the split and the executor."""
+    seed = scenario.seed if seed is None else seed
+    months = scenario.months if months is None else months
+    weights = [sc.geography.n_beneficiaries for _, sc in scenario.parts]
+    n_parts = parts or (workers if scheduler is None else len(weights))
+    tasks = [_task(scenario, index, seed, months, payments_dir, fine_grained) for index in plan_parts(weights, n_parts)]
+    done: list[tuple[str, RunResult, dict[str, float]]] = []
+    if scheduler:
+        outcomes: Iterator = _dask(tasks, scheduler)
+    elif workers > 1 and len(tasks) > 1:
+        outcomes = _pool(tasks, workers)
+    else:
+        outcomes = map(run_part, tasks)
+    for outcome in outcomes:
+        done.extend(outcome)
+    done.sort(key=lambda item: item[0])
+    if timings is not None:
+        for _, _, t in done:
+            for key, value in t.items():
+                setattr(timings, key, getattr(timings, key) + value)
+    result = merge_results([(code, r) for code, r, _ in done], _offsets(scenario))
+    if on_month is not None:
+        for month in range(months):
+            on_month(month)
+    return result
+
+
+def _pool(tasks: list[dict[str, Any]], workers: int) -> Iterator[list]:
+    from welfare_sim.sim.pool import process_pool
+
+    with process_pool(min(workers, len(tasks))) as pool:
+        yield from pool.map(run_part, tasks)
+
+
+def _dask(tasks: list[dict[str, Any]], address: str) -> Iterator[list]:
+    from distributed import Client
+
+    try:
+        client = Client(address)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise ScenarioError(
+            [
+                f"--scheduler {address}: cannot reach a Dask scheduler there ({exc}); start one with "
+                "`dask scheduler` and give its address, such as tcp://10.0.0.5:8786"
+            ]
+        ) from None
+    try:
+        futures = [client.submit(run_part, task, pure=False) for task in tasks]
+        for future in futures:
+            yield future.result()
+            future.release()
+    finally:
+        client.close()
+
+
+# --------------------------------------------------------------------------- merging
+
+
+def _shift(frame: pl.DataFrame, districts: int, communes: int) -> pl.DataFrame:
+    return frame.with_columns(pl.col("district") + districts, pl.col("commune") + communes)
+
+
+def _sum_by(frames: list[pl.DataFrame], keys: list[str]) -> pl.DataFrame:
+    """Figures summed over the provinces, row by row of the keys, in the first province's row order."""
+    return pl.concat(frames).group_by(keys, maintain_order=True).agg(pl.exclude(keys).sum())
+
+
+def merge_results(results: list[tuple[str, RunResult]], offsets: list[tuple[int, int]]) -> RunResult:
+    """The provinces' tables as the country's, in province-code order: tables of places concatenated
+    with district, commune and point numbers shifted to be unique; counts per month summed; the
+    headline computed afterwards from the merged tables."""
+    points_offset = 0
+    monthly, communes, places, points, waits = [], [], [], [], []
+    strategies: dict[str, int] = {}
+    for (code, r), (d_off, c_off) in zip(results, offsets, strict=True):
+        monthly.append(_shift(r.monthly, d_off, c_off))
+        communes.append(_shift(r.communes, d_off, c_off))
+        places.append(_shift(r.places, d_off, c_off))
+        points.append(_shift(r.points, d_off, c_off).with_columns(pl.col("point") + points_offset))
+        points_offset += r.n_points
+        # a day's waits are per province: the quantiles of two provinces do not add up
+        keyed = pl.lit(code).alias("province_code")
+        waits.append(r.waits.select("month", "period", keyed, pl.exclude("month", "period")))
+        for key, value in r.strategies.items():
+            strategies[key] = strategies.get(key, 0) + int(value)
+    first = results[0][1]
+    merged = RunResult(
+        monthly=pl.concat(monthly).sort("month", maintain_order=True),
+        subgroups=_sum_by([r.subgroups for _, r in results], ["month", "period", "subgroup"]),
+        points=pl.concat(points).sort("month", maintain_order=True),
+        waits=pl.concat(waits).sort("month", maintain_order=True),
+        ledger=_sum_by([r.ledger for _, r in results], ["month", "period"]),
+        funnel=_sum_by([r.funnel for _, r in results], ["month", "period"]),
+        days_hist=np.sum([r.days_hist for _, r in results], axis=0),
+        wait_hist=np.sum([r.wait_hist for _, r in results], axis=0),
+        payments_rows=sum(r.payments_rows for _, r in results),
+        places=pl.concat(places),
+        communes=pl.concat(communes).sort("month", maintain_order=True),
+        strategies=strategies,
+        strategy_spending=_sum_by(
+            [r.strategy_spending for _, r in results if r.strategy_spending is not None], ["month"]
+        ) if first.strategy_spending is not None else None,
+        payment_parts=[p for _, r in results for p in r.payment_parts],
+        n_points=points_offset,
+    )
+    merged.summary = headline(merged)
+    return merged
