@@ -5,6 +5,7 @@
     python benchmarks/national.py --scaling             # 10k, 100k, 1M and 5M beneficiaries
     python benchmarks/national.py --payments            # also write payments.parquet (streamed)
     python benchmarks/national.py --profile --sample 0.2 --months 6   # where the time goes
+    python benchmarks/national.py --workers 2           # the provinces as 2 parts on 2 processes
 
 Each measurement runs in a fresh child process, so peak RSS is that run's alone. Printed:
 wall time, beneficiary-payments per second, peak RSS, and a breakdown by phase (population
@@ -42,7 +43,8 @@ def child(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
         t = time.perf_counter()
         result, timings = write_run(
-            scenario, Path(tmp) / "run", months=args.months, payments=args.payments, timings=RunTimings()
+            scenario, Path(tmp) / "run", months=args.months, payments=args.payments, timings=RunTimings(),
+            workers=args.workers,
         )
         wall = time.perf_counter() - t
         size_mb = sum(p.stat().st_size for p in (Path(tmp) / "run").iterdir()) / 2**20
@@ -60,6 +62,10 @@ def child(args: argparse.Namespace) -> None:
         "writing_s": round(timings["write_s"], 3),
         "payments_per_s": round(payments / wall),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        # the largest peak of a process that ran provinces (this one when serial), as each measured its own
+        "worker_peak_rss_mb": round(timings.get("worker_peak_rss_kb", 0) / 1024, 1),
+        "workers": args.workers,
+        "parts": len(getattr(scenario, "parts", ())) and min(args.workers, len(scenario.parts)),
         "output_mb": round(size_mb, 1),
     }))
 
@@ -85,7 +91,19 @@ def model(args: argparse.Namespace, sample: float) -> dict:
         argv += ["--months", str(args.months)]
     if args.payments:
         argv.append("--payments")
+    argv += ["--workers", str(args.workers)]
     return run_child(argv)
+
+
+def machine() -> str:
+    """CPU model, cores and caches, from lscpu (Linux)."""
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
+    except OSError:
+        return "lscpu not available"
+    keep = ("Model name", "CPU(s)", "Thread(s) per core", "L1d cache", "L2 cache", "L3 cache")
+    fields = dict(line.split(":", 1) for line in out.splitlines() if ":" in line)
+    return "; ".join(f"{k}: {fields[k].strip()}" for k in keep if k in fields)
 
 
 def profile(args: argparse.Namespace) -> None:
@@ -111,6 +129,7 @@ def main() -> None:
     parser.add_argument("--months", type=int, default=None)
     parser.add_argument("--sample", type=float, default=1.0)
     parser.add_argument("--payments", action="store_true")
+    parser.add_argument("--workers", type=int, default=1, help="processes for a many-province scenario's parts")
     parser.add_argument("--scaling", action="store_true", help="10k, 100k, 1M and 5M beneficiaries")
     parser.add_argument("--no-toy", action="store_true")
     parser.add_argument("--profile", action="store_true", help="cProfile one run; print the top functions")
@@ -138,11 +157,15 @@ def main() -> None:
           "for the recorder; write = output writing (these four make the wall time); recorder = time the\n"
           "recorder thread spent summarising months, overlapped with the runs")
     print(f"{'beneficiaries':>13} {'months':>6} {'wall s':>8} {'build':>7} {'months':>8} {'rec wait':>8} "
-          f"{'write':>7} {'recorder':>9} {'payments/s':>12} {'peak RSS MB':>12}")
+          f"{'write':>7} {'recorder':>9} {'payments/s':>12} {'peak RSS MB':>12} {'worker MB':>10} {'workers':>7}")
     for r in runs:
         print(f"{r['beneficiaries']:>13,} {r['months']:>6} {r['wall_s']:>8.2f} {r['build_s']:>7.2f} "
               f"{r['monthly_runs_s']:>8.2f} {r['record_wait_s']:>8.2f} {r['writing_s']:>7.2f} "
-              f"{r['recording_s']:>9.2f} {r['payments_per_s']:>12,} {r['peak_rss_mb']:>12,.0f}")
+              f"{r['recording_s']:>9.2f} {r['payments_per_s']:>12,} {r['peak_rss_mb']:>12,.0f} "
+              f"{r['worker_peak_rss_mb']:>10,.0f} {r['workers']:>7}")
+    print("peak RSS: the main process; worker MB: the largest peak of a process that ran provinces (its own\n"
+          "RUSAGE_SELF; 0 for a one-province scenario); in all at most main + workers × worker MB")
+    print(f"machine: {machine()}")
     if len(runs) > 1:
         base = runs[0]
         print("cost per beneficiary-payment relative to the smallest run: " + ", ".join(

@@ -31,6 +31,7 @@ class RunTimings:
     simulate_s: float = 0.0  # includes record_wait_s
     record_s: float = 0.0  # recording, in its own thread, overlapping the simulation
     record_wait_s: float = 0.0  # time the simulation waited for the recorder
+    worker_peak_rss_kb: int = 0  # many-province runs: the largest peak RSS of a process that ran parts
 
 
 def build_province(scenario: Scenario, seed: int, fine_grained: bool = False, months: int | None = None) -> Province:

@@ -22,14 +22,12 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from welfare_sim.models.demography import ID_STRIDE
 from welfare_sim.models.payment_run import MonthRecord, Province
 from welfare_sim.sim.engine import RunTimings, simulate
 from welfare_sim.sim.recorder import Recorder
 from welfare_sim.sim.results import RunResult, collect, headline
 from welfare_sim.sim.scenario import Scenario, ScenarioError, validate_scenario
-
-# payments.parquet of a many-province run: beneficiary_id = province code × this + the id in the province
-PROVINCE_ID_STRIDE = 1_000_000_000
 
 
 def run_one(
@@ -159,16 +157,24 @@ def run_part(task: dict[str, Any]) -> list[tuple[str, RunResult, dict[str, float
         timings = RunTimings()
         result = run_one(scenario, task["seed"], task["months"], payments_dir, None, timings, task["fine_grained"])
         if payments_dir is not None:
-            _shift_payment_parts(result.payment_parts, code, item["district_offset"], item["commune_offset"])
-        out.append((code, result, dict(vars(timings))))
+            _shift_payment_parts(result.payment_parts, item["district_offset"], item["commune_offset"])
+        out.append((code, result, {**vars(timings), "worker_peak_rss_kb": _peak_rss_kb()}))
     return out
 
 
-def _shift_payment_parts(parts: list[Path], code: str, districts: int, communes: int) -> None:
-    """The province's payment files with country-wide numbers: ids carry the province code."""
+def _peak_rss_kb() -> int:
+    """This process's peak resident memory so far (Linux: kB)."""
+    import resource
+
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
+def _shift_payment_parts(parts: list[Path], districts: int, communes: int) -> None:
+    """The province's payment files with country-wide numbers. A beneficiary id is the commune number
+    × ID_STRIDE + a rank in the commune, so with the country's commune numbers it is unique in the country."""
     for part in parts:
         frame = pl.read_parquet(part).with_columns(
-            pl.col("beneficiary_id") + int(code) * PROVINCE_ID_STRIDE,
+            pl.col("beneficiary_id") + communes * ID_STRIDE,
             pl.col("district") + districts,
             pl.col("commune") + communes,
         )
@@ -210,7 +216,10 @@ def run_country(
     if timings is not None:
         for _, _, t in done:
             for key, value in t.items():
-                setattr(timings, key, getattr(timings, key) + value)
+                if key == "worker_peak_rss_kb":  # a peak, not a sum
+                    timings.worker_peak_rss_kb = max(timings.worker_peak_rss_kb, int(value))
+                else:
+                    setattr(timings, key, getattr(timings, key) + value)
     result = merge_results([(code, r) for code, r, _ in done], _offsets(scenario))
     if on_month is not None:
         for month in range(months):

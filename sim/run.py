@@ -158,5 +158,6 @@ def write_run(
             "record_s": timings.record_s,
             "record_wait_s": timings.record_wait_s,
             "write_s": time.perf_counter() - t0,
+            "worker_peak_rss_kb": timings.worker_peak_rss_kb,
         }
     return result, timings_out

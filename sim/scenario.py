@@ -104,6 +104,12 @@ class CountryGeography(Geography):
             return sum(sc.geography.n_communes for _, sc in parts)
         return super().n_communes
 
+    @property
+    def groups(self) -> list[District]:
+        if self.provinces is not None and self._parts:
+            return [d for _, sc in self._parts for d in sc.geography.groups]
+        return super().groups
+
     _parts: tuple = PrivateAttr(())  # the provinces as one-province scenarios, in code order
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -128,6 +129,17 @@ def run(
         bool, typer.Option("--report/--no-report", help="also write report.html and report.xlsx in the run folder")
     ] = False,
     lang: Annotated[str, typer.Option(help="language of the report and the printed table: en or vi")] = "en",
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1, max=256,
+            help="a many-province scenario: local processes to run its provinces on (default: the cores)",
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="a many-province scenario: Dask scheduler address, e.g. tcp://host:8786, to run it on"),
+    ] = None,
 ) -> None:
     """Run a scenario and write its run folder."""
     from welfare_sim.sim.publish import OutputError
@@ -172,6 +184,8 @@ def run(
             payments=payments,
             on_month=progress.advance,
             fine_grained=fine_grained,
+            workers=workers or os.cpu_count() or 1,
+            scheduler=scheduler,
         )
     except (OutputError, ScenarioError) as exc:  # the folder changed while the run ran; or the run does not
         # fit (memory, money: sim/budget.py)
