@@ -202,6 +202,8 @@ def run_country(
     months = scenario.months if months is None else months
     weights = [sc.geography.n_beneficiaries for _, sc in scenario.parts]
     n_parts = parts or (workers if scheduler is None else len(weights))
+    if scheduler is None:
+        check_country_budget(scenario, months, min(workers, n_parts))
     tasks = [_task(scenario, index, seed, months, payments_dir, fine_grained) for index in plan_parts(weights, n_parts)]
     done: list[tuple[str, RunResult, dict[str, float]]] = []
     if scheduler:
@@ -225,6 +227,27 @@ def run_country(
         for month in range(months):
             on_month(month)
     return result
+
+
+def check_country_budget(scenario: Scenario, months: int, at_once: int) -> None:
+    """Refuse, before anything is built, a country run that cannot fit: its money in int64 (the country's
+    sums), and in memory this process plus `at_once` of its largest provinces running side by side."""
+    from welfare_sim.sim.budget import BASE_BYTES, BudgetError, _gb, available_bytes, check_budget, estimate
+
+    check_money = estimate(scenario, months)
+    if check_money.money_vnd >= 2**62:
+        check_budget(scenario, months)  # raises with its message
+    largest = max(estimate(sc, months).bytes for _, sc in scenario.parts)
+    need = BASE_BYTES + at_once * largest
+    free = available_bytes() if os.environ.get("WELFARE_SIM_NO_MEMORY_CHECK") != "1" else None
+    if free is not None and need > free:
+        raise BudgetError(
+            [
+                f"scenario {scenario.name}: the run needs about {_gb(need)} of memory ({at_once} province(s) "
+                f"at once, the largest needing {_gb(largest)}) but {_gb(free)} is available; run fewer "
+                "--workers, or set geography.sample_fraction below 1 (e.g. 0.1)"
+            ]
+        )
 
 
 def _pool(tasks: list[dict[str, Any]], workers: int) -> Iterator[list]:

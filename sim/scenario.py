@@ -8,6 +8,7 @@ how to fix it, e.g.
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 from pathlib import Path
@@ -507,7 +508,25 @@ def _column(table: pl.DataFrame, name: str, dtype: pl.DataType, missing: Any) ->
 
 def resolve_places(geo: Geography, source: str) -> Places:
     """The scenario's communes from the register (and the planner's per-commune file), in the model's
-    order: group by group, then by official code. Raises ScenarioError at the key path."""
+    order: group by group, then by official code. Raises ScenarioError at the key path.
+
+    Without a planner's file (whose contents may change between loads) the result is kept per
+    geography: a country re-resolves 63 provinces whenever any value changes (a sweep, a `--set`)."""
+    if geo.register == "none" or geo.commune_data is not None:
+        return _resolve_places(geo, source)
+    key = geo.model_dump_json()
+    places = _PLACES.get(key)
+    if places is None:
+        places = _PLACES[key] = _resolve_places(geo, source)
+        while len(_PLACES) > _RESOLVED_MAX:
+            _PLACES.pop(next(iter(_PLACES)))
+    return places
+
+
+_PLACES: dict[str, Places] = {}
+
+
+def _resolve_places(geo: Geography, source: str) -> Places:
     from welfare_sim.models.geography import anonymous_places
     from welfare_sim.models.params import TERRAINS
     from welfare_sim.sim import register as reg
@@ -756,19 +775,44 @@ def country_parts(scenario: Scenario, source: str) -> tuple[tuple[str, Scenario]
     data = scenario.model_dump(mode="json")
     parts: list[tuple[str, Scenario]] = []
     for j, (k, unit) in enumerate(units):
-        part = validate_scenario(
-            province_data(data, k, unit, [t[j] for t in teams]), f"{at}[{k}] ({unit.short_name})"
-        )
-        part._namespace = unit.code
+        part_data = province_data(data, k, unit, [t[j] for t in teams])
+        key = json.dumps(part_data, sort_keys=True, ensure_ascii=False, default=str)
+        part = _RESOLVED.get(key)
+        if part is None:
+            part = validate_scenario(part_data, f"{at}[{k}] ({unit.short_name})")
+            part._namespace = unit.code
+            _RESOLVED[key] = part
+            while len(_RESOLVED) > _RESOLVED_MAX:
+                _RESOLVED.pop(next(iter(_RESOLVED)))
         parts.append((unit.code, part))
     return tuple(parts)
+
+
+# Resolved provinces by their one-province scenario: a sweep, a calibration or a `--set` that changes
+# one value re-resolves the country, and each province's register look-ups cost tens of milliseconds.
+# The scenarios are frozen, so one resolved province can serve every country scenario that holds it.
+_RESOLVED: dict[str, Scenario] = {}
+_RESOLVED_MAX = 4 * MAX_PROVINCES
+
+
+@functools.lru_cache(maxsize=MAX_PROVINCES)
+def _district_sizes(province_code: str) -> tuple[list[str], list[int]]:
+    """A legacy province's districts (names, in code order) and their commune counts, from the register."""
+    from welfare_sim.sim import register as reg
+
+    in_district = reg.communes(province_code, "legacy").group_by("district_code").len()
+    table = (
+        reg.districts(province_code)
+        .join(in_district, left_on="code", right_on="district_code", how="inner")
+        .sort("code")
+    )
+    return table["name"].to_list(), table["len"].to_list()
 
 
 def province_data(data: dict[str, Any], k: int, unit: Any, drive_teams: list[int]) -> dict[str, Any]:
     """The one-province legacy scenario of `geography.provinces[k]`: the register's districts, each
     with the province's settings (else the country's defaults), the province's beneficiaries and ATMs
     shared out by commune count, and its share of each drive's teams."""
-    from welfare_sim.sim import register as reg
 
     geo = data["geography"]
     mine, defaults = geo["provinces"][k], geo.get("defaults") or {}
@@ -778,17 +822,13 @@ def province_data(data: dict[str, Any], k: int, unit: Any, drive_teams: list[int
         value = defaults.get(field) if value is None else value
         return default if value is None else value
 
-    in_district = reg.communes(unit.code, "legacy").group_by("district_code").len()
-    table = (
-        reg.districts(unit.code).join(in_district, left_on="code", right_on="district_code", how="inner").sort("code")
-    )
-    sizes = table["len"].to_list()
+    names, sizes = _district_sizes(unit.code)
     beneficiaries = share_out(int(pick("beneficiaries", 0)), sizes)
     atms = share_out(int(pick("atms", 0)), sizes)
     districts = []
-    for row, n, b, a in zip(table.iter_rows(named=True), sizes, beneficiaries, atms, strict=True):
+    for name, n, b, a in zip(names, sizes, beneficiaries, atms, strict=True):
         district = {
-            "name": row["name"],
+            "name": name,
             "communes": n,
             "beneficiaries": b,
             "terrain": pick("terrain"),

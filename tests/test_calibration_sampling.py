@@ -38,8 +38,9 @@ def target_values(data: dict, fraction: float, targets: list, seeds: tuple[int, 
 def scenario_data(name: str, shrink: int = 1) -> dict:
     path = ROOT / "scenarios" / f"{name}.yaml"
     data = resolve_extends(path.resolve(), read_yaml(path))
-    for district in data["geography"]["districts"]:
-        district["beneficiaries"] //= shrink
+    # a country's provinces, or a province's districts
+    for group in data["geography"].get("provinces") or data["geography"]["districts"]:
+        group["beneficiaries"] //= shrink
     return data
 
 
