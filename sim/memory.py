@@ -45,3 +45,14 @@ def keep_freed_memory() -> bool:
     mallopt.restype = ctypes.c_int
     _done = bool(mallopt(_M_MMAP_THRESHOLD, _KEEP_BYTES)) and bool(mallopt(_M_TRIM_THRESHOLD, _KEEP_BYTES))
     return _done
+
+
+def release_freed_memory() -> None:
+    """Hand the heap's free blocks back to the OS (glibc malloc_trim): between the provinces of a
+    many-province run, so a process holds one province's peak, not the largest one's ever after."""
+    if not keep_freed_memory():
+        return
+    try:
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass

@@ -25,6 +25,7 @@ import polars as pl
 from welfare_sim.models.demography import ID_STRIDE
 from welfare_sim.models.payment_run import MonthRecord, Province
 from welfare_sim.sim.engine import RunTimings, simulate
+from welfare_sim.sim.memory import release_freed_memory
 from welfare_sim.sim.recorder import Recorder
 from welfare_sim.sim.results import RunResult, collect, headline
 from welfare_sim.sim.scenario import Scenario, ScenarioError, validate_scenario
@@ -38,8 +39,10 @@ def run_one(
     on_month: Callable[[int], None] | None = None,
     timings: RunTimings | None = None,
     fine_grained: bool = False,
+    summary: bool = True,
 ) -> RunResult:
-    """Simulate one province and collect its tables; per-beneficiary rows go to `payments_dir` if given.
+    """Simulate one province and collect its tables (and its headline, with `summary`); per-beneficiary
+    rows go to `payments_dir` if given.
 
     Each month's record is summarised in a second thread while the next month is simulated
     (numpy and polars release the GIL, so on two cores the two overlap). One thread takes the
@@ -83,7 +86,8 @@ def run_one(
                 pending.cancel()
     assert recorder is not None
     result = collect(recorder)
-    result.summary = headline(result)
+    if summary:  # a province of a country: the country's headline comes from the merged tables
+        result.summary = headline(result)
     result.roster_filled = recorder.p.people.roster_filled
     return result
 
@@ -155,7 +159,11 @@ def run_part(task: dict[str, Any]) -> list[tuple[str, RunResult, dict[str, float
             payments_dir = Path(task["payments_dir"]) / f"province-{code}"
             payments_dir.mkdir(exist_ok=True)
         timings = RunTimings()
-        result = run_one(scenario, task["seed"], task["months"], payments_dir, None, timings, task["fine_grained"])
+        result = run_one(
+            scenario, task["seed"], task["months"], payments_dir, None, timings, task["fine_grained"], summary=False
+        )
+        del scenario
+        release_freed_memory()
         if payments_dir is not None:
             _shift_payment_parts(result.payment_parts, item["district_offset"], item["commune_offset"])
         out.append((code, result, {**vars(timings), "worker_peak_rss_kb": _peak_rss_kb()}))
@@ -290,6 +298,14 @@ def _sum_by(frames: list[pl.DataFrame], keys: list[str]) -> pl.DataFrame:
     return pl.concat(frames).group_by(keys, maintain_order=True).agg(pl.exclude(keys).sum())
 
 
+def _by_month(frames: list[pl.DataFrame]) -> pl.DataFrame:
+    """The provinces' tables (each in month order) as one in month order, province by province within
+    a month; the provinces' own frames are let go of as the list empties."""
+    merged = pl.concat(frames, rechunk=False).sort("month", maintain_order=True)
+    frames.clear()
+    return merged
+
+
 def merge_results(results: list[tuple[str, RunResult]], offsets: list[tuple[int, int]]) -> RunResult:
     """The provinces' tables as the country's, in province-code order: tables of places concatenated
     with district, commune and point numbers shifted to be unique; counts per month summed; the
@@ -309,18 +325,20 @@ def merge_results(results: list[tuple[str, RunResult]], offsets: list[tuple[int,
         for key, value in r.strategies.items():
             strategies[key] = strategies.get(key, 0) + int(value)
     first = results[0][1]
+    for _, r in results:  # the shifted copies above are what is kept
+        r.monthly = r.communes = r.places = r.points = r.waits = None  # type: ignore[assignment]
     merged = RunResult(
-        monthly=pl.concat(monthly).sort("month", maintain_order=True),
+        monthly=_by_month(monthly),
         subgroups=_sum_by([r.subgroups for _, r in results], ["month", "period", "subgroup"]),
-        points=pl.concat(points).sort("month", maintain_order=True),
-        waits=pl.concat(waits).sort("month", maintain_order=True),
+        points=_by_month(points),
+        waits=_by_month(waits),
         ledger=_sum_by([r.ledger for _, r in results], ["month", "period"]),
         funnel=_sum_by([r.funnel for _, r in results], ["month", "period"]),
         days_hist=np.sum([r.days_hist for _, r in results], axis=0),
         wait_hist=np.sum([r.wait_hist for _, r in results], axis=0),
         payments_rows=sum(r.payments_rows for _, r in results),
         places=pl.concat(places),
-        communes=pl.concat(communes).sort("month", maintain_order=True),
+        communes=_by_month(communes),
         strategies=strategies,
         strategy_spending=_sum_by(
             [r.strategy_spending for _, r in results if r.strategy_spending is not None], ["month"]
