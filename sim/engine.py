@@ -60,6 +60,16 @@ def simulate(
 
     `fine_grained`: serve the cash-out queues with one SimPy process per visit instead of the
     vectorised kernel (identical results, ~50x slower; for checking small runs)."""
+    if scenario.parts:
+        from welfare_sim.sim.scenario import ScenarioError
+
+        raise ScenarioError(
+            [
+                f"scenario {scenario.name}: a many-province scenario (geography.provinces) runs province by "
+                "province (welfare_sim.sim.run.run_scenario); this command runs one province: give a "
+                "one-province scenario"
+            ]
+        )
     seed = scenario.seed if seed is None else seed
     months = scenario.months if months is None else months
     check_budget(scenario, months)  # before any array is built: refuse what cannot fit

@@ -518,7 +518,7 @@ def resolve_places(geo: Geography, source: str) -> Places:
     places = _PLACES.get(key)
     if places is None:
         places = _PLACES[key] = _resolve_places(geo, source)
-        while len(_PLACES) > _RESOLVED_MAX:
+        while len(_PLACES) > 4 * MAX_PROVINCES:
             _PLACES.pop(next(iter(_PLACES)))
     return places
 
@@ -772,27 +772,42 @@ def country_parts(scenario: Scenario, source: str) -> tuple[tuple[str, Scenario]
     # A national drive's teams are shared out to the provinces by commune count (an assumption): the
     # country keeps its number of teams, and a province given none has no drive.
     teams = [share_out(d.teams, weights) for d in scenario.interventions.drives]
-    data = scenario.model_dump(mode="json")
+    # Each province is the country's scenario with its own geography and its share of the drives: only
+    # those are validated again (the rest is the country's, valid already), so a `--set`, a sweep or a
+    # calibration step re-resolves 63 provinces in well under a second (the register look-ups are kept
+    # per geography by resolve_places).
+    geography = geo.model_dump(mode="json")
     parts: list[tuple[str, Scenario]] = []
     for j, (k, unit) in enumerate(units):
-        part_data = province_data(data, k, unit, [t[j] for t in teams])
-        key = json.dumps(part_data, sort_keys=True, ensure_ascii=False, default=str)
-        part = _RESOLVED.get(key)
-        if part is None:
-            part = validate_scenario(part_data, f"{at}[{k}] ({unit.short_name})")
-            part._namespace = unit.code
-            _RESOLVED[key] = part
-            while len(_RESOLVED) > _RESOLVED_MAX:
-                _RESOLVED.pop(next(iter(_RESOLVED)))
+        where = f"{at}[{k}] ({unit.short_name})"
+        try:
+            own = CountryGeography.model_validate(province_geography(geography, k, unit))
+        except ValidationError as exc:
+            problems.extend(format_validation_error(where, exc, CountryGeography))
+            continue
+        try:
+            own._places = resolve_places(own, where)
+        except ScenarioError as exc:
+            problems.extend(exc.problems)
+            continue
+        drives = [
+            d.model_copy(update={"teams": t[j]})
+            for d, t in zip(scenario.interventions.drives, teams, strict=True)
+            if t[j] > 0
+        ]
+        part = scenario.model_copy(
+            update={
+                "description": f"{unit.name}, a province of {scenario.name}",
+                "geography": own,
+                "interventions": scenario.interventions.model_copy(update={"drives": drives}),
+                "calibration": None,
+            }
+        )
+        part._namespace = unit.code
         parts.append((unit.code, part))
+    if problems:
+        raise ScenarioError(problems)
     return tuple(parts)
-
-
-# Resolved provinces by their one-province scenario: a sweep, a calibration or a `--set` that changes
-# one value re-resolves the country, and each province's register look-ups cost tens of milliseconds.
-# The scenarios are frozen, so one resolved province can serve every country scenario that holds it.
-_RESOLVED: dict[str, Scenario] = {}
-_RESOLVED_MAX = 4 * MAX_PROVINCES
 
 
 @functools.lru_cache(maxsize=MAX_PROVINCES)
@@ -809,13 +824,11 @@ def _district_sizes(province_code: str) -> tuple[list[str], list[int]]:
     return table["name"].to_list(), table["len"].to_list()
 
 
-def province_data(data: dict[str, Any], k: int, unit: Any, drive_teams: list[int]) -> dict[str, Any]:
-    """The one-province legacy scenario of `geography.provinces[k]`: the register's districts, each
-    with the province's settings (else the country's defaults), the province's beneficiaries and ATMs
-    shared out by commune count, and its share of each drive's teams."""
-
-    geo = data["geography"]
-    mine, defaults = geo["provinces"][k], geo.get("defaults") or {}
+def province_geography(geography: dict[str, Any], k: int, unit: Any) -> dict[str, Any]:
+    """The one-province legacy `geography:` of `geography.provinces[k]` (a JSON-ready dict): the
+    register's districts, each with the province's settings (else the country's defaults), the
+    province's beneficiaries and ATMs shared out by commune count."""
+    mine, defaults = geography["provinces"][k], geography.get("defaults") or {}
 
     def pick(field: str, default: Any = None) -> Any:
         value = mine.get(field)
@@ -841,20 +854,13 @@ def province_data(data: dict[str, Any], k: int, unit: Any, drive_teams: list[int
             "cashless_start": pick("cashless_start"),
         }
         districts.append({key: v for key, v in district.items() if v is not None})
-    out = copy.deepcopy({key: v for key, v in data.items() if key not in ("geography", "calibration")})
-    out["description"] = f"{unit.name}, a province of {data['name']}"
-    out["geography"] = {
+    return {
         "register": "legacy",
         "province": unit.code,
         "districts": districts,
-        "travel": geo["travel"],
-        "sample_fraction": geo["sample_fraction"],
+        "travel": geography["travel"],
+        "sample_fraction": geography["sample_fraction"],
     }
-    drives = out.get("interventions", {}).get("drives", [])
-    out.setdefault("interventions", {})["drives"] = [
-        {**d, "teams": n} for d, n in zip(drives, drive_teams, strict=True) if n > 0
-    ]
-    return out
 
 
 def _register_problems(data: dict[str, Any], source: str) -> list[str]:

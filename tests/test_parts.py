@@ -212,3 +212,10 @@ def test_share_out_and_plan_parts() -> None:
     assert plan_parts([1, 1, 1], 5) == [[0], [1], [2]]
     parts = plan_parts([10, 1, 1, 1, 10, 3], 3)
     assert [i for p in parts for i in p] == list(range(6)) and len(parts) == 3
+
+
+def test_a_one_province_engine_refuses_a_country(small) -> None:
+    from welfare_sim.sim.engine import simulate
+
+    with pytest.raises(ScenarioError, match="many-province scenario"):
+        simulate(small, months=1)
