@@ -290,18 +290,30 @@ calibration:
     - {{path: assumptions.opening.monthly_apply_prob, lower: 0.001, upper: 0.15, scale: log}}
 """
 # A bracket, as no figure on Hà Giang's drives was found: the push of Hòa Bình's three districts
-# (teams, months and reach of scenarios/hoa_binh.yaml's province_push_2023), scaled to one district.
+# (scenarios/hoa_binh.yaml's province_push_2023: its months, communes a team-month and fitted reach,
+# read from the file so a refit carries over), with its 10 teams for 3 districts scaled to 3 for one.
 DONG_VAN_DRIVE = (
-    "\n    - {name: push_2023, start: 2023-05, end: 2023-12, districts: [Đồng Văn], teams: 3,"
+    "\n    - {{name: push_2023, start: {start}, end: {end}, districts: [Đồng Văn], teams: 3,"
     "  # assumption: Hòa Bình's push, 10 teams for 3 districts\n"
-    "       communes_per_team_per_month: 2, targeting: largest_first, revisit: true,"
-    " reach: 0.9999998685141047, apply_prob: 0.5}  # assumption: Hòa Bình's calibrated reach"
+    "       communes_per_team_per_month: {per_team}, targeting: largest_first, revisit: true,"
+    " reach: {reach}, apply_prob: {apply}}}  # assumption: as Hòa Bình's push, its fitted reach"
 )
 
 
 def dong_van_scenario(folder: Path, with_drive: bool, atms: int = 2) -> Path:
+    import welfare_sim as ws
+
     path = folder / ("dong_van_drive.yaml" if with_drive else "dong_van.yaml")
-    drives = DONG_VAN_DRIVE if with_drive else "[]                    # assumption: no drive"
+    drives = "[]                    # assumption: no drive"
+    if with_drive:
+        push = ws.load(HOA_BINH).model.interventions.drives[0]
+        drives = DONG_VAN_DRIVE.format(
+            start=push.start,
+            end=push.end,
+            per_team=push.communes_per_team_per_month,
+            reach=repr(push.reach),
+            apply=repr(push.apply_prob),
+        )
     path.write_text(DONG_VAN.format(base=HOA_BINH.as_posix(), atms=atms, drives=drives), encoding="utf-8")
     return path
 
