@@ -96,6 +96,15 @@ _NAMED_UNITS = {
     "model": "fee or bottom_up",
     "partial_fraction": "share (0-1) of the balance",
     "point_by_account_type": "kinds of cash-out point",
+    "vnd_per_km": "VND/km",
+    "max_vnd_per_run": "VND per run",
+    "days_per_commune": "days a month",
+    "share": "share (0-1)",
+    "share_of_communes": "share (0-1) of communes",
+    "home_delivery_takeup": "probability",
+    "needs_chip_id": "yes/no",
+    "partial_payout": "yes/no",
+    "revisit": "yes/no",
 }
 
 
@@ -115,6 +124,8 @@ def unit_of(parts: tuple[str, ...]) -> str:
         key = parts[depth - 1]
         if key.isdigit():
             continue
+        if key in LABEL_KEYS or key == "districts":
+            return ""  # names, not quantities
         if key in _DURATION_KEYS:
             return "minutes"
         if key in _NAMED_UNITS:

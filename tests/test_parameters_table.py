@@ -67,6 +67,8 @@ def test_units_come_from_the_key_names() -> None:
     assert unit_of(("assumptions", "opening", "monthly_apply_prob")) == "probability per month"
     assert unit_of(("assumptions", "points", "atm", "service_mean_min")) == "minutes"
     assert unit_of(("geography", "travel", "walk", "speed_kmh", "urban")) == "km/h"
+    assert unit_of(("geography", "travel", "motorbike", "vnd_per_km")) == "VND/km"
+    assert unit_of(("geography", "districts", "0", "name")) == ""  # a name has no unit
 
 
 def test_check_and_write(tmp_path: Path, capsys) -> None:
