@@ -197,7 +197,9 @@ def unmarked_values(scenario_file: Path) -> list[str]:
 def undefined_tags(scenario_file: Path) -> list[str]:
     """Source tags used in comments that the file's header does not define (`#   [tag]  text`)."""
     sources = ScenarioSources(Path(scenario_file))
-    defined = sources.tags
+    defined = dict(sources.tags)
+    for f in sources.files:
+        defined.update(tag_legend(f.path))
     found: list[str] = []
     for row in table_rows(scenario_file):
         for tag in TAG.findall(row.source):
@@ -207,7 +209,7 @@ def undefined_tags(scenario_file: Path) -> list[str]:
     return found
 
 
-_TAG_LINE = re.compile(r"^#(\s+)\[([^\]]+)\](\s+)(\S.*)$")
+_TAG_LINE = re.compile(r"^#\s+((?:\[[^\]]+\]\s+)+)(\S.*)$")  # `#   [D20] [D76]  text`
 
 
 def tag_legend(scenario_file: Path) -> dict[str, str]:
@@ -215,18 +217,22 @@ def tag_legend(scenario_file: Path) -> dict[str, str]:
     definition runs on over the comment lines indented to its text, as in the files' headers."""
     legend: dict[str, str] = {}
     current: str | None = None
+    tags: list[str] = []
     text_column = 0
     for line in Path(scenario_file).read_text(encoding="utf-8").splitlines():
         match = _TAG_LINE.match(line)
         if match:
-            current = match.group(2)
-            text_column = len(line) - len(match.group(4))
-            legend.setdefault(current, match.group(4).strip())
+            tags = re.findall(r"\[([^\]]+)\]", match.group(1))
+            text_column = len(line) - len(match.group(2))
+            for tag in tags:  # tags named together share their text
+                legend.setdefault(tag, match.group(2).strip())
+            current = tags[-1]
             continue
         body = line[1:] if line.startswith("#") else None
         indent = len(line) - len(line.lstrip("# ")) if body is not None else 0
         if current is not None and body is not None and body.strip() and indent >= text_column - 1:
-            legend[current] = f"{legend[current]} {body.strip()}"
+            for tag in tags:
+                legend[tag] = f"{legend[tag]} {body.strip()}"
             continue
         current = None
     return legend
