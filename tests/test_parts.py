@@ -219,3 +219,9 @@ def test_a_one_province_engine_refuses_a_country(small) -> None:
 
     with pytest.raises(ScenarioError, match="many-province scenario"):
         simulate(small, months=1)
+
+
+def test_every_value_of_the_national_file_has_a_source_or_is_an_assumption() -> None:
+    from welfare_sim.sim.parameters_table import unmarked_values
+
+    assert unmarked_values(VIETNAM) == []

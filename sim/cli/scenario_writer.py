@@ -552,9 +552,9 @@ def country_geography_block() -> str:
         _line("    post_offices: 1", "per district: its district post office (assumption)"),
         _line("    post_office_counters: 2", "assumption"),
         _line("    cashless_start: 2023-08", _LATE),
-        _line("    ethnic_minority_share: 0.15", "census 2019: ≈15% nationally (the regions' values below)"),
+        _line("    ethnic_minority_share: 0.15", "assumption: ≈15% nationally (census 2019); regions' own below"),
         _line("    terrain: {urban: 0.15, rural: 0.55, mountain: 0.30}", "assumption"),
-        _line("    atms: 0", "each province gives its own"),
+        _line("    atms: 0", "assumption: none where a province gives no count (each does below)"),
         "  provinces:",
     ]
     for region in REGIONS:
@@ -570,7 +570,7 @@ def country_geography_block() -> str:
         for c in region.provinces:
             entry, why = rows[c]
             lines += [why, entry[:-1] + ",", f"       {settings}}}"]
-    lines += [_line("  sample_fraction: 1.0", "simulate this share of each commune's beneficiaries")]
+    lines += [_line("  sample_fraction: 1.0", "a run setting (assumption: everyone); 0.01 to calibrate")]
     return "\n".join(lines) + "\n"
 
 
