@@ -737,7 +737,7 @@ def country_parts(scenario: Scenario, source: str) -> tuple[tuple[str, Scenario]
     fallback = geo.defaults.beneficiaries if geo.defaults is not None else None
     for k, p in enumerate(geo.provinces or []):
         try:
-            unit = reg.find_province(p.province, "legacy")
+            unit = _legacy_province(p.province)
         except reg.RegisterError as exc:
             names = reg.provinces("legacy")["short_name"].to_list()
             guess = did_you_mean(p.province, names)
@@ -766,8 +766,7 @@ def country_parts(scenario: Scenario, source: str) -> tuple[tuple[str, Scenario]
     if problems:
         raise ScenarioError(problems)
     units.sort(key=lambda u: u[1].code)
-    counts = reg.all_communes("legacy").group_by("province_code").len()
-    n_communes = dict(zip(counts["province_code"], counts["len"], strict=True))
+    n_communes = _province_communes()
     weights = [int(n_communes.get(u.code, 0)) for _, u in units]
     # A national drive's teams are shared out to the provinces by commune count (an assumption): the
     # country keeps its number of teams, and a province given none has no drive.
@@ -780,16 +779,23 @@ def country_parts(scenario: Scenario, source: str) -> tuple[tuple[str, Scenario]
     parts: list[tuple[str, Scenario]] = []
     for j, (k, unit) in enumerate(units):
         where = f"{at}[{k}] ({unit.short_name})"
-        try:
-            own = CountryGeography.model_validate(province_geography(geography, k, unit))
-        except ValidationError as exc:
-            problems.extend(format_validation_error(where, exc, CountryGeography))
-            continue
-        try:
-            own._places = resolve_places(own, where)
-        except ScenarioError as exc:
-            problems.extend(exc.problems)
-            continue
+        own_data = province_geography(geography, k, unit)
+        key = json.dumps(own_data, sort_keys=True, ensure_ascii=False)
+        own = _GEOGRAPHIES.get(key)
+        if own is None:
+            try:
+                own = CountryGeography.model_validate(own_data)
+            except ValidationError as exc:
+                problems.extend(format_validation_error(where, exc, CountryGeography))
+                continue
+            try:
+                own._places = resolve_places(own, where)
+            except ScenarioError as exc:
+                problems.extend(exc.problems)
+                continue
+            _GEOGRAPHIES[key] = own
+            while len(_GEOGRAPHIES) > 4 * MAX_PROVINCES:
+                _GEOGRAPHIES.pop(next(iter(_GEOGRAPHIES)))
         drives = [
             d.model_copy(update={"teams": t[j]})
             for d, t in zip(scenario.interventions.drives, teams, strict=True)
@@ -808,6 +814,27 @@ def country_parts(scenario: Scenario, source: str) -> tuple[tuple[str, Scenario]
     if problems:
         raise ScenarioError(problems)
     return tuple(parts)
+
+
+# A province's resolved geography by its one-province `geography:` (frozen, so shareable): a `--set`,
+# a sweep point or a calibration step that leaves a province's geography alone reuses it.
+_GEOGRAPHIES: dict[str, CountryGeography] = {}
+
+
+@functools.lru_cache(maxsize=4 * MAX_PROVINCES)
+def _legacy_province(name_or_code: str) -> Any:
+    from welfare_sim.sim import register as reg
+
+    return reg.find_province(name_or_code, "legacy")
+
+
+@functools.lru_cache(maxsize=1)
+def _province_communes() -> dict[str, int]:
+    """Communes per legacy province code, from the register."""
+    from welfare_sim.sim import register as reg
+
+    counts = reg.all_communes("legacy").group_by("province_code").len()
+    return dict(zip(counts["province_code"], counts["len"], strict=True))
 
 
 @functools.lru_cache(maxsize=MAX_PROVINCES)
