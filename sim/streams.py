@@ -122,6 +122,38 @@ def _read_only(a: np.ndarray) -> np.ndarray:
 
 
 _NO_KEY = _read_only(np.empty(0, np.uint64))
+_INT64 = (-(2**63), 2**63)
+
+
+def _compiled_args(keys: tuple) -> tuple[int, list] | None:
+    """(n, kernel arguments) when every key is a contiguous 1-D 64-bit integer array (of one
+    length n, or of length 1) or an integer; None otherwise (the general path broadcasts)."""
+    n = -1
+    for k in keys:
+        if type(k) is np.ndarray:
+            if k.ndim != 1 or k.dtype.kind not in "iu" or k.dtype.itemsize != 8 or not k.flags.c_contiguous:
+                return None
+            m = k.shape[0]
+            if m != 1:
+                if n not in (-1, m):
+                    return None
+                n = m
+            elif n == -1:
+                n = -2  # length 1: n is 1 unless a longer key comes
+        elif not isinstance(k, int | np.integer) or not _INT64[0] <= k < _INT64[1]:
+            return None
+    if n == -1:
+        return None  # integers only: a 0-d draw, for the general path
+    n = max(n, 1)
+    args: list = []
+    for k in keys:
+        if type(k) is np.ndarray:
+            args += [_read_only(k.view(np.uint64)), 1 if k.shape[0] == n else 0]
+        else:
+            args += [_read_only(np.array([k], np.int64).view(np.uint64)), 0]
+    while len(args) < 2 * _COMPILED_KEYS:
+        args += [_NO_KEY, 0]
+    return n, args
 _NO_BITS = np.empty(0, np.uint64)
 _NO_UNIT = np.empty(0, np.float64)
 
@@ -164,6 +196,13 @@ class Stream:
         return self._draw(keys, unit=True)
 
     def _draw(self, keys: tuple, unit: bool) -> np.ndarray:
+        if _hash is not None and 0 < len(keys) <= _COMPILED_KEYS:
+            fast = _compiled_args(keys)
+            if fast is not None:  # the model's draws: 1-D int64 keys and integers, no broadcasting to do
+                n, args = fast
+                out = np.empty(n, np.float64 if unit else np.uint64)
+                _hash(self._key, *args, len(keys), _NO_BITS if unit else out, out if unit else _NO_UNIT, unit)
+                return out
         shape = np.broadcast_shapes(*(np.shape(k) for k in keys))
         if len(shape) != 1:
             z = self._bits_whole(keys, shape)
