@@ -144,7 +144,8 @@ def _compiled_args(keys: tuple) -> tuple[int, list] | None:
             return None
     if n == -1:
         return None  # integers only: a 0-d draw, for the general path
-    n = max(n, 1)
+    if n == -2:
+        n = 1
     args: list = []
     for k in keys:
         if type(k) is np.ndarray:

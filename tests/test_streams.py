@@ -91,7 +91,8 @@ def test_compiled_and_numpy_hashes_give_the_same_numbers(compiled, monkeypatch):
     frozen = ids[:n].copy()
     frozen.flags.writeable = False
     cases = [(ids[:n],), (ids[::2],), (frozen, 3), (np.int64(5), ids[:n]), (np.broadcast_to(ids[:1], (n,)), frozen),
-             (ids[:n], rng.integers(0, 9, n).astype(np.int8), -2), (ids[:n], 1, 2, 3), (ids[:1], 4)]
+             (ids[:n], rng.integers(0, 9, n).astype(np.int8), -2), (ids[:n], 1, 2, 3), (ids[:1], 4),
+             (ids[:0], ids[:1]), (ids[:1], ids[:0], 2), (ids[:1], ids[:n])]
     for keys in cases:
         shape = np.broadcast_shapes(*(np.shape(k) for k in keys))
         whole = s._bits_whole(keys, shape)
