@@ -20,11 +20,14 @@ extra CPU seconds it spent beyond the serial sweep (spawning, imports, passing d
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import yaml
@@ -61,6 +64,45 @@ def same_rows(tmp: str, label: str) -> bool:
     return False
 
 
+@contextlib.contextmanager
+def dask_cli_cluster(workers: int, tmp: Path) -> Iterator[str]:
+    """`dask scheduler` and `dask worker` (nannies, one thread each) as separate processes, as on
+    a real cluster; yields the scheduler's address and stops both."""
+    scheduler_file = tmp / "scheduler.json"
+    logs = open(tmp / "dask-cli.log", "w")  # noqa: SIM115 - closed below
+    scheduler = subprocess.Popen(
+        [sys.executable, "-m", "distributed.cli.dask_scheduler", "--scheduler-file", str(scheduler_file),
+         "--port", "0", "--no-dashboard"],
+        stdout=logs, stderr=subprocess.STDOUT,
+    )
+    worker = None
+    try:
+        for _ in range(300):
+            if scheduler_file.exists() and scheduler_file.stat().st_size:
+                break
+            time.sleep(0.1)
+        address = json.loads(scheduler_file.read_text())["address"]
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nworkers", str(workers),
+             "--nthreads", "1", "--no-dashboard"],
+            stdout=logs, stderr=subprocess.STDOUT,
+        )
+        from distributed import Client
+
+        with Client(address) as client:
+            client.wait_for_workers(workers, timeout=120)
+        yield address
+    finally:
+        for proc in (worker, scheduler):
+            if proc is not None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+        logs.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scenario", default=str(ROOT / "scenarios" / "hoa_binh.yaml"))
@@ -69,6 +111,9 @@ def main() -> None:
     parser.add_argument("--months", type=int, default=24)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--dask", action="store_true", help="also time a Dask LocalCluster")
+    parser.add_argument(
+        "--dask-cli", action="store_true", help="also time `dask scheduler` + `dask worker` processes (the CLI)"
+    )
     parser.add_argument("--skip-serial", action="store_true", help="time only the parallel run(s)")
     args = parser.parse_args()
 
@@ -115,13 +160,14 @@ def main() -> None:
             # serial one means the cores were shared (other processes, memory bandwidth).
             print(
                 f"{label}: {runs} runs in {wall:.1f} s = {60 * runs / wall:.1f} runs/min; "
-                f"mean run {outcome.busy_s / runs:.2f} s; workers busy "
+                f"mean run {outcome.busy_s / runs:.2f} s ({outcome.busy_cpu_s / runs:.2f} CPU s); workers busy "
                 f"{outcome.busy_s / (n * wall):.1%}; load average before {load:.1f}",
                 file=sys.stderr,
             )
             figures[f"{label}_s"] = round(wall, 2)
             figures[f"{label}_runs_per_min"] = round(60 * runs / wall, 1)
             figures[f"{label}_mean_run_s"] = round(outcome.busy_s / runs, 3)
+            figures[f"{label}_mean_run_cpu_s"] = round(outcome.busy_cpu_s / runs, 3)
             figures[f"{label}_worker_utilisation"] = round(outcome.busy_s / (n * wall), 3)
             figures[f"{label}_load_average_before"] = round(load, 2)
             if label != "dask":  # Dask's workers are not this process's children
@@ -153,6 +199,20 @@ def main() -> None:
                 figures["dask_rows_identical_to_serial"] = same_rows(tmp, "dask")
                 figures["dask_speedup"] = round(serial / dask_s, 3)
                 figures["dask_parallel_efficiency"] = round(serial / dask_s / args.workers, 3)
+        if args.dask_cli:
+            with dask_cli_cluster(args.workers, Path(tmp)) as address:
+                cli_s = timed("dask_cli", scheduler=address)
+            if serial is not None:
+                figures["dask_cli_rows_identical_to_serial"] = same_rows(tmp, "dask_cli")
+                figures["dask_cli_speedup"] = round(serial / cli_s, 3)
+                figures["dask_cli_parallel_efficiency"] = round(serial / cli_s / args.workers, 3)
+        for label in ("pool", "dask", "dask_cli"):
+            # serial CPU per run ÷ this mode's: the efficiency on cores it had to itself, if the
+            # runs were spread evenly (start-up and dispatch aside); a busy machine hardly moves it
+            if serial is not None and f"{label}_mean_run_cpu_s" in figures:
+                figures[f"{label}_cpu_efficiency_per_run"] = round(
+                    figures["serial_mean_run_cpu_s"] / figures[f"{label}_mean_run_cpu_s"], 3  # type: ignore[operator]
+                )
     figures["workers"] = args.workers
     print(json.dumps(figures, indent=1))
 
