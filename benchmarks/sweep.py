@@ -14,7 +14,9 @@ rows are checked to be identical. Speedup = serial time ÷ parallel time; parall
 To tell overheads from a busy machine it also prints, per mode: the mean time of one run inside
 its worker (above the serial one: the cores were shared), the workers' busy share of the wall
 time (below 100 %: start-up, dispatch, waiting), the load average before, and for the pool the
-extra CPU seconds it spent beyond the serial sweep (spawning, imports, passing data).
+extra CPU seconds it spent beyond the serial sweep (spawning, imports, passing data); for Dask
+the same, counted over the whole cluster (scheduler, nannies, workers). `--dask-cli` times a
+cluster started as on real machines, `dask scheduler` plus `dask worker --nthreads 1` processes.
 """
 
 from __future__ import annotations
@@ -44,6 +46,22 @@ def cpu_seconds() -> float:
         resource.getrusage(resource.RUSAGE_CHILDREN),
     )
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def tree_cpu_seconds() -> float:
+    """User + system CPU seconds of this process and of every live process below it: a Dask
+    cluster's scheduler, nannies and workers (LocalCluster's or the CLI's), while they run."""
+    import psutil
+
+    total = 0.0
+    me = psutil.Process()
+    for proc in [me, *me.children(recursive=True)]:
+        try:
+            t = proc.cpu_times()
+        except psutil.Error:  # ended meanwhile
+            continue
+        total += t.user + t.system
+    return total
 
 
 def same_rows(tmp: str, label: str) -> bool:
@@ -147,11 +165,12 @@ def main() -> None:
         def timed(label: str, **how: object) -> float:
             sweep = load_sweep(sweep_file, Path(tmp) / label)
             load = os.getloadavg()[0]
-            cpu0 = cpu_seconds()
+            dask = label.startswith("dask")
+            cpu0 = tree_cpu_seconds() if dask else cpu_seconds()
             t = time.perf_counter()
             outcome = run_sweep(sweep, **how)  # type: ignore[arg-type]
             wall = time.perf_counter() - t
-            cpu = cpu_seconds() - cpu0
+            cpu = (tree_cpu_seconds() if dask else cpu_seconds()) - cpu0
             if outcome.failures or outcome.ran != runs:
                 sys.exit(f"{label}: {len(outcome.failures)} failed, {outcome.ran} of {runs} ran")
             n = int(how.get("workers") or args.workers)  # type: ignore[call-overload]
@@ -170,8 +189,7 @@ def main() -> None:
             figures[f"{label}_mean_run_cpu_s"] = round(outcome.busy_cpu_s / runs, 3)
             figures[f"{label}_worker_utilisation"] = round(outcome.busy_s / (n * wall), 3)
             figures[f"{label}_load_average_before"] = round(load, 2)
-            if label != "dask":  # Dask's workers are not this process's children
-                figures[f"{label}_cpu_s"] = round(cpu, 2)
+            figures[f"{label}_cpu_s"] = round(cpu, 2)  # Dask: the whole cluster's, its start excepted
             return wall
 
         serial = None if args.skip_serial else timed("serial", workers=1)
@@ -206,6 +224,11 @@ def main() -> None:
                 figures["dask_cli_rows_identical_to_serial"] = same_rows(tmp, "dask_cli")
                 figures["dask_cli_speedup"] = round(serial / cli_s, 3)
                 figures["dask_cli_parallel_efficiency"] = round(serial / cli_s / args.workers, 3)
+        for label in ("dask", "dask_cli"):
+            if serial is not None and f"{label}_cpu_s" in figures:
+                figures[f"{label}_cpu_overhead"] = round(
+                    figures[f"{label}_cpu_s"] / figures["serial_cpu_s"] - 1, 3  # type: ignore[operator]
+                )
         for label in ("pool", "dask", "dask_cli"):
             # serial CPU per run ÷ this mode's: the efficiency on cores it had to itself, if the
             # runs were spread evenly (start-up and dispatch aside); a busy machine hardly moves it

@@ -534,9 +534,10 @@ def _pool(base: dict[str, Any], tasks: list[Task], workers: int) -> Iterator[tup
 
 
 def _quiet_dask_worker(dask_worker: Any) -> None:
-    """Stop the worker's statistical profiler for the sweep. Every 10 ms it takes the GIL from
-    the running model to walk its stack: +2-3 % CPU per run (benchmarks/sweep.py, docs/performance.md),
-    for a dashboard profile nobody reads in a batch sweep. The worker is otherwise untouched."""
+    """Stop the worker's statistical profiler for the sweep: every 10 ms it takes the GIL from
+    the running model to walk its stack, for a dashboard profile nobody reads in a batch sweep.
+    (Its cost was within the noise of a shared machine, under 5 % of a run's CPU: docs/performance.md.)
+    The worker is otherwise untouched."""
     for name in ("profile", "profile-cycle"):
         callback = dask_worker.periodic_callbacks.get(name)
         if callback is not None:
