@@ -342,9 +342,7 @@ def test_a_dear_agent_loses_its_customers_to_the_post_office() -> None:
 def test_compiled_daytime_hours_equal_daytime_arrival():
     # the cash-out points draw ATM arrival hours with a compiled count of the hour shares below
     # the draw; it must give the very numbers of outlets.daytime_arrival on the gathered rows
-    import numpy as np
-
-    from welfare_sim.models import cashout, outlets
+    from welfare_sim.models import cashout
 
     if cashout._hours is None:
         pytest.skip("numba is not installed")
