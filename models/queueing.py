@@ -301,7 +301,7 @@ def _serve_tail(
 
 def _serve_compiled_py(
     seg: np.ndarray, arrival: np.ndarray, service: np.ndarray, demand: np.ndarray, counters: np.ndarray,
-    open_min: np.ndarray, close_min: np.ndarray, cash: np.ndarray, partial_payout: bool,
+    open_min: np.ndarray, close_min: np.ndarray, cash: np.ndarray, partial_payout: bool, by_arrival: np.ndarray,
     start: np.ndarray, wait: np.ndarray, paid: np.ndarray, outcome: np.ndarray, server: np.ndarray,
 ) -> None:
     """The compiled kernel (numba): the rules of :func:`serve_fifo`, queue by queue and customer
@@ -309,9 +309,8 @@ def _serve_compiled_py(
     loop does (``max`` as ``np.maximum``: on a tie the arrival), so results are bit for bit the same."""
     n = seg.shape[0]
     n_seg = counters.shape[0]
-    # (segment, arrival, input index) order: a stable sort by arrival, then a stable counting
-    # sort by segment, as np.lexsort((arrival, seg)) orders them
-    by_arrival = np.argsort(arrival, kind="mergesort")
+    # (segment, arrival, input index) order: `by_arrival`, a stable sort by arrival (numpy's,
+    # twice as fast as numba's), then a stable counting sort by segment, as np.lexsort((arrival, seg))
     first = np.zeros(n_seg + 1, np.int64)
     for i in range(n):
         first[seg[i] + 1] += 1
@@ -383,7 +382,7 @@ def _serve_compiled_py(
 _serve_compiled = (
     numba.njit(
         "void(int64[::1], float64[::1], float64[::1], int64[::1], int64[::1], float64[::1], float64[::1],"
-        " int64[::1], boolean, float64[::1], float64[::1], int64[::1], int8[::1], int64[::1])",
+        " int64[::1], boolean, int64[::1], float64[::1], float64[::1], int64[::1], int8[::1], int64[::1])",
         cache=True, nogil=True,
     )(_serve_compiled_py)
     if numba is not None
@@ -621,9 +620,11 @@ def _serve_fifo_compiled(
     paid = np.empty(n, np.int64)
     outcome = np.empty(n, np.int8)
     server = np.empty(n, np.int64)
+    arrival_min = c(arrival_min)
+    by_arrival = np.argsort(arrival_min, kind="stable").astype(np.int64, copy=False)
     _serve_compiled(
-        c(seg), c(arrival_min), c(service_min), c(demand_vnd), c(counters), c(open_min), c(close_min), cash,
-        bool(partial_payout), start, wait, paid, outcome, server,
+        c(seg), arrival_min, c(service_min), c(demand_vnd), c(counters), c(open_min), c(close_min), cash,
+        bool(partial_payout), by_arrival, start, wait, paid, outcome, server,
     )
     if cash is not float_vnd:
         float_vnd[:] = cash
