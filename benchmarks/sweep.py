@@ -17,6 +17,9 @@ time (below 100 %: start-up, dispatch, waiting), the load average before, and fo
 extra CPU seconds it spent beyond the serial sweep (spawning, imports, passing data); for Dask
 the same, counted over the whole cluster (scheduler, nannies, workers). `--dask-cli` times a
 cluster started as on real machines, `dask scheduler` plus `dask worker --nthreads 1` processes.
+Dask workers get MALLOC_ARENA_MAX=1 (`--malloc-arenas ''` leaves glibc's default): their task
+thread would otherwise allocate from an arena of its own, which hands freed memory back
+(docs/performance.md).
 """
 
 from __future__ import annotations
@@ -82,8 +85,14 @@ def same_rows(tmp: str, label: str) -> bool:
     return False
 
 
+def worker_env(args: argparse.Namespace) -> dict[str, str]:
+    """The Dask workers' environment: one glibc malloc arena (see sim/memory.py), unless
+    --malloc-arenas says otherwise ('' leaves glibc's default, 8 per core)."""
+    return {"MALLOC_ARENA_MAX": args.malloc_arenas} if args.malloc_arenas else {}
+
+
 @contextlib.contextmanager
-def dask_cli_cluster(workers: int, tmp: Path) -> Iterator[str]:
+def dask_cli_cluster(workers: int, tmp: Path, env: dict[str, str]) -> Iterator[str]:
     """`dask scheduler` and `dask worker` (nannies, one thread each) as separate processes, as on
     a real cluster; yields the scheduler's address and stops both."""
     scheduler_file = tmp / "scheduler.json"
@@ -103,7 +112,7 @@ def dask_cli_cluster(workers: int, tmp: Path) -> Iterator[str]:
         worker = subprocess.Popen(
             [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nworkers", str(workers),
              "--nthreads", "1", "--no-dashboard"],
-            stdout=logs, stderr=subprocess.STDOUT,
+            stdout=logs, stderr=subprocess.STDOUT, env={**os.environ, **env},
         )
         from distributed import Client
 
@@ -132,6 +141,7 @@ def main() -> None:
     parser.add_argument(
         "--dask-cli", action="store_true", help="also time `dask scheduler` + `dask worker` processes (the CLI)"
     )
+    parser.add_argument("--malloc-arenas", default="1", help="MALLOC_ARENA_MAX for the Dask workers ('' = glibc's)")
     parser.add_argument("--skip-serial", action="store_true", help="time only the parallel run(s)")
     args = parser.parse_args()
 
@@ -210,7 +220,8 @@ def main() -> None:
             from distributed import LocalCluster
 
             with LocalCluster(
-                n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=None
+                n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                env=worker_env(args),
             ) as cluster:
                 dask_s = timed("dask", scheduler=cluster.scheduler_address)
             if serial is not None:
@@ -218,7 +229,7 @@ def main() -> None:
                 figures["dask_speedup"] = round(serial / dask_s, 3)
                 figures["dask_parallel_efficiency"] = round(serial / dask_s / args.workers, 3)
         if args.dask_cli:
-            with dask_cli_cluster(args.workers, Path(tmp)) as address:
+            with dask_cli_cluster(args.workers, Path(tmp), worker_env(args)) as address:
                 cli_s = timed("dask_cli", scheduler=address)
             if serial is not None:
                 figures["dask_cli_rows_identical_to_serial"] = same_rows(tmp, "dask_cli")
@@ -237,6 +248,7 @@ def main() -> None:
                     figures["serial_mean_run_cpu_s"] / figures[f"{label}_mean_run_cpu_s"], 3  # type: ignore[operator]
                 )
     figures["workers"] = args.workers
+    figures["dask_malloc_arena_max"] = args.malloc_arenas or "glibc default"
     print(json.dumps(figures, indent=1))
 
 
