@@ -29,8 +29,8 @@ def _count(words: Lang, value: float | None) -> str:
 
 def _group_name(words: Lang, level: str, name: str) -> str:
     if level == "subgroup":
-        return words.name("subgroup", name)
-    return name if level != "programme" else words.name("category", name)
+        return words.name("group", name)
+    return name if level != "programme" else words.name("programme", name)
 
 
 def recommendation_text(words: Lang, answer: dict[str, Any] | None, criterion: str | None = None) -> str:
