@@ -20,7 +20,7 @@ import polars as pl
 
 from welfare_sim.models.accounts import STATUS_NAMES
 from welfare_sim.models.cashout import VISIT_OUTCOMES
-from welfare_sim.models.demography import age_group_at
+from welfare_sim.models.demography import AGE_BOUNDS_YEARS
 from welfare_sim.models.interventions import STRATEGY_COST_KEYS
 from welfare_sim.models.month.common import (
     CH_ACCOUNT,
@@ -518,19 +518,23 @@ class Recorder:
         the beneficiaries' cost), so that months and parts of a run add up before anything divides.
 
         Subgroups overlap (an 80-year-old may be disabled and live in the mountains), so each row
-        gets one cell code, a bit per trait; a figure is one np.bincount over the cells, and a
-        subgroup is the sum of the cells with its bit set: no per-subgroup pass over the rows."""
+        gets one cell code, a bit per trait; every count comes from one np.bincount over cell ×
+        status × channel × account status × money in hand, each sum from one weighted np.bincount
+        over the cells, and a subgroup is the sum of the cells with its bit set: no per-subgroup
+        pass over the rows."""
         c = rec.columns
         people = self.p.people
         rows = rec.rows
-        status, channel, acct = c["status"], c["channel"], c["account_status"]
-        # the month's own age groups (people age; the engine may already be in the next month)
-        age = age_group_at(people.born[rows], rec.month)
-        cell = (age == AGE_GROUPS.index("age_80_plus")).view(np.int8).astype(np.int64)
-        cell |= (age == AGE_GROUPS.index("age_60_79")).view(np.int8).astype(np.int64) << 1
-        cell |= people.disabled[rows].view(np.int8).astype(np.int64) << 2
-        cell |= people.ethnic_minority[rows].view(np.int8).astype(np.int64) << 3
-        cell |= (people.terrain[rows] == TERRAINS.index("mountain")).view(np.int8).astype(np.int64) << 4
+        # the month's own age (people age; the engine may already be in the next month), in months:
+        # (month − born) // 12 ≥ 80 is month − born ≥ 960, no division needed
+        age_months = rec.month - people.born[rows]
+        aged_80 = age_months >= AGE_BOUNDS_YEARS[2] * 12
+        aged_60_79 = (age_months >= AGE_BOUNDS_YEARS[1] * 12) & ~aged_80
+        cell = aged_80.view(np.uint8) | (aged_60_79.view(np.uint8) << 1)
+        cell |= people.disabled[rows].view(np.uint8) << 2
+        cell |= people.ethnic_minority[rows].view(np.uint8) << 3
+        cell |= (people.terrain[rows] == TERRAINS.index("mountain")).view(np.uint8) << 4
+        cell = cell.astype(np.intp)  # once: np.bincount would convert it at every call
         n_cells = 1 << 5
         bits = np.arange(n_cells)
         members = {
@@ -541,29 +545,34 @@ class Recorder:
             "ethnic_minority": (bits & 0b1000) > 0,
             "mountain_communes": (bits & 0b10000) > 0,
         }
-
-        def count(flags: np.ndarray | None = None) -> np.ndarray:
-            if flags is None:
-                return np.bincount(cell, minlength=n_cells)
-            return np.bincount(cell, weights=flags.view(np.int8), minlength=n_cells).astype(np.int64)
+        n_st, n_ch, n_acct = len(STATUSES), len(CHANNELS), len(STATUS_NAMES)
+        has_day = derived["has_day"]
+        code = cell.copy()
+        for part, size in ((c["status"], n_st), (c["channel"], n_ch), (c["account_status"], n_acct)):
+            code *= size
+            code += part
+        code *= 2
+        code += has_day
+        full = np.bincount(code, minlength=n_cells * n_st * n_ch * n_acct * 2).reshape(n_cells, n_st, n_ch, n_acct, 2)
+        by_st_ch = full.sum(axis=(3, 4))
+        # the payments `cost_figures` counts, as in the communes table: into an account, in cash, at home
+        paid = np.zeros((n_st, n_ch), bool)
+        paid[ST_PAID, [CH_ACCOUNT, CH_HOME]] = True
+        paid[:, [CH_CASH_COMMUNE, CH_CASH_COUNTER]] = True
 
         def amount(values: np.ndarray) -> np.ndarray:
             # float64 bins hold integer sums exactly below 2**53 VND (9 million billion)
             return np.rint(np.bincount(cell, weights=values, minlength=n_cells)).astype(np.int64)
 
-        has_day = derived["has_day"]
-        paid_home = (channel == CH_HOME) & (status == ST_PAID)
-        # the payments `cost_figures` counts, as in the communes table
-        paid = ((channel == CH_ACCOUNT) & (status == ST_PAID)) | paid_home
-        paid |= (channel == CH_CASH_COMMUNE) | (channel == CH_CASH_COUNTER)
-        cost = derived["travel_cost_vnd"] + derived["time_cost_vnd"] + derived["fee_vnd"]
+        cost = derived["travel_cost_vnd"] + derived["time_cost_vnd"]
+        cost += derived["fee_vnd"]
         ints = {
-            "beneficiaries": count(),
-            "unpaid": count(np.isin(status, [STATUSES.index(name) for name in UNPAID])),
-            "suspended": count(status == ST_SUSPENDED),
-            "with_account": count((acct == ACCOUNT_OPEN) | (acct == ACCOUNT_DORMANT)),
-            "payments": count(paid),
-            "money_in_hand": count(has_day),
+            "beneficiaries": by_st_ch.sum(axis=(1, 2)),
+            "unpaid": by_st_ch[:, [STATUSES.index(name) for name in UNPAID]].sum(axis=(1, 2)),
+            "suspended": by_st_ch[:, ST_SUSPENDED].sum(axis=1),
+            "with_account": full[:, :, :, [ACCOUNT_OPEN, ACCOUNT_DORMANT]].sum(axis=(1, 2, 3, 4)),
+            "payments": (by_st_ch * paid).sum(axis=(1, 2)),
+            "money_in_hand": full[..., 1].sum(axis=(1, 2, 3)),
             "days_to_money_total": amount(np.where(has_day, derived["days_to_money"], 0)),
             "beneficiary_cost_vnd": amount(cost),
         }
