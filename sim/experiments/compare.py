@@ -702,7 +702,7 @@ GAIN_LINES = (
 def gain_cell(words: Any, r: dict[str, Any], n_seeds: int) -> str:
     """One group's change under one strategy, a line per figure: bold where the seeds tell it from
     zero, dim and ≈0 where they do not (with one seed: plain)."""
-    from welfare_sim.sim.experiments.effects import _gain_col
+    from welfare_sim.sim.experiments.effects import _gain_col, prints_as_zero
 
     lines = []
     for measure, kind, label in GAIN_LINES:
@@ -712,6 +712,8 @@ def gain_cell(words: Any, r: dict[str, Any], n_seeds: int) -> str:
             continue
         if kind == "share":
             text = f"{words.signed(words.num(100 * value, 1), value)} {words.t('unit.pp_short')}"
+        elif kind == "vnd" and words.code == "en":
+            text = _fmt(value, "VND", diff=True, scale=vnd_scale(value))
         elif kind == "vnd":
             text = words.signed(words.vnd_short(value), value)
         else:
@@ -719,7 +721,8 @@ def gain_cell(words: Any, r: dict[str, Any], n_seeds: int) -> str:
         lo, hi = r[_gain_col(measure, "lo")], r[_gain_col(measure, "hi")]
         bounded = lo is not None and hi is not None and math.isfinite(lo) and math.isfinite(hi)
         line = f"{words.t(label)} {text}"
-        if n_seeds >= 2 and bounded and (lo > 0 or hi < 0):
+        # a change that prints as zero is not called one, whatever its interval
+        if n_seeds >= 2 and bounded and (lo > 0 or hi < 0) and not prints_as_zero(text):
             line = f"[bold]{line}[/]"
         elif n_seeds >= 2:
             line = f"[dim]{line} ≈0[/]"

@@ -383,6 +383,12 @@ def gains_table(groups: pl.DataFrame, names: list[str]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=schema) if rows else pl.DataFrame(schema=schema)
 
 
+def prints_as_zero(text: str) -> bool:
+    """Whether a printed number is zero to its last digit ("+0.00", "-0,0 pp"): such a change is
+    not called one, whatever its interval."""
+    return not any(ch in "123456789" for ch in text)
+
+
 def _gain_col(measure: str, part: str) -> str:
     """A column of the "who gains" table: coverage_change, ..., beneficiary_cost_lo_vnd (money ends in _vnd)."""
     if measure.endswith("_vnd"):
