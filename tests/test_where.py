@@ -97,6 +97,8 @@ def test_drives_in_separate_communes_add_up_exactly() -> None:
     assert checked["communes"] == table["commune"].head(2).to_list()
     assert checked["together"]["mean"] > 0
     assert checked["together_minus_sum"] == {"mean": 0.0, "lo": 0.0, "hi": 0.0}
+    assert checked["together_in_top"] == checked["together"]  # nothing spills to the communes not visited
+    assert checked["together_elsewhere"] == {"mean": 0.0, "lo": 0.0, "hi": 0.0}
     assert not checked["interact"] and checked["ratio_together_to_sum"] == 1.0
     assert "order_top" not in checked  # drives have no "first N of the order" to run
 
@@ -143,6 +145,8 @@ def test_the_top_n_check_is_the_top_n_scenario_against_the_base() -> None:
     assert checked["together"]["lo"] == pytest.approx(lo, rel=1e-9)
     # the ranked top 2 saves more hours than the first 2 of the strategy's own order (the mountain first)
     assert checked["ranked_beats_order"] and checked["order_top"]["mean"] < checked["together"]["mean"]
+    parts = checked["together_in_top"]["mean"] + checked["together_elsewhere"]["mean"]
+    assert parts == pytest.approx(checked["together"]["mean"], rel=1e-9)
     gap = checked["together_minus_sum"]
     assert checked["interact"] == (gap["lo"] > 0 or gap["hi"] < 0)
 

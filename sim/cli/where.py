@@ -208,6 +208,11 @@ def _print_check(checked: dict | None, effect: str, n: int, seeds: int) -> None:
         f"(together minus the sum: {_interval(checked['together_minus_sum'])}; {seeds} seeds)",
         highlight=False,
     )
+    out.print(
+        f"of the combined effect, in the top {n} themselves: {_interval(checked['together_in_top'])}; in the "
+        f"other communes (shared queues): {_interval(checked['together_elsewhere'])}",
+        highlight=False,
+    )
     if checked["interact"]:
         ratio = checked["ratio_together_to_sum"]
         err.print(

@@ -259,7 +259,9 @@ def check_top(
     targeting order. The effect is on the whole province (hours saved, or extra account holders):
     spill-overs to communes left untreated count. Paired per seed: the combined effect, the sum of
     the single effects of the N communes, their difference (≠ 0 when the seeds tell it: the
-    effects interact), and the ranked top N minus the order's top N."""
+    effects interact; split into the N communes' own change and the change elsewhere, which tells
+    a spill-over through shared queues from an interaction inside the N), and the ranked top N minus
+    the order's top N."""
     from welfare_sim.sim.experiments.compare import run_all
     from welfare_sim.sim.experiments.effects import paired_interval
 
@@ -280,12 +282,20 @@ def check_top(
     figure = "hours" if intervention == "commune_atm_points" else "with_account_last"
     sign = -1.0 if intervention == "commune_atm_points" else 1.0
 
-    def province(runs: list[dict[str, Any]]) -> np.ndarray:
-        by_seed = {r["seed"]: sum(g[figure] for g in r["groups"] if g["level"] == "commune") for r in runs}
+    def province(runs: list[dict[str, Any]], only: set[str] | None = None) -> np.ndarray:
+        by_seed = {
+            r["seed"]: sum(
+                g[figure] for g in r["groups"] if g["level"] == "commune" and (only is None or g["key"] in only)
+            )
+            for r in runs
+        }
         return np.array([by_seed[s] for s in seeds], np.float64)
 
     before = province(base_runs)
-    together = sign * (province([r for r in checked if r["index"] == 0]) - before)
+    top_runs = [r for r in checked if r["index"] == 0]
+    together = sign * (province(top_runs) - before)
+    keys = {str(c) for c in chosen}
+    in_top = sign * (province(top_runs, keys) - province(base_runs, keys))
     singles_frame = commune_effects(results, intervention).filter(pl.col("commune").is_in(chosen))
     singles = (
         singles_frame.group_by("seed").agg(pl.col("effect").sum()).sort("seed")["effect"].to_numpy().astype(float)
@@ -301,6 +311,9 @@ def check_top(
         "seeds": seeds,
         "effect": EFFECT[intervention][0],
         "together": interval(together),
+        # where the combined effect falls: in the N communes themselves, and in the others (shared queues)
+        "together_in_top": interval(in_top),
+        "together_elsewhere": interval(together - in_top),
         "sum_of_singles": interval(singles),
         "together_minus_sum": gap,
         "interact": bool(gap["lo"] > 0 or gap["hi"] < 0),
