@@ -142,17 +142,6 @@ def model(args: argparse.Namespace, sample: float) -> dict:
     return run_child(argv)
 
 
-def machine() -> str:
-    """CPU model, cores and caches, from lscpu (Linux)."""
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-    except OSError:
-        return "lscpu not available"
-    keep = ("Model name", "CPU(s)", "Thread(s) per core", "L1d cache", "L2 cache", "L3 cache")
-    fields = dict(line.split(":", 1) for line in out.splitlines() if ":" in line)
-    return "; ".join(f"{k}: {fields[k].strip()}" for k in keep if k in fields)
-
-
 def profile(args: argparse.Namespace) -> None:
     """The hot path, by internal and by cumulative time (simulation only, no output writing)."""
     import cProfile
@@ -212,7 +201,6 @@ def main() -> None:
               f"{r['worker_peak_rss_mb']:>10,.0f} {r['workers']:>7}")
     print("peak RSS: the main process; worker MB: the largest peak of a process that ran provinces (its own\n"
           "RUSAGE_SELF; 0 for a one-province scenario); in all at most main + workers × worker MB")
-    print(f"machine: {machine()}")
     if len(runs) > 1:
         base = runs[0]
         print("cost per beneficiary-payment relative to the smallest run: " + ", ".join(

@@ -294,8 +294,21 @@ def _shift(frame: pl.DataFrame, districts: int, communes: int) -> pl.DataFrame:
 
 
 def _sum_by(frames: list[pl.DataFrame], keys: list[str]) -> pl.DataFrame:
-    """Figures summed over the provinces, row by row of the keys, in the first province's row order."""
-    return pl.concat(frames).group_by(keys, maintain_order=True).agg(pl.exclude(keys).sum())
+    """Figures summed over the provinces, row by row of the keys (every province has the same key rows:
+    a row per month, or per month and subgroup). Summed in province order, one province after the
+    other, so float totals are the same on every run and split."""
+    first = frames[0]
+    for frame in frames[1:]:
+        if not frame.select(keys).equals(first.select(keys)):
+            raise ValueError(f"the provinces' tables have different {', '.join(keys)} rows; cannot add them up")
+    values = [c for c in first.columns if c not in keys]
+    totals = {}
+    for column in values:
+        total = first[column].to_numpy().copy()
+        for frame in frames[1:]:
+            total += frame[column].to_numpy()
+        totals[column] = pl.Series(column, total, dtype=first.schema[column])
+    return first.select(keys).with_columns(**totals).select(first.columns)
 
 
 def _by_month(frames: list[pl.DataFrame]) -> pl.DataFrame:
