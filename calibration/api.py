@@ -103,6 +103,7 @@ def calibrate(
     max_error: float = 0.25,
     region: str | None = None,
     band_draws: int = 0,
+    loo_seeds: int | None = None,
 ) -> Calibration:
     """Fit the scenario's free parameters (its `calibration:` block) to `targets`: a target file,
     or a list of targets (dicts as in a target file, with `region` naming their region; default
@@ -156,6 +157,7 @@ def calibrate(
         workers=workers,
         max_rel_error=max_error,
         band_draws=band_draws,
+        loo_seeds=loo_seeds,
     )
     free = list(sc.model.calibration.free_parameters)
     integers = Evaluator(sc.data, free, [], (), 1).integers

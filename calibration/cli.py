@@ -38,6 +38,15 @@ def calibrate(
         int | None,
         typer.Option(min=4, help="evaluations per leave-one-out refit (default --budget)"),
     ] = None,
+    loo_seeds: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=64,
+            help="seeds per leave-one-out refit, the first of --seeds (default all): a cost cap, "
+            "said in the report",
+        ),
+    ] = None,
     sample_fraction: Annotated[
         float | None,
         typer.Option(
@@ -164,6 +173,7 @@ def calibrate(
                 workers=workers,
                 max_rel_error=max_error,
                 band_draws=band_draws,
+                loo_seeds=loo_seeds,
                 on_evaluation=lambda n: progress.update(task, completed=n),
                 on_stage=on_stage,
             )

@@ -495,6 +495,7 @@ class TargetFit:
     loo_rel_error: float | None = None
     loo_converged: bool | None = None
     source: str = ""
+    model_seed_sd: float = 0.0  # sd over seeds (ddof 1; 0 with one seed)
 
 
 @dataclass
@@ -582,6 +583,7 @@ class FitResult:
     u_prior: np.ndarray | None = None
     projection: Projection | None = None
     start: str = ""  # the scenario's first month, YYYY-MM
+    loo_seeds: int = 0  # seeds each leave-one-out refit ran (0: no leave-one-out)
 
     @property
     def worst_fitted_error(self) -> float:
@@ -603,6 +605,7 @@ def calibrate(
     on_evaluation: Callable[[int], None] | None = None,
     on_stage: Callable[[str, int], None] | None = None,
     band_draws: int = 0,
+    loo_seeds: int | None = None,
 ) -> FitResult:
     """Fit `scenario`'s free parameters to `targets`. `data` is the scenario as plain data."""
     from welfare_sim.models.params import month_offset
@@ -674,16 +677,25 @@ def calibrate(
                     t.relation,
                     check_passes(t, float(mean[i])),
                     source=t.source,
+                    model_seed_sd=float(values[:, i].std(ddof=1)) if values.shape[0] > 1 else 0.0,
                 )
             )
+        n_loo = 0
         if loo and fitted.size > 1:
             per_refit = loo_budget or budget
             stage("leave-one-out", per_refit * fitted.size)
+            # the refits may use the first `loo_seeds` seeds only (a cost cap, said in the report);
+            # σ stays the fit's, so the refits weigh the targets as the fit does
+            n_loo = len(seeds) if loo_seeds is None else max(1, min(loo_seeds, len(seeds)))
+            loo_ev = ev
+            if n_loo < len(seeds):
+                loo_ev = Evaluator(data, free, targets, tuple(seeds[:n_loo]), months, 1, on_evaluation)
+                loo_ev._pool = ev._pool  # the fit's workers; closed with it
             for i in fitted:
                 rest = np.array([j for j in fitted if j != i])
-                sub = Objective(ev, rest, sigma)
+                sub = Objective(loo_ev, rest, sigma)
                 opt = minimise(sub, u_prior, method, per_refit)
-                predicted = float(ev.one(opt.u).mean(axis=0)[i])
+                predicted = float(loo_ev.one(opt.u).mean(axis=0)[i])
                 tf = target_fits[i]
                 tf.loo_model = predicted
                 tf.loo_rel_error = relative_error(predicted, tf.observed)
@@ -723,6 +735,7 @@ def calibrate(
         u_prior=u_prior,
         projection=band,
         start=str(scenario.start),
+        loo_seeds=(n_loo if loo and fitted.size > 1 else 0),
     )
     failed_checks = [t.name for t in target_fits if not t.fitted and not t.passes]
     if failed_checks:

@@ -32,6 +32,10 @@ def _fmt(value: float | None, kind: str) -> str:
     return f"{value:,.0f}"
 
 
+def _sd(value: float, kind: str) -> str:
+    return f"{100 * value:.2f} pt" if kind == "share" else _fmt(value, kind)
+
+
 def _pct(value: float | None) -> str:
     return "n/a" if value is None or not math.isfinite(value) else f"{100 * value:+.1f} %"
 
@@ -64,12 +68,21 @@ def markdown(result: FitResult, command: str, targets_file: str) -> str:
         "",
         "## Targets",
         "",
-        "Model value = mean over seeds (min–max over seeds in brackets). Relative error = "
+        "Model value = mean over seeds ± sd over seeds (min–max over seeds in brackets). Relative error = "
         "(model − target) / target. Leave-one-out (LOO): the target is dropped, the others refitted "
         "from the prior (the values before any fit, not the fit's), "
         "and the dropped figure predicted. A check is never fitted, so its LOO prediction is the "
         "fit's own value.",
         "",
+        *(
+            [
+                f"Each leave-one-out refit ran seeds {result.seeds[: result.loo_seeds]} "
+                f"({result.loo_seeds} of the fit's {len(result.seeds)}).",
+                "",
+            ]
+            if result.loo_seeds
+            else []
+        ),
         "| target | month | scope | quantity | target | model | rel. error | LOO prediction | LOO error |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
@@ -81,7 +94,8 @@ def markdown(result: FitResult, command: str, targets_file: str) -> str:
             loo += " (not converged)"
         lines.append(
             f"| {t.name}{role} | {t.month} | {t.scope} | {t.quantity} | {t.relation} {_fmt(t.observed, kind)} | "
-            f"{_fmt(t.model, kind)} [{_fmt(t.model_seed_min, kind)}–{_fmt(t.model_seed_max, kind)}] | "
+            f"{_fmt(t.model, kind)} ± {_sd(t.model_seed_sd, kind)} "
+            f"[{_fmt(t.model_seed_min, kind)}–{_fmt(t.model_seed_max, kind)}] | "
             f"{_pct(t.rel_error)} | {loo} | {_pct(t.loo_rel_error) if t.loo_model is not None else '–'} |"
         )
     lines += [
@@ -185,6 +199,7 @@ def as_json(result: FitResult, command: str, targets_file: str) -> dict[str, Any
             "cost_start": result.start_cost,
             "cost": result.cost,
             "max_rel_error": result.max_rel_error,
+            "loo_seeds": result.loo_seeds,
             "targets": [vars(t) for t in result.targets],
             "parameters": [vars(p) for p in result.parameters],
             "correlation": result.correlation,

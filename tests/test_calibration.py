@@ -461,7 +461,7 @@ def test_leave_one_out_refits_start_from_the_prior_not_the_fit(monkeypatch: pyte
         return real(objective, u0, method, budget, seed)
 
     monkeypatch.setattr(fit_module, "minimise", recording)
-    result = calibrate(sc, data, targets, seeds=[7], budget=12, loo=True, loo_budget=12)
+    result = calibrate(sc, data, targets, seeds=[7, 8], budget=12, loo=True, loo_budget=12, loo_seeds=1)
     pars = list(sc.calibration.free_parameters)
     u_prior = np.array([to_unit(p, p.prior) for p in pars])
     u_scenario = np.array([to_unit(p, TRUE[p.path]) for p in pars])
@@ -471,6 +471,10 @@ def test_leave_one_out_refits_start_from_the_prior_not_the_fit(monkeypatch: pyte
     for u in starts[1:]:
         assert np.allclose(u, u_prior), u
     assert [p.prior for p in result.parameters] == [0.02, 0.8]
+    assert result.loo_seeds == 1  # the refits' cost cap, which the report states
+    from welfare_sim.calibration.report import markdown
+
+    assert "Each leave-one-out refit ran seeds [7] (1 of the fit's 2)." in markdown(result, "c", "t")
 
 
 def test_projection_band_covers_the_run_and_is_reproducible(tmp_path: Path) -> None:
