@@ -30,6 +30,53 @@ ROOT = HERE.parent
 TOY = HERE / "reference_toy"
 
 
+def machine() -> dict:
+    """CPU model, cores, caches, memory and transparent huge pages, from /proc and sysfs (Linux;
+    elsewhere what `platform` knows). The cost per payment depends on them: see docs/performance.md."""
+    import os
+    import platform
+
+    info: dict = {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count()}
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+        names = [line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("model name")]
+        mhz = [line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("cpu MHz")]
+        info["cpu"] = names[0] if names else info["cpu"]
+        info["mhz"] = float(mhz[0]) if mhz else None
+        info["hypervisor"] = " hypervisor" in text
+    except OSError:
+        pass
+    caches = {}
+    for d in sorted(Path("/sys/devices/system/cpu/cpu0/cache").glob("index*")):
+        try:
+            level, kind, size = ((d / f).read_text().strip() for f in ("level", "type", "size"))
+            shared = (d / "shared_cpu_list").read_text().strip()
+        except OSError:
+            continue
+        caches[f"L{level}{'d' if kind == 'Data' else 'i' if kind == 'Instruction' else ''}"] = f"{size} (cpus {shared})"
+    info["caches"] = caches
+    try:
+        mem = Path("/proc/meminfo").read_text().split("\n", 1)[0].split()
+        info["memory_gb"] = round(int(mem[1]) / 2**20, 1)
+        thp = Path("/sys/kernel/mm/transparent_hugepage/enabled").read_text()
+        info["transparent_hugepages"] = thp[thp.index("[") + 1 : thp.index("]")]
+    except (OSError, ValueError, IndexError):
+        pass
+    info["load_average"] = round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
+    return info
+
+
+def print_machine(info: dict) -> None:
+    caches = ", ".join(f"{k} {v}" for k, v in info.get("caches", {}).items())
+    print(f"machine: {info['cpu']}, {info['cores']} cores"
+          + (f" at {info['mhz']:.0f} MHz" if info.get("mhz") else "")
+          + (" (virtual machine)" if info.get("hypervisor") else "")
+          + (f"; caches {caches}" if caches else "")
+          + (f"; {info['memory_gb']} GB RAM" if info.get("memory_gb") else "")
+          + (f"; huge pages {info['transparent_hugepages']}" if info.get("transparent_hugepages") else "")
+          + (f"; load average {info['load_average']}" if info.get("load_average") is not None else ""))
+
+
 def child(args: argparse.Namespace) -> None:
     t0 = time.perf_counter()
     from welfare_sim.sim.engine import RunTimings
@@ -147,6 +194,7 @@ def main() -> None:
         base = runs[0]
         print("cost per beneficiary-payment relative to the smallest run: " + ", ".join(
             f"{r['beneficiaries']:,}: {base['payments_per_s'] / r['payments_per_s']:.2f}×" for r in runs))
+    print_machine(machine())
     if args.no_toy:
         return
     # the toy, same machine, same session: 1M × 3 months for the fast designs, 50k × 1 for naive

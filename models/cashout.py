@@ -15,7 +15,7 @@ from welfare_sim.models.geography import commune_radius_km, nearest, place_facil
 from welfare_sim.models.outlets import daytime_arrival, hour_cdf, outlet_layout
 from welfare_sim.models.params import AtmKind, CashoutPoints, Geography
 from welfare_sim.models.population import Beneficiaries, Communes
-from welfare_sim.models.queueing import serve_fifo, serve_fifo_simpy
+from welfare_sim.models.queueing import _KERNEL, numba, serve_fifo, serve_fifo_simpy
 
 # codes in POINT_KINDS order
 COMMUNE_POINT, POST_OFFICE, ATM, AGENT, COMMUNE_POST_OFFICE = 0, 1, 2, 3, 4
@@ -261,6 +261,36 @@ class DayService:
     others_paid_vnd: np.ndarray  # int64 per point, cash other customers took (ATMs)
 
 
+def _hours_py(cdf: np.ndarray, point: np.ndarray, u_hour: np.ndarray) -> np.ndarray:
+    """Per visit, how many of its point's cumulative hour shares are <= its draw: the hour
+    `outlets.daytime_arrival` draws, without gathering a 24-wide row per visit."""
+    hour = np.empty(point.shape[0], np.int64)
+    for i in range(point.shape[0]):
+        h = 0
+        u = u_hour[i]
+        for j in range(cdf.shape[1]):
+            if cdf[point[i], j] <= u:
+                h += 1
+        hour[i] = h
+    return hour
+
+
+_hours = (
+    numba.njit("int64[::1](float64[:, ::1], int64[::1], float64[::1])", cache=True, nogil=True)(_hours_py)
+    if numba is not None
+    else None
+)
+
+
+def _daytime_arrival(points: Points, point: np.ndarray, u_hour: np.ndarray, u_within: np.ndarray) -> np.ndarray:
+    """`outlets.daytime_arrival(points.hour_cdf[point], u_hour, u_within)`, the same numbers."""
+    if _hours is None or _KERNEL != "numba":
+        return daytime_arrival(points.hour_cdf[point], u_hour, u_within)
+    hour = _hours(np.ascontiguousarray(points.hour_cdf, np.float64), np.ascontiguousarray(point, np.int64),
+                  np.ascontiguousarray(u_hour, np.float64))
+    return (np.minimum(hour, 23) + u_within) * 60.0
+
+
 def point_status(
     points: Points, weekday: int, day_key: int, streams, scheduled: np.ndarray | None = None  # noqa: ANN001
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -306,7 +336,7 @@ def serve_day(
         # ATM visits come in the daytime hours the scenario gives, not round the clock
         at = np.flatnonzero(by_hour)
         u_hour = streams["points.arrival_hour"].uniform(visit_key[at], day_key)
-        hourly = daytime_arrival(points.hour_cdf[visit_point[at]], u_hour, u[at])
+        hourly = _daytime_arrival(points, visit_point[at], u_hour, u[at])
     u **= 1.5
     u *= spread[visit_point]
     arrival = np.add(earliest[visit_point], u, out=u)
@@ -381,9 +411,10 @@ def _other_customers(
     u = streams["points.others.arrival"].uniform(key, day_key)
     u_hour = streams["points.others.arrival_hour"].uniform(key, day_key)
     span = points.close_min[point] - points.open_min[point]
-    arrival = np.where(
-        points.by_hour[point], daytime_arrival(points.hour_cdf[point], u_hour, u), points.open_min[point] + u * span
-    )
+    arrival = points.open_min[point] + u * span
+    hourly = np.flatnonzero(points.by_hour[point])
+    if hourly.size:
+        arrival[hourly] = _daytime_arrival(points, point[hourly], u_hour[hourly], u[hourly])
     service = streams["points.others.service"].lognormal_mean_cv(
         points.service_mean_min, points.service_cv, key, day_key, at=point
     )

@@ -252,6 +252,19 @@ COLUMNS: dict[str, Column] = {
         "Days from the run start to money in hand, mean of those paid",
         "Số ngày từ đầu kỳ chi trả đến khi nhận tiền, trung bình của người đã nhận",
     ),
+    "money_in_hand": _c(
+        INT,
+        N,
+        "Beneficiary-months whose money came to hand (what days_to_money_total sums over)",
+        "Số lượt người hưởng-tháng đã nhận được tiền (số lượt mà days_to_money_total cộng dồn)",
+    ),
+    "days_to_money_total": _c(
+        INT,
+        "days",
+        "Days from the run start to money in hand, summed over those paid (÷ money_in_hand: the mean)",
+        "Tổng số ngày từ đầu kỳ chi trả đến khi nhận tiền của những người đã nhận (chia cho money_in_hand: "
+        "trung bình)",
+    ),
     "wait_min_total": _c(FLOAT, "min", "Time spent waiting in queues, total", "Tổng thời gian xếp hàng chờ"),
     "travel_min_total": _c(FLOAT, "min", "Travel time, total", "Tổng thời gian đi lại"),
     "travel_cost_vnd": _c(INT, VND, "Beneficiaries' travel cost", "Chi phí đi lại của người hưởng"),
@@ -583,6 +596,14 @@ COLUMNS: dict[str, Column] = {
         VND,
         "What the intervention costs the state in the commune over the run",
         "Chi phí của Nhà nước cho giải pháp tại xã trong kỳ",
+    ),
+    "separates": _c(
+        BOOL,
+        "",
+        "The seeds tell the commune's effect from zero (its 95 % interval lies above 0); false: its place in "
+        "the list is not sure, run more seeds",
+        "Các lần chạy phân biệt được hiệu quả tại xã với 0 (khoảng tin cậy 95 % nằm trên 0); sai: thứ hạng "
+        "của xã chưa chắc chắn, cần chạy thêm",
     ),
     "effect_per_million_dong": _c(
         FLOAT,

@@ -8,7 +8,8 @@ wall time went to the kernel. Raising the mmap and trim thresholds lets freed bl
 from the heap. Peak memory is what the run holds at its busiest either way; the heap keeps
 about that much until the process ends (measured by `benchmarks/national.py`).
 
-Does nothing off glibc (macOS, Windows, musl): there the run is only slower. Setting the
+Threads started afterwards share the main arena (M_ARENA_MAX=1), so that what they free is kept
+the same way. Does nothing off glibc (macOS, Windows, musl): there the run is only slower. Setting the
 environment variable WELFARE_SIM_SYSTEM_MALLOC=1 leaves the allocator as it is.
 """
 
@@ -21,6 +22,7 @@ import platform
 
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
+_M_ARENA_MAX = -8
 _KEEP_BYTES = 1 << 30  # blocks up to 1 GiB come from the heap; up to 1 GiB free is kept
 
 _done: bool | None = None
@@ -44,4 +46,10 @@ def keep_freed_memory() -> bool:
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     mallopt.restype = ctypes.c_int
     _done = bool(mallopt(_M_MMAP_THRESHOLD, _KEEP_BYTES)) and bool(mallopt(_M_TRIM_THRESHOLD, _KEEP_BYTES))
+    # Threads started from now on (polars' pool, the recorder) allocate from the main arena, which
+    # keeps freed memory as set above; each would otherwise get an arena of its own whose heaps (at
+    # most 64 MiB) are handed back and paged in again. On a 2-million-beneficiary run this halved
+    # the page faults (docs/performance.md). A thread that already has an arena keeps it: a Dask
+    # worker's task thread does, so its workers are best started with MALLOC_ARENA_MAX=1.
+    mallopt(_M_ARENA_MAX, 1)
     return _done

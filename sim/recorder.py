@@ -20,7 +20,7 @@ import polars as pl
 
 from welfare_sim.models.accounts import STATUS_NAMES
 from welfare_sim.models.cashout import VISIT_OUTCOMES
-from welfare_sim.models.demography import age_group_at
+from welfare_sim.models.demography import AGE_BOUNDS_YEARS
 from welfare_sim.models.interventions import STRATEGY_COST_KEYS
 from welfare_sim.models.month.common import (
     CH_ACCOUNT,
@@ -214,7 +214,7 @@ class Recorder:
         self.monthly.append(self._monthly(rec, derived))
         self.communes.append(self._communes(rec, derived))
         self.days_hist.append(self._days_hist(derived))
-        self.subgroups.append(self._subgroups(rec))
+        self.subgroups.append(self._subgroups(rec, derived))
         # every ledger figure is money; the column names say so (entitled -> entitled_vnd)
         self.ledger.append(
             {"month": rec.month, "period": self.period(rec.month), **{f"{k}_vnd": v for k, v in rec.ledger.items()}}
@@ -513,37 +513,89 @@ class Recorder:
         )
         return pl.concat([frame, self.commune_keys, figures], how="horizontal")
 
-    def _subgroups(self, rec: MonthRecord) -> pl.DataFrame:
+    def _subgroups(self, rec: MonthRecord, derived: dict[str, np.ndarray]) -> pl.DataFrame:
+        """Month × subgroup: counts, and the sums a mean or share is made of (days to money, minutes,
+        the beneficiaries' cost), so that months and parts of a run add up before anything divides.
+
+        Subgroups overlap (an 80-year-old may be disabled and live in the mountains), so each row
+        gets one cell code, a bit per trait; every count comes from one np.bincount over cell ×
+        status × channel × account status × money in hand, each sum from one weighted np.bincount
+        over the cells, and a subgroup is the sum of the cells with its bit set: no per-subgroup
+        pass over the rows."""
         c = rec.columns
         people = self.p.people
         rows = rec.rows
-        status = c["status"]
-        unpaid = np.isin(status, [STATUSES.index(name) for name in UNPAID])
-        suspended = status == ST_SUSPENDED
-        acct = c["account_status"]
-        with_account = (acct == ACCOUNT_OPEN) | (acct == ACCOUNT_DORMANT)
-        # the month's own age groups (people age; the engine may already be in the next month)
-        age = age_group_at(people.born[rows], rec.month)
-        masks = {
-            "all": np.ones(rows.size, bool),
-            "elderly_60_plus": (age == AGE_GROUPS.index("age_60_79")) | (age == AGE_GROUPS.index("age_80_plus")),
-            "aged_80_plus": age == AGE_GROUPS.index("age_80_plus"),
-            "disabled": people.disabled[rows],
-            "ethnic_minority": people.ethnic_minority[rows],
-            "mountain_communes": people.terrain[rows] == TERRAINS.index("mountain"),
+        # the month's own age (people age; the engine may already be in the next month), in months:
+        # (month − born) // 12 ≥ 80 is month − born ≥ 960, no division needed
+        age_months = rec.month - people.born[rows]
+        aged_80 = age_months >= AGE_BOUNDS_YEARS[2] * 12
+        aged_60_79 = (age_months >= AGE_BOUNDS_YEARS[1] * 12) & ~aged_80
+        cell = aged_80.view(np.uint8) | (aged_60_79.view(np.uint8) << 1)
+        cell |= people.disabled[rows].view(np.uint8) << 2
+        cell |= people.ethnic_minority[rows].view(np.uint8) << 3
+        cell |= (people.terrain[rows] == TERRAINS.index("mountain")).view(np.uint8) << 4
+        cell = cell.astype(np.intp)  # once: np.bincount would convert it at every call
+        n_cells = 1 << 5
+        bits = np.arange(n_cells)
+        members = {
+            "all": np.ones(n_cells, bool),
+            "elderly_60_plus": (bits & 0b11) > 0,
+            "aged_80_plus": (bits & 0b1) > 0,
+            "disabled": (bits & 0b100) > 0,
+            "ethnic_minority": (bits & 0b1000) > 0,
+            "mountain_communes": (bits & 0b10000) > 0,
         }
-        n = len(masks)
+        n_st, n_ch, n_acct = len(STATUSES), len(CHANNELS), len(STATUS_NAMES)
+        has_day = derived["has_day"]
+        code = cell.copy()
+        for part, size in ((c["status"], n_st), (c["channel"], n_ch), (c["account_status"], n_acct)):
+            code *= size
+            code += part
+        code *= 2
+        code += has_day
+        full = np.bincount(code, minlength=n_cells * n_st * n_ch * n_acct * 2).reshape(n_cells, n_st, n_ch, n_acct, 2)
+        by_st_ch = full.sum(axis=(3, 4))
+        # the payments `cost_figures` counts, as in the communes table: into an account, in cash, at home
+        paid = np.zeros((n_st, n_ch), bool)
+        paid[ST_PAID, [CH_ACCOUNT, CH_HOME]] = True
+        paid[:, [CH_CASH_COMMUNE, CH_CASH_COUNTER]] = True
+
+        def amount(values: np.ndarray) -> np.ndarray:
+            # float64 bins hold integer sums exactly below 2**53 VND (9 million billion)
+            return np.rint(np.bincount(cell, weights=values, minlength=n_cells)).astype(np.int64)
+
+        cost = derived["travel_cost_vnd"] + derived["time_cost_vnd"]
+        cost += derived["fee_vnd"]
+        ints = {
+            "beneficiaries": by_st_ch.sum(axis=(1, 2)),
+            "unpaid": by_st_ch[:, [STATUSES.index(name) for name in UNPAID]].sum(axis=(1, 2)),
+            "suspended": by_st_ch[:, ST_SUSPENDED].sum(axis=1),
+            "with_account": full[:, :, :, [ACCOUNT_OPEN, ACCOUNT_DORMANT]].sum(axis=(1, 2, 3, 4)),
+            "payments": (by_st_ch * paid).sum(axis=(1, 2)),
+            "money_in_hand": full[..., 1].sum(axis=(1, 2, 3)),
+            "days_to_money_total": amount(np.where(has_day, derived["days_to_money"], 0)),
+            "beneficiary_cost_vnd": amount(cost),
+        }
+        # rounded as in the monthly table, so a subgroup's minutes read like the month's
+        floats = {
+            "travel_min_total": np.bincount(cell, weights=np.round(c["travel_min"], 2), minlength=n_cells),
+            "wait_min_total": np.bincount(cell, weights=np.round(c["wait_min"], 2), minlength=n_cells),
+        }
+        n = len(members)
         return pl.DataFrame(
             {
                 "month": pl.Series(np.full(n, rec.month, np.int64)),
                 "period": pl.Series([self.period(rec.month)] * n, dtype=pl.Date),
-                "subgroup": list(masks),
-                "beneficiaries": [int(np.count_nonzero(m)) for m in masks.values()],
-                "unpaid": [int(np.count_nonzero(m & unpaid)) for m in masks.values()],
-                "suspended": [int(np.count_nonzero(m & suspended)) for m in masks.values()],
-                "with_account": [int(np.count_nonzero(m & with_account)) for m in masks.values()],
-            },
-            schema_overrides={k: pl.Int64 for k in ("beneficiaries", "unpaid", "suspended", "with_account")},
+                "subgroup": list(members),
+                **{
+                    name: pl.Series([int(v[m].sum()) for m in members.values()], dtype=pl.Int64)
+                    for name, v in ints.items()
+                },
+                **{
+                    name: pl.Series([float(v[m].sum()) for m in members.values()], dtype=pl.Float64)
+                    for name, v in floats.items()
+                },
+            }
         )
 
     def _days_hist(self, derived: dict[str, np.ndarray]) -> np.ndarray:

@@ -15,9 +15,15 @@ statistically strong enough for simulation (it passes BigCrush as a counter-base
 from __future__ import annotations
 
 import hashlib
+import os
 
 import numpy as np
 from scipy.special import ndtri
+
+try:  # the compiled hash; without numba (or with WELFARE_SIM_NO_NUMBA=1) numpy hashes
+    import numba
+except ImportError:  # pragma: no cover - numba is a dependency; this keeps a broken install running
+    numba = None
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -43,6 +49,114 @@ def _mix(z: np.ndarray, tmp: np.ndarray | None = None) -> np.ndarray:
     np.right_shift(z, _S31, out=tmp)
     z ^= tmp
     return z
+
+
+_COMPILED_KEYS = 3  # draws with up to this many keys are hashed by the compiled kernel
+
+
+def _step_py(z: np.ndarray, k: np.ndarray, step: int) -> None:
+    """One key into the running hashes: z = mix(z + golden + key). Two plain loops (one key for
+    all draws, or one per draw), so that the compiler vectorises them."""
+    if step == 0:
+        kk = k[0]
+        for i in range(z.shape[0]):
+            x = z[i] + _GOLDEN + kk
+            x ^= x >> _S30
+            x *= _M1
+            x ^= x >> _S27
+            x *= _M2
+            x ^= x >> _S31
+            z[i] = x
+    else:
+        for i in range(z.shape[0]):
+            x = z[i] + _GOLDEN + k[i]
+            x ^= x >> _S30
+            x *= _M1
+            x ^= x >> _S27
+            x *= _M2
+            x ^= x >> _S31
+            z[i] = x
+
+
+def _hash_py(
+    seed: np.uint64, k0: np.ndarray, s0: int, k1: np.ndarray, s1: int, k2: np.ndarray, s2: int, n_keys: int,
+    out_bits: np.ndarray, out_unit: np.ndarray, unit: bool,
+) -> None:
+    """splitmix64 over up to three keys (the compiled kernel): the same uint64 operations as
+    the numpy passes, so the same numbers. Key j of draw i is kj[i] (sj = 1) or kj[0] (sj = 0)."""
+    n = out_unit.shape[0] if unit else out_bits.shape[0]
+    buf = np.empty(min(n, _CHUNK), np.uint64)
+    for lo in range(0, n, _CHUNK):  # a chunk at a time, so that the passes stay in the CPU cache
+        hi = min(lo + _CHUNK, n)
+        z = buf[: hi - lo] if unit else out_bits[lo:hi]
+        z[:] = seed
+        _step(z, k0[lo * s0 : hi * s0 + 1 - s0], s0)
+        if n_keys > 1:
+            _step(z, k1[lo * s1 : hi * s1 + 1 - s1], s1)
+        if n_keys > 2:
+            _step(z, k2[lo * s2 : hi * s2 + 1 - s2], s2)
+        if unit:
+            u = out_unit[lo:hi]
+            for i in range(hi - lo):
+                u[i] = np.float64(z[i] >> _S11) * _TO_UNIT  # below 2**53: exact in a double
+
+
+def _compile_hash():  # noqa: ANN202
+    t = numba.types
+    key = t.Array(t.uint64, 1, "C", readonly=True)  # keys are often read-only (broadcast) views
+    signature = t.void(t.uint64, key, t.int64, key, t.int64, key, t.int64, t.int64, t.uint64[::1], t.float64[::1],
+                       t.boolean)
+    global _step
+    _step = numba.njit(cache=True, nogil=True, inline="always")(_step_py)
+    return numba.njit(signature, cache=True, nogil=True)(_hash_py)
+
+
+_step = _step_py
+_hash = _compile_hash() if numba is not None and not os.environ.get("WELFARE_SIM_NO_NUMBA") else None
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    v = a.view()
+    v.flags.writeable = False
+    return v
+
+
+_NO_KEY = _read_only(np.empty(0, np.uint64))
+_INT64 = (-(2**63), 2**63)
+
+
+def _compiled_args(keys: tuple) -> tuple[int, list] | None:
+    """(n, kernel arguments) when every key is a contiguous 1-D 64-bit integer array (of one
+    length n, or of length 1) or an integer; None otherwise (the general path broadcasts)."""
+    n = -1
+    for k in keys:
+        if type(k) is np.ndarray:
+            if k.ndim != 1 or k.dtype.kind not in "iu" or k.dtype.itemsize != 8 or not k.flags.c_contiguous:
+                return None
+            m = k.shape[0]
+            if m != 1:
+                if n not in (-1, m):
+                    return None
+                n = m
+            elif n == -1:
+                n = -2  # length 1: n is 1 unless a longer key comes
+        elif not isinstance(k, int | np.integer) or not _INT64[0] <= k < _INT64[1]:
+            return None
+    if n == -1:
+        return None  # integers only: a 0-d draw, for the general path
+    if n == -2:
+        n = 1
+    args: list = []
+    for k in keys:
+        if type(k) is np.ndarray:
+            args += [_read_only(k.view(np.uint64)), 1 if k.shape[0] == n else 0]
+        else:
+            args += [_read_only(np.array([k], np.int64).view(np.uint64)), 0]
+    while len(args) < 2 * _COMPILED_KEYS:
+        args += [_NO_KEY, 0]
+    return n, args
+_NO_BITS = np.empty(0, np.uint64)
+_NO_UNIT = np.empty(0, np.float64)
 
 
 def _as_key(k: np.ndarray | int, shape: tuple) -> np.ndarray:
@@ -83,6 +197,13 @@ class Stream:
         return self._draw(keys, unit=True)
 
     def _draw(self, keys: tuple, unit: bool) -> np.ndarray:
+        if _hash is not None and 0 < len(keys) <= _COMPILED_KEYS:
+            fast = _compiled_args(keys)
+            if fast is not None:  # the model's draws: 1-D int64 keys and integers, no broadcasting to do
+                n, args = fast
+                out = np.empty(n, np.float64 if unit else np.uint64)
+                _hash(self._key, *args, len(keys), _NO_BITS if unit else out, out if unit else _NO_UNIT, unit)
+                return out
         shape = np.broadcast_shapes(*(np.shape(k) for k in keys))
         if len(shape) != 1:
             z = self._bits_whole(keys, shape)
@@ -91,6 +212,8 @@ class Stream:
         # stay in the CPU cache; the numbers are the same as hashing the whole array at once
         n = shape[0]
         cols = [_as_key(k, shape) for k in keys]
+        if _hash is not None and 0 < len(cols) <= _COMPILED_KEYS:
+            return self._draw_compiled(cols, n, unit)
         # uniforms need the hash of one chunk at a time only; raw bits are the output itself
         out = np.empty(n, np.float64 if unit else np.uint64)
         zbuf = np.empty(min(_CHUNK, n), np.uint64) if unit else None
@@ -110,6 +233,19 @@ class Stream:
                     u = out[lo:hi]
                     u[...] = t  # below 2**53: exact in a double
                     u *= _TO_UNIT
+        return out
+
+    def _draw_compiled(self, cols: list[np.ndarray], n: int, unit: bool) -> np.ndarray:
+        args: list = []
+        for k in cols:
+            if k.ndim == 0 or k.strides[0] == 0:  # one key for all draws
+                args += [_read_only(np.ascontiguousarray(k.reshape(-1)[:1])), 0]
+            else:
+                args += [_read_only(np.ascontiguousarray(k)), 1]
+        while len(args) < 2 * _COMPILED_KEYS:
+            args += [_NO_KEY, 0]
+        out = np.empty(n, np.float64 if unit else np.uint64)
+        _hash(self._key, *args, len(cols), _NO_BITS if unit else out, out if unit else _NO_UNIT, unit)
         return out
 
     def _bits_whole(self, keys: tuple, shape: tuple) -> np.ndarray:

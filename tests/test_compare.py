@@ -497,3 +497,25 @@ def test_default_folder_names_the_base_and_the_runs() -> None:
     assert one.parent == Path("outputs") and one.name.startswith("compare-small-")
     assert one == compare.default_out([a, b], [1, 2], None)
     assert one != compare.default_out([a, b], [1, 3], None)
+
+
+def test_a_group_change_that_prints_as_zero_is_not_called_one() -> None:
+    from welfare_sim.sim.report.i18n import Lang
+
+    row = {
+        "coverage_change": 0.0001, "coverage_lo": 0.00005, "coverage_hi": 0.0002,  # +0.0 pp, above zero
+        "unpaid_share_change": -0.02, "unpaid_share_lo": -0.03, "unpaid_share_hi": -0.01,
+        "days_to_money_change": 0.5, "days_to_money_lo": -0.1, "days_to_money_hi": 1.1,
+        "hours_per_month_change": float("nan"), "hours_per_month_lo": float("nan"), "hours_per_month_hi": float("nan"),
+        "beneficiary_cost_change_vnd": -2.5e9, "beneficiary_cost_lo_vnd": -3e9, "beneficiary_cost_hi_vnd": -2e9,
+    }
+    lines = compare.gain_cell(Lang("en"), row, 5).split("\n")
+    assert lines == [
+        "[dim]coverage 0.0 pp ≈0[/]",
+        "[bold]unpaid -2.0 pp[/]",
+        "[dim]days +0.50 ≈0[/]",
+        "hours –",
+        "[bold]cost -2.50 bn VND[/]",
+    ]
+    # with one seed nothing is marked either way
+    assert compare.gain_cell(Lang("en"), row, 1).split("\n")[1] == "unpaid -2.0 pp"

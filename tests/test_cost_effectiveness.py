@@ -212,6 +212,91 @@ def test_a_strategy_in_one_district_changes_nothing_in_the_other() -> None:
     assert set(gains.filter(pl.col("group_level") == "programme")["group"]) <= {"social_assistance", "merit", "pension"}
 
 
+def test_subgroup_sums_are_the_sums_of_their_members_payment_rows(tmp_path: Path) -> None:
+    from welfare_sim.sim.run import run_scenario
+
+    sc = validate_scenario(small(months=4), "small")
+    result = run_scenario(sc, payments_dir=tmp_path)
+    rows = pl.concat([pl.read_parquet(part) for part in sorted(tmp_path.glob("part-*.parquet"))])
+    unpaid = pl.col("status").cast(pl.String).is_in(["held", "returned", "uncollected", "suspended"])
+    paid = (
+        pl.col("channel").cast(pl.String).is_in(["cash_commune", "cash_counter"])
+        | ((pl.col("channel").cast(pl.String).is_in(["account", "home"])) & (pl.col("status") == "paid"))
+    )
+    members = {
+        "all": pl.lit(True),
+        "disabled": pl.col("disabled"),
+        "ethnic_minority": pl.col("ethnic_minority"),
+        "mountain_communes": pl.col("terrain") == "mountain",
+    }
+    sub = result.subgroups
+    assert sub.filter(pl.col("subgroup") == "mountain_communes")["beneficiaries"].sum() > 0
+    for key, member in members.items():
+        want = (
+            rows.filter(member)
+            .group_by("month")
+            .agg(
+                beneficiaries=pl.len().cast(pl.Int64),
+                unpaid=unpaid.sum().cast(pl.Int64),
+                payments=paid.sum().cast(pl.Int64),
+                money_in_hand=pl.col("days_to_money").is_not_null().sum().cast(pl.Int64),
+                days_to_money_total=pl.col("days_to_money").sum().cast(pl.Int64),
+                beneficiary_cost_vnd=(pl.col("travel_cost_vnd") + pl.col("time_cost_vnd") + pl.col("fee_vnd")).sum(),
+                travel_min_total=pl.col("travel_min").sum(),
+                wait_min_total=pl.col("wait_min").sum(),
+            )
+            .sort("month")
+        )
+        got = sub.filter(pl.col("subgroup") == key).sort("month").select(want.columns)
+        assert got.drop("travel_min_total", "wait_min_total").equals(want.drop("travel_min_total", "wait_min_total"))
+        for col in ("travel_min_total", "wait_min_total"):
+            np.testing.assert_allclose(got[col].to_numpy(), want[col].to_numpy(), rtol=1e-12)
+    # every figure of the whole province is the month table's too, to the dong
+    everyone = sub.filter(pl.col("subgroup") == "all").sort("month")
+    month = result.monthly.group_by("month").agg(
+        pl.col("beneficiaries", "unpaid", "with_account").sum(),
+        (pl.col("travel_cost_vnd") + pl.col("time_cost_vnd") + pl.col("beneficiary_fees_vnd")).sum().alias("cost"),
+    ).sort("month")
+    assert everyone["beneficiary_cost_vnd"].to_list() == month["cost"].to_list()
+    assert everyone["with_account"].to_list() == month["with_account"].to_list()
+    assert int(everyone["money_in_hand"].sum()) == result.summary["days_to_money"]["payments_counted"]
+
+
+def test_every_subgroup_of_who_gains_has_days_hours_and_cost() -> None:
+    base = validate_scenario(world(), "base")
+    data = world()
+    data["name"] = "hills"
+    data["interventions"]["atm_points"] = [ATM]
+    strategy = validate_scenario(data, "hills")
+    names = ["base", "hills"]
+    runs = compare.run_all([base, strategy], names, [7, 8, 9])
+    gains = effects.gains_table(effects.groups_frame(names, runs), names)
+    part = gains.filter(pl.col("group_level") == "subgroup")
+    assert set(part["group"]) == set(effects.GAINS_SUBGROUPS)
+    for col in ("days_to_money_change", "hours_per_month_change", "beneficiary_cost_change_vnd"):
+        assert part[col].is_finite().all(), col
+    # a mountain commune is mountain throughout: the subgroup (from the subgroups table) is the sum of
+    # its communes' rows (from the month table), in every run
+    from welfare_sim.sim.run import run_scenario
+
+    places = run_scenario(base, months=1).places
+    mountain = [str(c) for c in places.filter(pl.col("terrain") == "mountain")["commune"]]
+    assert mountain
+    for (scenario, seed), one in effects.groups_frame(names, runs).group_by("scenario", "seed"):
+        sub = one.filter(pl.col("key") == "mountain_communes").row(0, named=True)
+        picked = one.filter((pl.col("level") == "commune") & pl.col("key").is_in(mountain))
+        assert sub["beneficiary_months"] == picked["beneficiary_months"].sum() > 0
+        assert sub["beneficiary_cost_vnd"] == picked["beneficiary_cost_vnd"].sum(), (scenario, seed)
+        assert sub["unpaid"] == picked["unpaid"].sum(), (scenario, seed)
+        assert sub["hours"] == pytest.approx(picked["hours"].sum(), rel=1e-12), (scenario, seed)
+    # a subgroup's change is its own runs' paired difference, seed by seed
+    frame = effects.groups_frame(names, runs).filter(pl.col("key") == "disabled").sort("scenario", "seed")
+    days = (frame["days_weighted"] / frame["days_counted"]).to_numpy().reshape(2, 3)
+    mean, lo, hi = effects.paired_interval(days[1] - days[0])
+    row = part.filter(pl.col("group") == "disabled").row(0, named=True)
+    assert row["days_to_money_change"] == pytest.approx(mean) and row["days_to_money_lo"] == pytest.approx(lo)
+
+
 # --------------------------------------------------------------------------- the command
 
 

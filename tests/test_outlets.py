@@ -337,3 +337,24 @@ def test_a_dear_agent_loses_its_customers_to_the_post_office() -> None:
         kinds = p.points.kind[p.cashout_point[p.withdrawals > 0]]
         share[fee] = float((kinds == AGENT).mean())
     assert share[0] > 0.5 and share[500_000] < 0.01
+
+
+def test_compiled_daytime_hours_equal_daytime_arrival():
+    # the cash-out points draw ATM arrival hours with a compiled count of the hour shares below
+    # the draw; it must give the very numbers of outlets.daytime_arrival on the gathered rows
+    from welfare_sim.models import cashout
+
+    if cashout._hours is None:
+        pytest.skip("numba is not installed")
+    rng = np.random.default_rng(3)
+    cdf = np.cumsum(rng.dirichlet(np.full(24, 0.5), size=40), axis=1)
+    cdf[:, -1] = 1.0
+    cdf[::4] = 1.0  # points whose visits are not by hour
+    cdf[1, :6] = 0.0  # hours with no share are never drawn
+    points = type("P", (), {"hour_cdf": cdf})()
+    point = rng.integers(0, 40, 30_000)
+    u_hour, u_within = rng.random(30_000), rng.random(30_000)
+    u_hour[:20] = 0.0
+    got = cashout._daytime_arrival(points, point, u_hour, u_within)
+    assert got.tobytes() == outlets.daytime_arrival(cdf[point], u_hour, u_within).tobytes()
+    assert (got[point == 1] >= 6 * 60).all()

@@ -23,10 +23,17 @@ from welfare_sim.models.queueing import (
 # ----------------------------------------------------------------------------------------
 
 
-@pytest.fixture(autouse=True, params=["vectorised", "mixed", "python"])
+@pytest.fixture(autouse=True, params=["compiled", "vectorised", "mixed", "python"])
 def tail_mode(request, monkeypatch):
-    """Every test runs with the rank steps all vectorised, the kernel's own mix (small tails in
-    plain Python), and everything in the plain-Python tail: the three must agree with SimPy."""
+    """Every test runs with the compiled (numba) kernel, and with the numpy kernel three ways: the
+    rank steps all vectorised, its own mix (small tails in plain Python), and everything in the
+    plain-Python tail: the four must agree with SimPy."""
+    if request.param == "compiled":
+        if qmod.numba is None:
+            pytest.skip("numba is not installed")
+        monkeypatch.setattr(qmod, "_KERNEL", "numba")
+        return request.param
+    monkeypatch.setattr(qmod, "_KERNEL", "numpy")
     threshold = {"vectorised": 0, "mixed": qmod._SMALL_TAIL, "python": 10**9}[request.param]
     monkeypatch.setattr(qmod, "_SMALL_TAIL", threshold)
     return request.param
@@ -674,3 +681,22 @@ def test_overloaded_day_matches_simpy_including_the_bulk_close_out(seed):
     res, _ = run(inst)
     assert (res.outcome == 3).sum() > n_cust // 3, "the instance must overload the points"
     assert_matches_simpy(inst)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_compiled_kernel_equals_numpy_kernel_bit_for_bit(seed, tail_mode, monkeypatch):
+    # a day of a province: long, unequal queues; the compiled kernel must give the very same bits
+    if tail_mode != "compiled":
+        pytest.skip("one comparison per seed")
+    rng = np.random.default_rng(seed)
+    inst = random_instance(seed, n_seg=40, n_cust=5000, max_counters=10, partial=bool(seed % 2))
+    inst["seg"] = np.minimum(rng.geometric(0.08, 5000) - 1, 39)
+    a, fa = run(inst)
+    monkeypatch.setattr(qmod, "_KERNEL", "numpy")
+    b, fb = run(inst)
+    assert (a.outcome == 3).any() and (a.outcome == 0).any(), "the instance must close some queues"
+    for name in ("start_min", "wait_min", "paid_vnd", "outcome", "server"):
+        x, y = getattr(a, name), getattr(b, name)
+        assert x.dtype == y.dtype
+        assert x.tobytes() == y.tobytes(), name
+    assert fa.tobytes() == fb.tobytes()

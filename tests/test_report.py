@@ -379,6 +379,37 @@ def test_comparison_report(comparison_dir: Path) -> None:
     assert first[0] == "assumptions.opening.monthly_apply_prob" and first[2:5] == (0.1, 0.5, "yes")
 
 
+def test_who_gains_shows_every_subgroups_days_hours_and_cost(comparison_dir: Path) -> None:
+    from welfare_sim.sim.report.decision import gains_section
+    from welfare_sim.sim.report.i18n import Lang
+
+    gains = pl.read_parquet(comparison_dir / "gains.parquet")
+    for lang, label in (("en", "subgroup: aged 80+"), ("vi", None)):
+        words = Lang(lang)
+        html = gains_section(gains, words)
+        rows = re.findall(r"<tr>(.*?)</tr>", html)
+        for key in ("aged_80_plus", "disabled", "ethnic_minority", "mountain_communes"):
+            name = f"{words.t('dec.level.subgroup')}: {words.name('group', key)}"
+            row = next(r for r in rows if name in r)
+            cells = re.findall(r"<td[^>]*>(.*?)</td>", row)
+            assert len(cells) == 6 and "–" not in cells[1:], (lang, key, cells)
+        if label:
+            assert label in html
+        assert "aged_80_plus" not in html and "aged 80 plus" not in html  # names, not ids
+    # the figures are those of gains.parquet
+    row = gains.filter(pl.col("group") == "disabled").row(0, named=True)
+    html = gains_section(gains.filter(pl.col("group") == "disabled"), Lang("en"))
+    assert Lang("en").signed(Lang("en").num(row["hours_per_month_change"], 2), row["hours_per_month_change"]) in html
+    # a comparison written before the subgroups kept days and cost still reads, with dashes there
+    nan = {c: float("nan") for c in gains.columns if c.startswith(("days_", "hours_", "beneficiary_cost_"))}
+    older = gains.with_columns(
+        pl.when(pl.col("group_level") == "subgroup").then(pl.lit(v)).otherwise(pl.col(c)).alias(c)
+        for c, v in nan.items()
+    )
+    html = gains_section(older, Lang("en"))
+    assert "subgroup: disabled" in html and "–" in html
+
+
 def test_report_command_on_a_comparison(comparison_dir: Path) -> None:
     proc = cli("report", str(comparison_dir), "--lang", "vi")
     assert proc.returncode == 0, proc.stderr

@@ -72,3 +72,30 @@ def test_chunked_draws_equal_whole_array_hashing():
         whole = s._bits_whole(keys, (n,))
         np.testing.assert_array_equal(s.bits(*keys), whole)
         np.testing.assert_array_equal(s.uniform(*keys), (whole >> np.uint64(11)).astype(np.float64) * _TO_UNIT)
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_compiled_and_numpy_hashes_give_the_same_numbers(compiled, monkeypatch):
+    """The compiled hash (numba) and the numpy passes must give the same bits, for array, scalar,
+    broadcast, read-only, strided and narrow keys, one to four of them (four: numpy only)."""
+    import welfare_sim.sim.streams as smod
+
+    if compiled and smod._hash is None:
+        pytest.skip("numba is not installed")
+    if not compiled:
+        monkeypatch.setattr(smod, "_hash", None)
+    s = Streams(7)["any.stream"]
+    rng = np.random.default_rng(1)
+    n = 2 * smod._CHUNK + 3
+    ids = rng.integers(-(2**62), 2**62, 2 * n)
+    frozen = ids[:n].copy()
+    frozen.flags.writeable = False
+    cases = [(ids[:n],), (ids[::2],), (frozen, 3), (np.int64(5), ids[:n]), (np.broadcast_to(ids[:1], (n,)), frozen),
+             (ids[:n], rng.integers(0, 9, n).astype(np.int8), -2), (ids[:n], 1, 2, 3), (ids[:1], 4),
+             (ids[:0], ids[:1]), (ids[:1], ids[:0], 2), (ids[:1], ids[:n])]
+    for keys in cases:
+        shape = np.broadcast_shapes(*(np.shape(k) for k in keys))
+        whole = s._bits_whole(keys, shape)
+        assert s.bits(*keys).tobytes() == whole.tobytes()
+        expected = (whole >> np.uint64(11)).astype(np.float64) * smod._TO_UNIT
+        assert s.uniform(*keys).tobytes() == expected.tobytes()

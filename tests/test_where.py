@@ -6,7 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
+import pytest
 import yaml
 from factory import small
 from test_compare import cli
@@ -76,6 +78,79 @@ def test_the_ranking_beats_the_terrain_then_size_order_where_the_answer_is_known
 DRIVE_COST = 30_000_000  # Drive.cost_per_team_month_vnd's default
 
 
+ATM_LIKE = {
+    "name": "po",
+    "start": "2023-01",
+    "communes_per_month": 1,
+    "account_types": ["postal_ewallet", "mobile_money"],
+    "targeting": "remote_first",
+}
+
+
+def test_drives_in_separate_communes_add_up_exactly() -> None:
+    # a team's visit opens accounts in its own commune only: the top 2 together are the sum of the two
+    data = known_world()
+    base = validate_scenario(data, "known")
+    like = validate_scenario({**data, "interventions": {**data["interventions"], "drives": [DRIVE]}}, "like")
+    table, placed, results = where.rank_until_separated(base, "drives", 3, 2, like=like, max_seeds=10)
+    checked = where.check_top(base, "drives", placed["strategy"], table, 2, results)
+    assert checked["communes"] == table["commune"].head(2).to_list()
+    assert checked["together"]["mean"] > 0
+    assert checked["together_minus_sum"] == {"mean": 0.0, "lo": 0.0, "hi": 0.0}
+    assert checked["together_in_top"] == checked["together"]  # nothing spills to the communes not visited
+    assert checked["together_elsewhere"] == {"mean": 0.0, "lo": 0.0, "hi": 0.0}
+    assert not checked["interact"] and checked["ratio_together_to_sum"] == 1.0
+    assert "order_top" not in checked  # drives have no "first N of the order" to run
+
+
+def test_seeds_are_added_until_the_top_communes_are_told_from_zero() -> None:
+    data = known_world()
+    base = validate_scenario(data, "known")
+    like = validate_scenario({**data, "interventions": {**data["interventions"], "atm_points": [ATM_LIKE]}}, "like")
+    five, _ = where.rank_communes(base, "commune_atm_points", [3, 4, 5, 6, 7], like=like)
+    assert not five["separates"].head(2).all()  # five seeds leave one of the top 2 in doubt here
+    table, placed, results = where.rank_until_separated(base, "commune_atm_points", 3, 2, like=like, max_seeds=20)
+    assert placed["seeds"] == list(range(3, 13))  # one more block of five, then both are sure
+    assert table["separates"].head(2).all()
+    assert (table["separates"] == (table["effect_lo"] > 0)).all()
+    # the seeds already run are kept: the same table as ranking over the ten seeds at once
+    again, _ = where.rank_communes(base, "commune_atm_points", placed["seeds"], like=like)
+    assert again.equals(table)
+    # at the ceiling the list is given as it is, its doubtful communes marked
+    capped, placed_capped, _ = where.rank_until_separated(
+        base, "commune_atm_points", 3, 5, like=like, max_seeds=7, step=7
+    )
+    assert placed_capped["seeds"] == list(range(3, 10)) and not capped["separates"].all()
+
+
+def test_the_top_n_check_is_the_top_n_scenario_against_the_base() -> None:
+    data = known_world()
+    base = validate_scenario(data, "known")
+    like = validate_scenario({**data, "interventions": {**data["interventions"], "atm_points": [ATM_LIKE]}}, "like")
+    seeds = list(range(3, 13))
+    table, placed = where.rank_communes(base, "commune_atm_points", seeds, like=like)
+    probe = compare.run_all(
+        [base, validate_scenario(where.probe_scenario(base, "atm_points", placed["strategy"], 5), "p")],
+        ["base", "probe"],
+        seeds,
+    )
+    checked = where.check_top(base, "commune_atm_points", placed["strategy"], table, 2, probe)
+    # the same figure the plain way: the top-2 scenario compared with the base, hours from the run counts
+    top = {**data, "name": "top", "interventions": {**data["interventions"]}}
+    top["interventions"]["atm_points"] = [where.placed_entry(placed["strategy"], "atm_points", checked["communes"])]
+    runs = compare.run_all([base, validate_scenario(top, "top")], ["base", "top"], seeds)
+    hours = {i: np.array([r["counts"]["beneficiary_hours"] for r in runs if r["index"] == i]) for i in (0, 1)}
+    mean, lo, hi = compare.paired_interval(hours[0] - hours[1])
+    assert checked["together"]["mean"] == pytest.approx(mean, rel=1e-9)
+    assert checked["together"]["lo"] == pytest.approx(lo, rel=1e-9)
+    # the ranked top 2 saves more hours than the first 2 of the strategy's own order (the mountain first)
+    assert checked["ranked_beats_order"] and checked["order_top"]["mean"] < checked["together"]["mean"]
+    parts = checked["together_in_top"]["mean"] + checked["together_elsewhere"]["mean"]
+    assert parts == pytest.approx(checked["together"]["mean"], rel=1e-9)
+    gap = checked["together_minus_sum"]
+    assert checked["interact"] == (gap["lo"] > 0 or gap["hi"] < 0)
+
+
 def test_where_writes_the_ranked_list_and_a_scenario_of_the_top_n(tmp_path: Path) -> None:
     data = known_world()
     (tmp_path / "base.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
@@ -116,6 +191,13 @@ def test_where_writes_the_ranked_list_and_a_scenario_of_the_top_n(tmp_path: Path
     assert ranked.height == 5 and meta["communes"] == ranked["commune"].head(3).to_list()
     assert ranked["commune_name"].to_list()[0].split(" commune ")[0] in {"Town", "Hills"}
     assert "commune 1" in proc.stdout or "commune 2" in proc.stdout
+    assert meta["seeds"] == [data["seed"], data["seed"] + 1] and meta["seeds_chosen"] == "given (--seeds)"
+    assert meta["not_separated"] == ranked.head(3).filter(~pl.col("separates"))["commune"].to_list()
+    check = meta["check"]
+    assert check["communes"] == meta["communes"] and set(check) >= {"together", "sum_of_singles", "order_top"}
+    assert "the top 3 together" in proc.stdout and "own order (remote_first) for 3 communes" in proc.stdout
+    if meta["not_separated"]:
+        assert "cannot be told from zero with 2 seeds" in proc.stderr
     written = load_scenario(out / meta["scenario_file"])
     placed = written.interventions.atm_points[-1]
     assert placed.communes == meta["communes"] and placed.account_types == ["postal_ewallet", "mobile_money"]

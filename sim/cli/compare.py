@@ -179,7 +179,7 @@ def _print_decision(folder: Path, words, title: str) -> None:  # noqa: ANN001
 
     import polars as pl
 
-    from welfare_sim.sim.experiments.compare import decision_table_for_console
+    from welfare_sim.sim.experiments.compare import decision_table_for_console, gains_table_for_console
     from welfare_sim.sim.report.decision import recommendation_text
 
     meta = json.loads((folder / "comparison.json").read_text(encoding="utf-8"))
@@ -189,6 +189,12 @@ def _print_decision(folder: Path, words, title: str) -> None:  # noqa: ANN001
     ranked_title = f"{title} · ranked by {meta['rank_by']}"
     out.print(decision_table_for_console(ce, meta["ranking"], ranked_title))
     out.print(recommendation_text(words, meta.get("recommendation")), highlight=False)
+    gains_path = folder / "gains.parquet"
+    if gains_path.is_file():
+        gains = pl.read_parquet(gains_path)
+        if gains.height:
+            out.print(gains_table_for_console(gains, meta["scenarios"], len(meta["seeds"]), words.code))
+            out.print(words.t("dec.gains_terminal_note"), highlight=False)
 
 
 def _combinations(scenarios, names, results, seeds, months, workers, rank_by, budget, max_runs):  # noqa: ANN001, ANN202

@@ -687,3 +687,73 @@ def decision_table_for_console(ce: pl.DataFrame, ranked: list[str], title: str):
             *(_ratio_text(rows[m]) for m in MEASURES),
         )
     return t
+
+
+# the who-gains figures a terminal cell shows, one line each: (measure, kind of number, label key)
+GAIN_LINES = (
+    ("coverage", "share", "dec.g.coverage"),
+    ("unpaid_share", "share", "dec.g.unpaid"),
+    ("days_to_money", "num", "dec.g.days"),
+    ("hours_per_month", "num", "dec.g.hours"),
+    ("beneficiary_cost_vnd", "vnd", "dec.g.cost"),
+)
+
+
+def gain_cell(words: Any, r: dict[str, Any], n_seeds: int) -> str:
+    """One group's change under one strategy, a line per figure: bold where the seeds tell it from
+    zero, dim and ≈0 where they do not (with one seed: plain)."""
+    from welfare_sim.sim.experiments.effects import _gain_col, prints_as_zero
+
+    lines = []
+    for measure, kind, label in GAIN_LINES:
+        value = r[_gain_col(measure, "change")]
+        if value is None or not math.isfinite(value):
+            lines.append(f"{words.t(label)} –")
+            continue
+        if kind == "share":
+            text = f"{words.signed(words.num(100 * value, 1), value)} {words.t('unit.pp_short')}"
+        elif kind == "vnd" and words.code == "en":
+            text = _fmt(value, "VND", diff=True, scale=vnd_scale(value))
+        elif kind == "vnd":
+            text = words.signed(words.vnd_short(value), value)
+        else:
+            text = words.signed(words.num(value, 2), value)
+        lo, hi = r[_gain_col(measure, "lo")], r[_gain_col(measure, "hi")]
+        bounded = lo is not None and hi is not None and math.isfinite(lo) and math.isfinite(hi)
+        line = f"{words.t(label)} {text}"
+        # a change that prints as zero is not called one, whatever its interval
+        if n_seeds >= 2 and bounded and (lo > 0 or hi < 0) and not prints_as_zero(text):
+            line = f"[bold]{line}[/]"
+        elif n_seeds >= 2:
+            line = f"[dim]{line} ≈0[/]"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def gains_table_for_console(gains: pl.DataFrame, names: list[str], n_seeds: int, lang: str = "en"):  # noqa: ANN201
+    """Who gains and who loses, strategies side by side: a row per subgroup and programme, a column
+    per strategy, each cell the group's change in coverage, unpaid share, days to money, hours and
+    the beneficiaries' cost (districts and communes: the report and gains.parquet)."""
+    from rich.table import Table
+
+    from welfare_sim.sim.report.i18n import Lang
+
+    words = Lang(lang)
+    t = Table(
+        title=words.t("dec.gains_terminal", seeds=n_seeds), show_header=True, header_style="bold", show_lines=True
+    )
+    t.add_column(words.t("dec.group"), max_width=FIGURE_COLUMN)
+    for name in names[1:]:
+        t.add_column(name, justify="right")
+    part = gains.filter(pl.col("group_level").is_in(["subgroup", "programme"]))
+    keys = part.select("group_level", "group", "group_name").unique(maintain_order=True)
+    for level, group, group_name in keys.iter_rows():
+        cells_ = []
+        for name in names[1:]:
+            row = part.filter(
+                (pl.col("scenario") == name) & (pl.col("group_level") == level) & (pl.col("group") == group)
+            )
+            cells_.append(gain_cell(words, row.row(0, named=True), n_seeds) if row.height else "–")
+        label = words.name("group" if level == "subgroup" else "programme", group_name)
+        t.add_row(f"{words.t('dec.level.' + level)}: {label}", *cells_)
+    return t

@@ -59,6 +59,7 @@ GROUP_SUMS = (
     "unpaid",
     "payments",
     "days_weighted",
+    "days_counted",
     "hours",
     "beneficiary_cost_vnd",
 )
@@ -67,11 +68,12 @@ GROUP_SUMS = (
 def group_rows(result: RunResult) -> list[dict[str, Any]]:
     """Per district, commune, subgroup and programme of one run: the sums a "who gains" row needs.
 
-    From the month × commune × category table: coverage and beneficiary-months (last month),
-    unpaid beneficiary-months, payments, days to money (the groups' monthly means weighted by
-    their payments), travel and queue hours, the beneficiaries' cost. The 80+, disabled and
-    ethnic-minority subgroups are recorded only as coverage and unpaid counts (the subgroups
-    table): their days, hours and cost are left empty (NaN) rather than guessed."""
+    Districts, communes and programmes come from the month × commune × category table: coverage and
+    beneficiary-months (last month), unpaid beneficiary-months, payments, days to money (the groups'
+    monthly means weighted by their payments: that table keeps means, not sums), travel and queue
+    hours, the beneficiaries' cost. The subgroups (80+, disabled, ethnic minority, mountain communes)
+    come from the subgroups table, which keeps sums: days to money there is the exact mean over the
+    beneficiary-months whose money came to hand."""
     from welfare_sim.models.params import CATEGORIES
 
     m = result.monthly
@@ -80,6 +82,7 @@ def group_rows(result: RunResult) -> list[dict[str, Any]]:
     frame = m.with_columns(
         payments=paid,
         days_weighted=pl.col("days_to_money_mean").fill_nan(0).fill_null(0) * paid,
+        days_counted=paid,
         hours=(pl.col("travel_min_total") + pl.col("wait_min_total")) / 60.0,
         beneficiary_cost_vnd=pl.col("travel_cost_vnd") + pl.col("time_cost_vnd") + pl.col("beneficiary_fees_vnd"),
         last=pl.col("month") == last_month,
@@ -88,11 +91,7 @@ def group_rows(result: RunResult) -> list[dict[str, Any]]:
         pl.col("beneficiaries").filter(pl.col("last")).sum().cast(pl.Float64).alias("beneficiaries_last"),
         pl.col("with_account").filter(pl.col("last")).sum().cast(pl.Float64).alias("with_account_last"),
         pl.col("beneficiaries").sum().cast(pl.Float64).alias("beneficiary_months"),
-        pl.col("unpaid").sum().cast(pl.Float64),
-        pl.col("payments").sum().cast(pl.Float64),
-        pl.col("days_weighted").sum().cast(pl.Float64),
-        pl.col("hours").sum().cast(pl.Float64),
-        pl.col("beneficiary_cost_vnd").sum().cast(pl.Float64),
+        *(pl.col(k).sum().cast(pl.Float64) for k in GROUP_SUMS[3:]),
     ]
     places = result.places
     rows: list[dict[str, Any]] = []
@@ -126,23 +125,34 @@ def group_rows(result: RunResult) -> list[dict[str, Any]]:
                 **{k: r[k] for k in GROUP_SUMS},
             }
         )
-    if places is not None:
-        mountain = places.filter(pl.col("terrain") == "mountain")["commune"].to_list()
-        r = frame.filter(pl.col("commune").is_in(mountain)).select(aggs).row(0, named=True)
-        rows.append(
-            {
-                "level": "subgroup",
-                "key": "mountain_communes",
-                "name": "mountain_communes",
-                "code": None,
-                "district": None,
-                **{k: r[k] or 0.0 for k in GROUP_SUMS},
-            }
-        )
-    sub = result.subgroups
-    for key in ("aged_80_plus", "disabled", "ethnic_minority"):
-        part = sub.filter(pl.col("subgroup") == key)
+    rows.extend(subgroup_rows(result.subgroups))
+    return rows
+
+
+# the subgroups a "who gains" table shows (everyone is the province itself; 60+ holds the 80+)
+GAINS_SUBGROUPS = ("aged_80_plus", "disabled", "ethnic_minority", "mountain_communes")
+
+
+def subgroup_rows(subgroups: pl.DataFrame) -> list[dict[str, Any]]:
+    """The "who gains" sums of each subgroup, from the month × subgroup table. A table written
+    before it kept days, minutes and cost (only counts) gives NaN there rather than a guess."""
+    sums = {
+        "payments": "payments",
+        "days_weighted": "days_to_money_total",
+        "days_counted": "money_in_hand",
+        "beneficiary_cost_vnd": "beneficiary_cost_vnd",
+    }
+    rows = []
+    for key in GAINS_SUBGROUPS:
+        part = subgroups.filter(pl.col("subgroup") == key)
+        if part.height == 0:
+            continue
         at_end = part.filter(pl.col("month") == part["month"].max())
+
+        def total(col: str, part: pl.DataFrame = part) -> float:
+            return float(part[col].sum()) if col in part.columns else math.nan
+
+        minutes = total("travel_min_total") + total("wait_min_total")
         rows.append(
             {
                 "level": "subgroup",
@@ -152,9 +162,10 @@ def group_rows(result: RunResult) -> list[dict[str, Any]]:
                 "district": None,
                 "beneficiaries_last": float(at_end["beneficiaries"].sum()),
                 "with_account_last": float(at_end["with_account"].sum()),
-                "beneficiary_months": float(part["beneficiaries"].sum()),
-                "unpaid": float(part["unpaid"].sum()),
-                **dict.fromkeys(("payments", "days_weighted", "hours", "beneficiary_cost_vnd"), math.nan),
+                "beneficiary_months": total("beneficiaries"),
+                "unpaid": total("unpaid"),
+                **{k: total(col) for k, col in sums.items()},
+                "hours": minutes / 60.0,
             }
         )
     return rows
@@ -346,7 +357,7 @@ def gains_table(groups: pl.DataFrame, names: list[str]) -> pl.DataFrame:
     g = groups.with_columns(
         coverage=pl.col("with_account_last") / pl.col("beneficiaries_last"),
         unpaid_share=pl.col("unpaid") / pl.col("beneficiary_months"),
-        days_to_money=pl.col("days_weighted") / pl.col("payments"),
+        days_to_money=pl.col("days_weighted") / pl.col("days_counted"),
         hours_per_month=pl.col("hours") / pl.col("beneficiary_months"),
     )
     keys = ("level", "key", "name", "code", "district")
@@ -370,6 +381,12 @@ def gains_table(groups: pl.DataFrame, names: list[str]) -> pl.DataFrame:
         **{_gain_col(m, s): pl.Float64 for m in measures for s in ("change", "lo", "hi")},
     }
     return pl.DataFrame(rows, schema=schema) if rows else pl.DataFrame(schema=schema)
+
+
+def prints_as_zero(text: str) -> bool:
+    """Whether a printed number is zero to its last digit ("+0.00", "-0,0 pp"): such a change is
+    not called one, whatever its interval."""
+    return not any(ch in "123456789" for ch in text)
 
 
 def _gain_col(measure: str, part: str) -> str:

@@ -464,6 +464,7 @@ def run_point(
             "details": exc.problems,
         }
     t0 = time.perf_counter()
+    cpu0 = time.process_time()
     try:
         result = run_scenario(scenario, seed=seed, months=months)
     except Exception as exc:  # a model error at one point must not sink the sweep
@@ -478,6 +479,9 @@ def run_point(
         out["monthly"] = coverage_by_month(result).to_dict(as_series=False)
     # time spent in the run itself, for the benchmark's overhead split; never written to a row
     out["run_s"] = time.perf_counter() - t0
+    # CPU seconds of the whole worker process meanwhile (all its threads): above the run's own
+    # CPU time when the executor's threads (Dask's event loop, profiler) compete with the run
+    out["run_cpu_s"] = time.process_time() - cpu0
     return out
 
 
@@ -529,6 +533,17 @@ def _pool(base: dict[str, Any], tasks: list[Task], workers: int) -> Iterator[tup
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+def _quiet_dask_worker(dask_worker: Any) -> None:
+    """Stop the worker's statistical profiler for the sweep: every 10 ms it takes the GIL from
+    the running model to walk its stack, for a dashboard profile nobody reads in a batch sweep.
+    (Its cost was within the noise of a shared machine, under 5 % of a run's CPU: docs/performance.md.)
+    The worker is otherwise untouched."""
+    for name in ("profile", "profile-cycle"):
+        callback = dask_worker.periodic_callbacks.get(name)
+        if callback is not None:
+            callback.stop()
+
+
 def _dask(base: dict[str, Any], tasks: list[Task], address: str) -> Iterator[tuple[Task, Outcome]]:
     from distributed import Client, as_completed
 
@@ -546,6 +561,7 @@ def _dask(base: dict[str, Any], tasks: list[Task], address: str) -> Iterator[tup
         ) from None
     futures: dict[Any, Task] = {}
     try:
+        client.run(_quiet_dask_worker)
         # the base scenario goes to every worker once; each task then carries only its values
         [base_future] = client.scatter([base], broadcast=True, hash=False)
         futures = {client.submit(run_point, base_future, pure=False, **task): task for task in tasks}
@@ -683,6 +699,7 @@ class SweepOutcome:
     failures: list[dict[str, Any]] = field(default_factory=list)
     wall_s: float = 0.0
     busy_s: float = 0.0  # sum over the runs done now of the time spent running the model
+    busy_cpu_s: float = 0.0  # the same runs' CPU seconds, their worker process's threads all counted
 
     @property
     def ok(self) -> bool:
@@ -745,6 +762,7 @@ def run_sweep(
             _record(sweep, task, result, outcome)
             outcome.ran += 1
             outcome.busy_s += result.get("run_s", 0.0)
+            outcome.busy_cpu_s += result.get("run_cpu_s", 0.0)
             remaining[task["point"]] -= 1
             points_done += remaining[task["point"]] == 0
             if on_run is not None:

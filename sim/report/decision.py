@@ -29,8 +29,8 @@ def _count(words: Lang, value: float | None) -> str:
 
 def _group_name(words: Lang, level: str, name: str) -> str:
     if level == "subgroup":
-        return words.name("subgroup", name)
-    return name if level != "programme" else words.name("category", name)
+        return words.name("group", name)
+    return name if level != "programme" else words.name("programme", name)
 
 
 def recommendation_text(words: Lang, answer: dict[str, Any] | None, criterion: str | None = None) -> str:
@@ -223,8 +223,11 @@ def gains_section(gains: pl.DataFrame, words: Lang) -> str:
             text = words.signed(_vnd(words, value), value)
         else:
             text = words.signed(words.num(value, 2), value)
+        from welfare_sim.sim.experiments.effects import prints_as_zero
+
         lo, hi = r[col(m, "lo")], r[col(m, "hi")]
-        return text + (" ●" if lo is not None and (lo > 0 or hi < 0) else "")
+        # a change that prints as zero is not marked, whatever its interval
+        return text + (" ●" if lo is not None and (lo > 0 or hi < 0) and not prints_as_zero(text) else "")
 
     header = [
         (t("dec.group"), False),

@@ -40,8 +40,23 @@ TEXT: dict[str, str] = {
     "dec.saves": "gains, saves money",
     "dec.unbounded": "unbounded",
     "dec.gains_title": "Who gains and who loses",
-    "dec.gains_note": "Change against the base, paired over the seeds (95 % interval). Days, hours and cost are "
-    "not recorded for the 80+, disabled and ethnic-minority subgroups; the workbook has every commune.",
+    "dec.gains_note": "Change against the base, paired over the seeds (95 % interval; ● the interval excludes "
+    "zero). Days to money: for subgroups the mean over the payments that came to hand; for districts and "
+    "programmes the monthly means weighted by payments. Hours: travel and queueing per beneficiary-month. "
+    "The workbook has every commune.",
+    "dec.gains_terminal": "who gains and who loses: change against the base · {seeds} seeds",
+    "dec.gains_terminal_note": "Per group: coverage (last month), unpaid share, days to money, hours of travel "
+    "and queueing per beneficiary-month, beneficiaries' cost over the run; bold: the 95 % interval excludes "
+    "zero; dim ≈0: it does not. Every district and commune: gains.parquet.",
+    "dec.g.coverage": "coverage",
+    "dec.g.unpaid": "unpaid",
+    "dec.g.days": "days",
+    "dec.g.hours": "hours",
+    "dec.g.cost": "cost",
+    "programme.social_assistance": "social assistance",
+    "programme.merit": "merit",
+    "programme.pension": "pension",
+    "programme.social_pension": "social pension",
     "dec.group": "Group",
     "dec.coverage": "Coverage",
     "dec.unpaid": "Unpaid share",

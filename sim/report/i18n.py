@@ -120,7 +120,6 @@ TEXT: dict[str, str] = {
     "term.wrote_run": "wrote {folder}/ ({tables} .parquet; summary.json, manifest.json, scenario.resolved.yaml) "
     "in {seconds} s",
     "term.compare_title": "{scenarios} scenarios · {seeds} seed(s) {first}…{last} · {start}, {months} months",
-    "term.compare_part": " · part {k} of {n}",
     "term.one_seed": "With one seed there is no interval: every difference is one draw. Use --seeds 5 or more.",
     "term.delta_note": "Δ: scenario minus base, paired seed by seed, with its 95 % t-interval over {seeds} seeds; "
     "≈0 (dim): the seeds cannot tell this difference from zero. pp: percentage points.",
