@@ -102,10 +102,13 @@ def calibrate(
     workers: int = 1,
     max_error: float = 0.25,
     region: str | None = None,
+    band_draws: int = 0,
+    loo_seeds: int | None = None,
 ) -> Calibration:
     """Fit the scenario's free parameters (its `calibration:` block) to `targets`: a target file,
     or a list of targets (dicts as in a target file, with `region` naming their region; default
-    the scenario's province). The options are the `welfare-sim calibrate` command's.
+    the scenario's province). The options are the `welfare-sim calibrate` command's
+    (`band_draws`: its --band-draws, 0 here by default: the band costs (draws + 1) × seeds full runs).
     Raises ScenarioError for bad input, calibration.fit.FitError when the fit cannot go on."""
     from pydantic import ValidationError
 
@@ -153,6 +156,8 @@ def calibrate(
         loo_budget=loo_budget,
         workers=workers,
         max_rel_error=max_error,
+        band_draws=band_draws,
+        loo_seeds=loo_seeds,
     )
     free = list(sc.model.calibration.free_parameters)
     integers = Evaluator(sc.data, free, [], (), 1).integers

@@ -38,6 +38,15 @@ def calibrate(
         int | None,
         typer.Option(min=4, help="evaluations per leave-one-out refit (default --budget)"),
     ] = None,
+    loo_seeds: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=64,
+            help="seeds per leave-one-out refit, the first of --seeds (default all): a cost cap, "
+            "said in the report",
+        ),
+    ] = None,
     sample_fraction: Annotated[
         float | None,
         typer.Option(
@@ -56,6 +65,15 @@ def calibrate(
             min=0.0, help="largest accepted relative error on a fitted target (0.25 = 25 %)"
         ),
     ] = 0.25,
+    band_draws: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            max=200,
+            help="parameter vectors drawn from the fit's approximate posterior for the projection "
+            "band (coverage to the end of the run; each runs every seed); 0: no band",
+        ),
+    ] = 8,
     set_: Annotated[
         list[str] | None, typer.Option("--set", help="override a scenario value: key.path=value")
     ] = None,
@@ -120,6 +138,7 @@ def calibrate(
     n_fit = sum(t.fitted for t in tf.targets)
     k = len(sc.calibration.free_parameters)
     estimate = budget + 1 + 2 * k + (n_fit * (loo_budget or budget) if loo and n_fit > 1 else 0)
+    estimate += band_draws + 1 if band_draws else 0
     out.print(
         f"calibrating {sc.name}: {k} free parameters, {n_fit} fitted targets "
         f"({len(tf.targets) - n_fit} checks), seeds {seed_list}, method {method}, "
@@ -153,6 +172,8 @@ def calibrate(
                 loo_budget=loo_budget,
                 workers=workers,
                 max_rel_error=max_error,
+                band_draws=band_draws,
+                loo_seeds=loo_seeds,
                 on_evaluation=lambda n: progress.update(task, completed=n),
                 on_stage=on_stage,
             )
@@ -216,7 +237,8 @@ def calibrate(
             err.print(f"[yellow]warning:[/] {p.path}: {w}", highlight=False)
     if result.accepted:
         out.print(
-            f"wrote {out_dir}/{CALIBRATED}, fit_report.md, fit_report.json, fit.png",
+            f"wrote {out_dir}/{CALIBRATED}, fit_report.md, fit_report.json, fit.png"
+            + (", projection.png" if result.projection is not None else ""),
             highlight=False,
         )
         return

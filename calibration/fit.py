@@ -2,8 +2,9 @@
 
 * The search runs in unit coordinates: each free parameter maps [0, 1] onto its bounds,
   linearly or on a log scale, as the scenario's `calibration:` block declares.
-* Every parameter vector is run with the same seeds (common random numbers), and the model
-  value of a target is the mean over those seeds, so seed noise cannot steer the optimiser.
+* Every parameter vector is run with the same seeds (common random numbers), each seed a task
+  of the process pool, and the model value of a target is the mean over those seeds, so seed
+  noise cannot steer the optimiser.
 * Residuals are standardised: (model − target) / σ, where σ² = (sd_rel · target)² plus the
   seed-to-seed variance of the mean, measured once at the starting point.
 * Uncertainty is a Laplace (Gauss-Newton) approximation: covariance (JᵀJ + I/σ₀²)⁻¹ in unit
@@ -11,9 +12,11 @@
   uniform prior (approximated by a normal of its sd σ₀). A parameter whose
   interval spans most of its bounds, whose residuals barely move across its range, or which
   trades off almost perfectly against another is flagged as not pinned down by the targets.
-* Leave-one-out: each fitted target in turn is dropped, the rest refitted from the same start,
-  and the model's prediction of the dropped figure reported. A check (a target not fitted) is
-  out of sample already: its leave-one-out prediction is the fit's own value.
+* Leave-one-out: each fitted target in turn is dropped, the rest refitted from the PRIOR (each
+  free parameter's `prior:`, the value before any fit; else the scenario's value), never from the
+  fit, which has seen the dropped figure, and the model's prediction of the dropped figure
+  reported. A check (a target not fitted) is out of sample already: its leave-one-out
+  prediction is the fit's own value.
 """
 
 from __future__ import annotations
@@ -169,12 +172,17 @@ class Evaluator:
         """Model values (seeds × targets) for each vector, in order; cached by vector."""
         keys = [self.key(u) for u in us]
         todo = list(dict.fromkeys(k for k in keys if k not in self.cache))
-        tasks = [self.task(np.array(k)) for k in todo]
+        # one task per (vector, seed): the seeds of a single vector run in parallel too
+        tasks = [self.task(np.array(k), seeds=(s,)) for k in todo for s in self.seeds]
         if self._pool is not None and len(tasks) > 1:
-            results = self._pool.map(run_task, tasks)
+            flat = list(self._pool.map(run_task, tasks))
         else:
-            results = map(run_task, tasks)
-        for k, (values, _series) in zip(todo, results, strict=True):
+            flat = [run_task(t) for t in tasks]
+        n = len(self.seeds)
+        per_vector = [
+            np.concatenate([v for v, _s in flat[i * n : (i + 1) * n]]) for i in range(len(todo))
+        ]
+        for k, values in zip(todo, per_vector, strict=True):
             if not np.all(np.isfinite(values)):
                 bad = [
                     t.name
@@ -196,9 +204,26 @@ class Evaluator:
 
     def series(self, u: np.ndarray) -> np.ndarray:
         """Monthly series (seeds × targets × months) at `u`, for the plot."""
-        _values, series = run_task(self.task(u, series=True))
-        assert series is not None
-        return series
+        tasks = [self.task(u, series=True, seeds=(s,)) for s in self.seeds]
+        runs = list(self._pool.map(run_task, tasks)) if self._pool is not None else [run_task(t) for t in tasks]
+        parts = [s for _v, s in runs]
+        assert all(p is not None for p in parts)
+        return np.concatenate(parts)
+
+    def projection(
+        self, us: Sequence[np.ndarray], target: Target, months: int
+    ) -> np.ndarray:
+        """One quantity's monthly series over the whole run, for each vector and seed
+        (vectors × seeds × months): the band of a projection."""
+        plain = (target.model_dump(mode="json"),)
+        tasks = [
+            Task(self.data, tuple(overrides_for(self.free, self.integers, u)), (s,), months, plain, True)
+            for u in us
+            for s in self.seeds
+        ]
+        runs = list(self._pool.map(run_task, tasks)) if self._pool is not None else [run_task(t) for t in tasks]
+        series = np.stack([s[0, 0] for _v, s in runs if s is not None])
+        return series.reshape(len(us), len(self.seeds), months)
 
 
 # --------------------------------------------------------------------------- objective
@@ -366,6 +391,7 @@ class ParameterFit:
     upper: float
     scale: str
     warnings: list[str]
+    prior: float | None = None
 
 
 def laplace(
@@ -375,7 +401,8 @@ def laplace(
     integers: list[bool],
     u0: np.ndarray,
 ) -> tuple[list[ParameterFit], np.ndarray, np.ndarray]:
-    """Approximate posterior: sd and 95 % interval per parameter, the correlation matrix and J.
+    """Approximate posterior: sd and 95 % interval per parameter, the correlation matrix and the
+    covariance (unit coordinates).
 
     The prior is the bounds: uniform on [0, 1] in unit coordinates, approximated by a normal of
     the same sd (PRIOR_SD_UNIT), so a parameter the targets do not inform keeps its prior spread
@@ -440,9 +467,10 @@ def laplace(
                 par.upper,
                 par.scale,
                 warnings,
+                par.prior,
             )
         )
-    return fits, corr, jac
+    return fits, corr, cov
 
 
 # --------------------------------------------------------------------------- the whole fit
@@ -467,6 +495,68 @@ class TargetFit:
     loo_rel_error: float | None = None
     loo_converged: bool | None = None
     source: str = ""
+    model_seed_sd: float = 0.0  # sd over seeds (ddof 1; 0 with one seed)
+
+
+@dataclass
+class Projection:
+    """A quantity over the whole run with the fitted parameters' uncertainty: `draws` parameter
+    vectors from the approximate posterior, each run on every fit seed."""
+
+    quantity: str
+    scope: str
+    months: int
+    draws: int
+    seeds: int
+    central: np.ndarray  # months: mean over seeds at the fitted values
+    low: np.ndarray  # months: 5 % quantile over draws × seeds
+    high: np.ndarray  # months: 95 % quantile over draws × seeds
+    runs: np.ndarray  # draws × seeds × months
+
+
+PROJECTION_QUANTITY = "account_share"
+
+
+def projection_band(
+    ev: Evaluator, u: np.ndarray, cov: np.ndarray, months: int, draws: int, seed: int
+) -> Projection:
+    """Province coverage over the run: the fit, then `draws` vectors from N(u, cov) clipped to
+    the bounds (the Laplace posterior), every one on the fit's seeds (common random numbers)."""
+    target = Target(
+        name="projection",
+        date="whole run",
+        month=ev.targets[0].month,
+        scope=ev.targets[0].scope if ev.targets[0].scope != "district" else "province",
+        quantity=PROJECTION_QUANTITY,
+        value=1.0,
+        fit=False,
+        source="projection",
+    )
+    from welfare_sim.sim.streams import Streams
+
+    # N(u, cov) through a named stream keyed by (draw, parameter): reproducible, and a draw's
+    # vector does not change when more draws are asked for
+    z = Streams(seed)["calibration.projection"].normal(
+        np.repeat(np.arange(draws), u.size), np.tile(np.arange(u.size), draws)
+    ).reshape(draws, u.size)
+    w, v = np.linalg.eigh(cov)
+    root = v * np.sqrt(np.clip(w, 0.0, None))
+    drawn = u + z @ root.T
+    vectors = [u] + [np.clip(d, 0.0, 1.0) for d in drawn]
+    runs = ev.projection(vectors, target, months)
+    central = runs[0].mean(axis=0)
+    spread = runs[1:].reshape(-1, months) if draws else runs[0]
+    return Projection(
+        PROJECTION_QUANTITY,
+        target.scope,
+        months,
+        draws,
+        len(ev.seeds),
+        central,
+        np.quantile(spread, 0.05, axis=0),
+        np.quantile(spread, 0.95, axis=0),
+        runs[1:] if draws else runs[:1],
+    )
 
 
 @dataclass
@@ -490,6 +580,10 @@ class FitResult:
     warnings: list[str]
     accepted: bool = False
     max_rel_error: float = 0.0
+    u_prior: np.ndarray | None = None
+    projection: Projection | None = None
+    start: str = ""  # the scenario's first month, YYYY-MM
+    loo_seeds: int = 0  # seeds each leave-one-out refit ran (0: no leave-one-out)
 
     @property
     def worst_fitted_error(self) -> float:
@@ -510,6 +604,8 @@ def calibrate(
     max_rel_error: float = 0.25,
     on_evaluation: Callable[[int], None] | None = None,
     on_stage: Callable[[str, int], None] | None = None,
+    band_draws: int = 0,
+    loo_seeds: int | None = None,
 ) -> FitResult:
     """Fit `scenario`'s free parameters to `targets`. `data` is the scenario as plain data."""
     from welfare_sim.models.params import month_offset
@@ -535,6 +631,10 @@ def calibrate(
         )
     with Evaluator(data, free, targets, tuple(seeds), months, workers, on_evaluation) as ev:
         u0 = np.array([to_unit(p, float(lookup_path(data, p.path))) for p in free])
+        # the values before any fit: leave-one-out refits start here, not from a fitted point
+        u_prior = np.array(
+            [to_unit(p, p.prior if p.prior is not None else float(lookup_path(data, p.path))) for p in free]
+        )
         stage("fit", budget)
         start_values = ev.one(u0)
         sigma = noise_sigma(targets, start_values)
@@ -556,7 +656,7 @@ def calibrate(
                     best.iterations,
                 )
         stage("uncertainty", 2 * len(free))
-        parameters, corr, _jac = laplace(objective, best.u, free, ev.integers, u0)
+        parameters, corr, cov = laplace(objective, best.u, free, ev.integers, u0)
         values = ev.one(best.u)
         mean = values.mean(axis=0)
         target_fits = []
@@ -577,16 +677,25 @@ def calibrate(
                     t.relation,
                     check_passes(t, float(mean[i])),
                     source=t.source,
+                    model_seed_sd=float(values[:, i].std(ddof=1)) if values.shape[0] > 1 else 0.0,
                 )
             )
+        n_loo = 0
         if loo and fitted.size > 1:
             per_refit = loo_budget or budget
             stage("leave-one-out", per_refit * fitted.size)
+            # the refits may use the first `loo_seeds` seeds only (a cost cap, said in the report);
+            # σ stays the fit's, so the refits weigh the targets as the fit does
+            n_loo = len(seeds) if loo_seeds is None else max(1, min(loo_seeds, len(seeds)))
+            loo_ev = ev
+            if n_loo < len(seeds):
+                loo_ev = Evaluator(data, free, targets, tuple(seeds[:n_loo]), months, 1, on_evaluation)
+                loo_ev._pool = ev._pool  # the fit's workers; closed with it
             for i in fitted:
                 rest = np.array([j for j in fitted if j != i])
-                sub = Objective(ev, rest, sigma)
-                opt = minimise(sub, u0, method, per_refit)
-                predicted = float(ev.one(opt.u).mean(axis=0)[i])
+                sub = Objective(loo_ev, rest, sigma)
+                opt = minimise(sub, u_prior, method, per_refit)
+                predicted = float(loo_ev.one(opt.u).mean(axis=0)[i])
                 tf = target_fits[i]
                 tf.loo_model = predicted
                 tf.loo_rel_error = relative_error(predicted, tf.observed)
@@ -599,6 +708,10 @@ def calibrate(
                     tf.loo_rel_error = tf.rel_error
                     tf.loo_converged = best.converged
         series = ev.series(best.u)
+        band = None
+        if band_draws > 0:
+            stage("projection", band_draws + 1)
+            band = projection_band(ev, best.u, cov, scenario.months, band_draws, scenario.seed)
         total = ev.evaluations
     result = FitResult(
         scenario=scenario.name,
@@ -619,6 +732,10 @@ def calibrate(
         series=series,
         warnings=warnings,
         max_rel_error=max_rel_error,
+        u_prior=u_prior,
+        projection=band,
+        start=str(scenario.start),
+        loo_seeds=(n_loo if loo and fitted.size > 1 else 0),
     )
     failed_checks = [t.name for t in target_fits if not t.fitted and not t.passes]
     if failed_checks:

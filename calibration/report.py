@@ -32,6 +32,10 @@ def _fmt(value: float | None, kind: str) -> str:
     return f"{value:,.0f}"
 
 
+def _sd(value: float, kind: str) -> str:
+    return f"{100 * value:.2f} pt" if kind == "share" else _fmt(value, kind)
+
+
 def _pct(value: float | None) -> str:
     return "n/a" if value is None or not math.isfinite(value) else f"{100 * value:+.1f} %"
 
@@ -64,11 +68,21 @@ def markdown(result: FitResult, command: str, targets_file: str) -> str:
         "",
         "## Targets",
         "",
-        "Model value = mean over seeds (min–max over seeds in brackets). Relative error = "
-        "(model − target) / target. Leave-one-out (LOO): the target is dropped, the others refitted, "
+        "Model value = mean over seeds ± sd over seeds (min–max over seeds in brackets). Relative error = "
+        "(model − target) / target. Leave-one-out (LOO): the target is dropped, the others refitted "
+        "from the prior (the values before any fit, not the fit's), "
         "and the dropped figure predicted. A check is never fitted, so its LOO prediction is the "
         "fit's own value.",
         "",
+        *(
+            [
+                f"Each leave-one-out refit ran seeds {result.seeds[: result.loo_seeds]} "
+                f"({result.loo_seeds} of the fit's {len(result.seeds)}).",
+                "",
+            ]
+            if result.loo_seeds
+            else []
+        ),
         "| target | month | scope | quantity | target | model | rel. error | LOO prediction | LOO error |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
@@ -80,7 +94,8 @@ def markdown(result: FitResult, command: str, targets_file: str) -> str:
             loo += " (not converged)"
         lines.append(
             f"| {t.name}{role} | {t.month} | {t.scope} | {t.quantity} | {t.relation} {_fmt(t.observed, kind)} | "
-            f"{_fmt(t.model, kind)} [{_fmt(t.model_seed_min, kind)}–{_fmt(t.model_seed_max, kind)}] | "
+            f"{_fmt(t.model, kind)} ± {_sd(t.model_seed_sd, kind)} "
+            f"[{_fmt(t.model_seed_min, kind)}–{_fmt(t.model_seed_max, kind)}] | "
             f"{_pct(t.rel_error)} | {loo} | {_pct(t.loo_rel_error) if t.loo_model is not None else '–'} |"
         )
     lines += [
@@ -93,13 +108,14 @@ def markdown(result: FitResult, command: str, targets_file: str) -> str:
         "residuals barely move across its range (flat), its sd stays above 60 % of the "
         "prior's (not pinned down), or it ends at a bound (the bound, not the figures, sets it).",
         "",
-        "| parameter | start | fitted | ± sd | approx. 95 % interval | bounds | warnings |",
-        "|---|---|---|---|---|---|---|",
+        "| parameter | prior | start | fitted | ± sd | approx. 95 % interval | bounds | warnings |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for p in result.parameters:
         warn = "; ".join(p.warnings) if p.warnings else "–"
         lines.append(
-            f"| `{p.path}` | {_num(p.start)} | **{_num(p.value)}** | {_num(p.sd or 0.0)} | "
+            f"| `{p.path}` | {'–' if p.prior is None else _num(p.prior)} | {_num(p.start)} |"
+            f" **{_num(p.value)}** | {_num(p.sd or 0.0)} | "
             f"{_num(p.low95)} – {_num(p.high95)} | [{_num(p.lower)}, {_num(p.upper)}] {p.scale} | {warn} |"
         )
     warnings = list(result.warnings) + [
@@ -121,7 +137,37 @@ def markdown(result: FitResult, command: str, targets_file: str) -> str:
     for name, row in zip(names, result.correlation, strict=True):
         lines.append(f"| {name} | " + " | ".join(f"{x:+.2f}" for x in row) + " |")
     lines += ["", "Plot: `fit.png` (model trajectories over seeds against the target points).", ""]
+    lines += projection_markdown(result)
     return "\n".join(lines)
+
+
+def projection_markdown(result: FitResult, start: str | None = None) -> list[str]:
+    band = result.projection
+    if band is None:
+        return []
+    start = start or result.start
+    out = [
+        "## Projection: account coverage to the end of the run",
+        "",
+        f"Share of beneficiaries with an account ({band.scope}), every month of the run. Central: the "
+        f"fitted values, mean over the {band.seeds} fit seeds. Band: 5 %–95 % over {band.draws} parameter "
+        f"vectors drawn from the approximate posterior above (normal in unit coordinates, clipped to "
+        f"the bounds), each run on the same {band.seeds} seeds, so it holds both the parameters' "
+        "uncertainty and the seed noise. The scenario's strategies are as written; no new ones.",
+        "",
+        "![projection](projection.png)",
+        "",
+        "| month | central | 5 % | 95 % |",
+        "|---|---|---|---|",
+    ]
+    for m in range(band.months):
+        if m % 3 == 2 or m == band.months - 1:
+            out.append(
+                f"| {month_label(start, m)} | {100 * band.central[m]:.1f} % | "
+                f"{100 * band.low[m]:.1f} % | {100 * band.high[m]:.1f} % |"
+            )
+    out.append("")
+    return out
 
 
 def _finite(value: Any) -> Any:
@@ -153,10 +199,23 @@ def as_json(result: FitResult, command: str, targets_file: str) -> dict[str, Any
             "cost_start": result.start_cost,
             "cost": result.cost,
             "max_rel_error": result.max_rel_error,
+            "loo_seeds": result.loo_seeds,
             "targets": [vars(t) for t in result.targets],
             "parameters": [vars(p) for p in result.parameters],
             "correlation": result.correlation,
             "warnings": result.warnings,
+            "projection": None
+            if result.projection is None
+            else {
+                "quantity": result.projection.quantity,
+                "scope": result.projection.scope,
+                "months": [month_label(result.start, m) for m in range(result.projection.months)],
+                "draws": result.projection.draws,
+                "seeds": result.projection.seeds,
+                "central": result.projection.central.tolist(),
+                "low_5": result.projection.low.tolist(),
+                "high_95": result.projection.high.tolist(),
+            },
         }
     )
 
@@ -234,6 +293,46 @@ def _plot_png(result: FitResult, targets: list[Target], start: str) -> bytes:
     return buf.getvalue()
 
 
+def projection_png(result: FitResult, targets: list[Target], start: str) -> bytes:
+    """The coverage band over the whole run, with the account-share targets on it."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    band = result.projection
+    assert band is not None
+    x = np.arange(band.months)
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    ax.fill_between(
+        x, 100 * band.low, 100 * band.high, alpha=0.3, color="C0",
+        label=f"5 %–95 % over {band.draws} posterior draws × {band.seeds} seeds",
+    )
+    ax.plot(x, 100 * band.central, color="C0", label="fitted values, mean over seeds")
+    for t in targets:
+        if t.quantity == band.quantity and t.scope == band.scope:
+            m = month_offset(start, t.month)
+            ax.errorbar(
+                [m], [100 * t.value], yerr=[200 * t.sd_rel * t.value], fmt="o", color="C3",
+                capsize=3, label=f"target {t.name} (±2 sd)",
+            )
+    fit_end = result.months - 1
+    ax.axvline(fit_end, color="grey", ls=":", lw=1)
+    ax.text(fit_end + 0.2, ax.get_ylim()[0] + 2, "last target month", fontsize=7, color="grey")
+    labels = [month_label(start, m) for m in range(band.months)]
+    step = max(1, band.months // 8)
+    ax.set_xticks(x[::step], labels[::step], rotation=30, fontsize=7)
+    ax.set_ylabel("% of beneficiaries with an account")
+    ax.set_title(f"{result.scenario}: projected account coverage ({band.scope})", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    plt.close(fig)
+    return buf.getvalue()
+
+
 def calibrated_yaml(data: dict[str, Any], result: FitResult, command: str) -> str:
     today = dt.date.today().isoformat()
     head = [
@@ -269,6 +368,12 @@ def write_outputs(
     write_json(js, as_json(result, command, targets_file))
     png = out_dir / "fit.png"
     atomic_write_bytes(png, plot_png(result, targets, start))
+    proj = out_dir / "projection.png"
+    if result.projection is not None:
+        atomic_write_bytes(proj, projection_png(result, targets, start))
+        written.append(proj)
+    else:
+        proj.unlink(missing_ok=True)  # never leave an older fit's band beside this fit
     name = CALIBRATED if result.accepted else UNACCEPTED
     stale = out_dir / (UNACCEPTED if result.accepted else CALIBRATED)
     stale.unlink(missing_ok=True)  # never leave an older accepted fit beside a failed one

@@ -307,13 +307,13 @@ calibration:
     - {{path: assumptions.opening.monthly_apply_prob, lower: 0.001, upper: 0.15, scale: log}}
 """
 # A bracket, as no figure on Hà Giang's drives was found: the push of Hòa Bình's three districts
-# (scenarios/hoa_binh.yaml's province_push_2023: its months, communes a team-month and fitted reach,
+# (scenarios/hoa_binh.yaml's province_push_2023: its months, communes a team-month, reach and fitted apply_prob,
 # read from the file so a refit carries over), with its 10 teams for 3 districts scaled to 3 for one.
 DONG_VAN_DRIVE = (
     "\n    - {{name: push_2023, start: {start}, end: {end}, districts: [Đồng Văn], teams: 3,"
     "  # assumption: Hòa Bình's push, 10 teams for 3 districts\n"
     "       communes_per_team_per_month: {per_team}, targeting: largest_first, revisit: true,"
-    " reach: {reach}, apply_prob: {apply}}}  # assumption: as Hòa Bình's push, its fitted reach"
+    " reach: {reach}, apply_prob: {apply}}}  # assumption: as Hòa Bình's push, its reach and fitted apply_prob"
 )
 
 

@@ -34,6 +34,11 @@ class FreeParameter(Frozen):
         description="other key paths that always take the same value (e.g. the reach of two "
         "drives run by the same teams)",
     )
+    prior: float | None = Field(
+        None,
+        description="the value before any fit (the assumption); leave-one-out refits start here, "
+        "so they do not borrow from the fit they test. None: the scenario's value",
+    )
     note: str = Field("", description="why this value is free, and where its bounds come from")
 
     @property
@@ -50,6 +55,11 @@ class FreeParameter(Frozen):
             raise ValueError(
                 f"lower must be below upper (got lower={self.lower}, upper={self.upper}); "
                 "swap or widen the bounds"
+            )
+        if self.prior is not None and not self.lower <= self.prior <= self.upper:
+            raise ValueError(
+                f"prior {self.prior} is outside the bounds [{self.lower}, {self.upper}]; "
+                "give the value before the fit, within the bounds"
             )
         if self.scale == "log" and self.lower <= 0:
             raise ValueError(

@@ -418,3 +418,93 @@ def test_fit_that_cannot_reach_a_target_is_not_accepted(tmp_path: Path) -> None:
     )
     assert apply["value"] == pytest.approx(0.3, rel=0.01)  # within 1 % of the upper bound
     assert any(w.startswith("at its upper bound (0.3)") for w in apply["warnings"]), apply
+
+
+# --------------------------------------------------------------------------- priors, projection
+
+
+def test_prior_outside_its_bounds_is_refused() -> None:
+    data = tiny(
+        free=[
+            {"path": "assumptions.opening.monthly_apply_prob", "lower": 0.01, "upper": 0.3, "prior": 0.5},
+        ]
+    )
+    with pytest.raises(ScenarioError) as exc:
+        validate_scenario(data, "s.yaml")
+    text = "\n".join(exc.value.problems)
+    assert "free_parameters[0]" in text and "prior 0.5 is outside the bounds [0.01, 0.3]" in text
+
+
+def test_leave_one_out_refits_start_from_the_prior_not_the_fit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The scenario's values are the truth (a fitted file), the priors far from it: every
+    leave-one-out refit must start at the priors, the fit itself at the scenario's values."""
+    import welfare_sim.calibration.fit as fit_module
+
+    free = [
+        {"path": "assumptions.opening.monthly_apply_prob", "lower": 0.01, "upper": 0.3, "scale": "log",
+         "prior": 0.02},
+        {"path": "assumptions.account_life.monthly_register_prob", "lower": 0.05, "upper": 0.95,
+         "prior": 0.8},
+    ]
+    data = tiny(free=free)
+    data["assumptions"]["opening"]["monthly_apply_prob"] = TRUE["assumptions.opening.monthly_apply_prob"]
+    data["assumptions"]["account_life"]["monthly_register_prob"] = TRUE[
+        "assumptions.account_life.monthly_register_prob"
+    ]
+    targets = [Target.model_validate(t) for t in generated_targets(data, TRUE, seeds=(101,))]
+    sc = validate_scenario(data, "tiny")
+    starts: list[np.ndarray] = []
+    real = fit_module.minimise
+
+    def recording(objective, u0, method, budget, seed=0):  # noqa: ANN001, ANN202
+        starts.append(np.array(u0))
+        return real(objective, u0, method, budget, seed)
+
+    monkeypatch.setattr(fit_module, "minimise", recording)
+    result = calibrate(sc, data, targets, seeds=[7, 8], budget=12, loo=True, loo_budget=12, loo_seeds=1)
+    pars = list(sc.calibration.free_parameters)
+    u_prior = np.array([to_unit(p, p.prior) for p in pars])
+    u_scenario = np.array([to_unit(p, TRUE[p.path]) for p in pars])
+    assert np.allclose(result.u_prior, u_prior)
+    assert np.allclose(starts[0], u_scenario)  # the fit: from the scenario's values
+    assert len(starts) == 1 + len(targets)  # one refit per fitted target
+    for u in starts[1:]:
+        assert np.allclose(u, u_prior), u
+    assert [p.prior for p in result.parameters] == [0.02, 0.8]
+    assert result.loo_seeds == 1  # the refits' cost cap, which the report states
+    from welfare_sim.calibration.report import markdown
+
+    assert "Each leave-one-out refit ran seeds [7] (1 of the fit's 2)." in markdown(result, "c", "t")
+
+
+def test_projection_band_covers_the_run_and_is_reproducible(tmp_path: Path) -> None:
+    from welfare_sim.calibration.report import write_outputs
+
+    data = tiny()
+    targets = [Target.model_validate(t) for t in generated_targets(data, TRUE, seeds=(101,))]
+    sc = validate_scenario(data, "tiny")
+    runs = [
+        calibrate(sc, data, targets, seeds=[7, 8], budget=24, loo=False, band_draws=4) for _ in range(2)
+    ]
+    band = runs[0].projection
+    assert band is not None and band.months == sc.months and band.draws == 4 and band.seeds == 2
+    assert band.runs.shape == (4, 2, sc.months)
+    assert np.all(band.low <= band.high)
+    # the parameters are uncertain, so the band has a width once accounts open
+    assert band.high[-1] - band.low[-1] > 0.001
+    # the central line is the fit's own mean over seeds, the same the fit table reports
+    accounts_m6 = next(t for t in runs[0].targets if t.name == "accounts_m6")
+    assert band.central[5] == pytest.approx(accounts_m6.model)
+    # same scenario, seeds and draws: the same band, to the bit
+    assert np.array_equal(band.runs, runs[1].projection.runs)
+    written = write_outputs(tmp_path, runs[0], targets, data, sc.start, "test", "targets.yaml")
+    assert tmp_path / "projection.png" in written
+    assert (tmp_path / "projection.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    md = (tmp_path / "fit_report.md").read_text(encoding="utf-8")
+    assert "## Projection: account coverage to the end of the run" in md and "projection.png" in md
+    report = json.loads((tmp_path / "fit_report.json").read_text(encoding="utf-8"))
+    assert len(report["projection"]["central"]) == sc.months
+    # a later fit without a band leaves no stale band chart behind
+    write_outputs(tmp_path, calibrate(sc, data, targets, seeds=[7], budget=8, loo=False), targets,
+                  data, sc.start, "test", "targets.yaml")
+    assert not (tmp_path / "projection.png").exists()

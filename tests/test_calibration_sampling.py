@@ -46,7 +46,9 @@ def scenario_data(name: str, shrink: int = 1) -> dict:
 
 def test_hoa_binh_sampled_and_full_runs_agree_on_the_targets() -> None:
     tf = load_targets(ROOT / "calibration" / "targets" / "hoa_binh.yaml")
-    targets = [t for t in tf.targets if t.relation == "="]
+    # the figures the fit uses: a check (fit: false, e.g. the pilot communes' count, which moves with
+    # which communes a sample makes the largest) is reported, not fitted
+    targets = [t for t in tf.targets if t.fitted]
     data = scenario_data("hoa_binh")
     # six seeds: a tenth of Hòa Bình is about 3,400 people, and one seed's sample alone differs from
     # the full run by up to 4% in a month's money or the pilot communes' count (before the
