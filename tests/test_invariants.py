@@ -259,7 +259,7 @@ def test_queue_waits_are_consistent_with_opening_hours() -> None:
 def test_recording_in_its_own_thread_gives_the_tables_of_recording_in_line(monkeypatch) -> None:
     """The recorder runs in a second thread, overlapping the next month: the tables must equal
     those of recording each month before the next one starts."""
-    import welfare_sim.sim.run as run_mod
+    import welfare_sim.sim.parts as run_mod  # where a province is run and recorded
 
     scenario = small_scenario(months=4)
     overlapped = run_scenario(scenario)
