@@ -28,7 +28,7 @@ from welfare_sim.sim.engine import RunTimings, simulate
 from welfare_sim.sim.memory import release_freed_memory
 from welfare_sim.sim.recorder import Recorder
 from welfare_sim.sim.results import RunResult, collect, headline
-from welfare_sim.sim.scenario import Scenario, ScenarioError, validate_scenario
+from welfare_sim.sim.scenario import Scenario, validate_scenario
 
 
 def run_one(
@@ -266,17 +266,9 @@ def _pool(tasks: list[dict[str, Any]], workers: int) -> Iterator[list]:
 
 
 def _dask(tasks: list[dict[str, Any]], address: str) -> Iterator[list]:
-    from distributed import Client
+    from welfare_sim.sim.pool import connect_dask
 
-    try:
-        client = Client(address)
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise ScenarioError(
-            [
-                f"--scheduler {address}: cannot reach a Dask scheduler there ({exc}); start one with "
-                "`dask scheduler` and give its address, such as tcp://10.0.0.5:8786"
-            ]
-        ) from None
+    client = connect_dask(address)
     try:
         futures = [client.submit(run_part, task, pure=False) for task in tasks]
         for future in futures:

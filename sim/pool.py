@@ -67,3 +67,22 @@ def process_pool(
         initializer=_start_worker,
         initargs=(os.getpid(), initializer, initargs),
     )
+
+
+def connect_dask(address: str) -> Any:  # noqa: ANN401 (a distributed.Client; dask is an optional extra)
+    """A client of the Dask scheduler at `address`, or bad input that says how to start one. Waits
+    up to distributed.comm.timeouts.connect (30 s by default; the environment variable
+    DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT=5s gives up sooner)."""
+    from distributed import Client
+
+    from welfare_sim.sim.scenario import ScenarioError
+
+    try:
+        return Client(address)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise ScenarioError(
+            [
+                f"--scheduler {address}: cannot reach a Dask scheduler there ({exc}); start one with "
+                "`dask scheduler` and give its address, such as tcp://10.0.0.5:8786"
+            ]
+        ) from None

@@ -545,20 +545,11 @@ def _quiet_dask_worker(dask_worker: Any) -> None:
 
 
 def _dask(base: dict[str, Any], tasks: list[Task], address: str) -> Iterator[tuple[Task, Outcome]]:
-    from distributed import Client, as_completed
+    from distributed import as_completed
 
-    try:
-        # waits up to distributed.comm.timeouts.connect (30 s by default; environment
-        # variable DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT=5s to give up sooner)
-        client = Client(address)
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise ScenarioError(
-            [
-                f"--scheduler {address}: cannot reach a Dask scheduler there ({exc}); "
-                "start one with "
-                "`dask scheduler` and give its address, such as tcp://10.0.0.5:8786"
-            ]
-        ) from None
+    from welfare_sim.sim.pool import connect_dask
+
+    client = connect_dask(address)
     futures: dict[Any, Task] = {}
     try:
         client.run(_quiet_dask_worker)
