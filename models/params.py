@@ -365,7 +365,7 @@ class Area(GroupSettings):
 
 # "register" is the key planners write; pydantic warns that it shadows ABCMeta.register, which a
 # scenario block never uses.
-warnings.filterwarnings("ignore", message='Field name "register" in "Geography" shadows', category=UserWarning)
+warnings.filterwarnings("ignore", message=r'Field name "register" in "\w*Geography" shadows', category=UserWarning)
 
 
 class Geography(Frozen):

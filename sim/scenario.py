@@ -31,6 +31,7 @@ from welfare_sim.models.params import (
     Month,
     PaymentRun,
     Population,
+    Registers,
     month_index,
 )
 from welfare_sim.sim.free_parameters import CalibrationBlock, check_free_parameters
@@ -69,6 +70,11 @@ class ProvinceSettings(GroupSettings):
 class CountryGeography(Geography):
     """A one-province geography, or with `provinces` the country as independent provinces."""
 
+    # declared again: inherited, pydantic looked its default up on the class and found ABCMeta.register
+    # (a method), so a geography that left `register:` out was refused with a method as the bad value
+    register: Registers = Field(
+        "legacy", description=Geography.model_fields["register"].description
+    )
     provinces: list[ProvinceSettings] | None = Field(
         None, min_length=1, max_length=MAX_PROVINCES,
         description="legacy map: many provinces, each run as its own province (`defaults` holds the "

@@ -64,6 +64,16 @@ def test_hoa_binh_communes_are_the_registers_by_code_and_district() -> None:
     assert per_group.tolist() == [d.beneficiaries for d in scenario.geography.districts]
 
 
+def test_a_geography_without_register_is_on_the_legacy_map() -> None:
+    """`register:` is optional (its default is "legacy"); pydantic once took a method of the class
+    for the default of the country's geography and refused every scenario that left the key out."""
+    data = hoa_binh_data()
+    del data["geography"]["register"]
+    scenario = validate_scenario(data, "s.yaml")
+    assert scenario.geography.register == "legacy"
+    assert scenario.geography.places.n == 151
+
+
 def test_district_names_match_the_register_without_diacritics() -> None:
     data = hoa_binh_data()
     data["geography"]["districts"][7]["name"] = "mai chau"
