@@ -1065,6 +1065,12 @@ class Drive(Frozen):
     start: Month
     end: Month
     districts: UniqueList(str) | None = Field(None, description="None: every district")
+    provinces: UniqueList(Annotated[str, Field(min_length=1)]) | None = Field(
+        None,
+        description="a many-province scenario (geography.provinces): only these provinces, by name or "
+        "official code (diacritics and case ignored); with `districts`, the districts are looked up in "
+        "these provinces. None: every province",
+    )
     communes: UniqueList(Annotated[int, Field(ge=0, le=MAX_COMMUNES)]) | None = Field(
         None,
         description="only these communes (index in the province's commune list, places.parquet), "
@@ -1110,6 +1116,12 @@ class Dated(Frozen):
     start: Month = Field(description="first month (YYYY-MM) the strategy is in force")
     end: Month | None = Field(None, description="last month in force; None: to the end of the run")
     districts: UniqueList(str) | None = Field(None, description="None: every district")
+    provinces: UniqueList(Annotated[str, Field(min_length=1)]) | None = Field(
+        None,
+        description="a many-province scenario (geography.provinces): only these provinces, by name or "
+        "official code (diacritics and case ignored); with `districts`, the districts are looked up in "
+        "these provinces. None: every province",
+    )
 
     @model_validator(mode="after")
     def _dates(self) -> Dated:
@@ -1343,6 +1355,10 @@ class Interventions(Frozen):
             if dupes:
                 raise ValueError(f"{kind}: names must be unique; repeated: {', '.join(dupes)}")
         return self
+
+    def scoped(self) -> list[tuple[str, int, Drive | Dated]]:
+        """(kind, index, strategy) of every strategy, drives first."""
+        return [(kind, i, s) for kind in ("drives", *STRATEGY_KINDS) for i, s in enumerate(getattr(self, kind))]
 
     def district_references(self) -> list[tuple[str, list[str] | None]]:
         """(key path, districts named) of every strategy, for the scenario's cross-check."""

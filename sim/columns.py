@@ -68,8 +68,14 @@ COLUMNS: dict[str, Column] = {
     "province_code": _c(
         STR,
         "",
-        "Official province code (legacy register): in a many-province run, the province a day's waits are of",
-        "Mã tỉnh chính thức (danh mục cũ): trong lượt chạy nhiều tỉnh, tỉnh của số liệu chờ trong ngày",
+        "Official province code (legacy register), in a many-province run: the province the row is of",
+        "Mã tỉnh chính thức (danh mục cũ), trong lượt chạy nhiều tỉnh: tỉnh của dòng số liệu",
+    ),
+    "province_name": _c(
+        STR,
+        "",
+        "Province name from the legacy register, in a many-province run",
+        "Tên tỉnh theo danh mục cũ, trong lượt chạy nhiều tỉnh",
     ),
     "commune": _c(
         INT,

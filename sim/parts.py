@@ -285,6 +285,18 @@ def _shift(frame: pl.DataFrame, districts: int, communes: int) -> pl.DataFrame:
     return frame.with_columns(pl.col("district") + districts, pl.col("commune") + communes)
 
 
+def _with_province(frame: pl.DataFrame, code: str) -> pl.DataFrame:
+    """`province_code` and `province_name` (the legacy register's) before the district columns."""
+    from welfare_sim.sim import register as reg
+
+    name = reg.find_province(code, "legacy").name
+    at = frame.columns.index("district") if "district" in frame.columns else 0
+    columns = frame.columns
+    return frame.with_columns(
+        pl.lit(code, pl.String).alias("province_code"), pl.lit(name, pl.String).alias("province_name")
+    ).select(*columns[:at], "province_code", "province_name", *columns[at:])
+
+
 def _sum_by(frames: list[pl.DataFrame], keys: list[str]) -> pl.DataFrame:
     """Figures summed over the provinces, row by row of the keys (every province has the same key rows:
     a row per month, or per month and subgroup). Summed in province order, one province after the
@@ -319,10 +331,12 @@ def merge_results(results: list[tuple[str, RunResult]], offsets: list[tuple[int,
     monthly, communes, places, points, waits = [], [], [], [], []
     strategies: dict[str, int] = {}
     for (code, r), (d_off, c_off) in zip(results, offsets, strict=True):
-        monthly.append(_shift(r.monthly, d_off, c_off))
-        communes.append(_shift(r.communes, d_off, c_off))
-        places.append(_shift(r.places, d_off, c_off))
-        points.append(_shift(r.points, d_off, c_off).with_columns(pl.col("point") + points_offset))
+        # the tables of places say which province a row is of, by official code and name
+        monthly.append(_with_province(_shift(r.monthly, d_off, c_off), code))
+        communes.append(_with_province(_shift(r.communes, d_off, c_off), code))
+        places.append(_with_province(_shift(r.places, d_off, c_off), code))
+        shifted = _shift(r.points, d_off, c_off).with_columns(pl.col("point") + points_offset)
+        points.append(_with_province(shifted, code))
         points_offset += r.n_points
         # a day's waits are per province: the quantiles of two provinces do not add up
         keyed = pl.lit(code).alias("province_code")

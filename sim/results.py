@@ -11,6 +11,8 @@ import polars as pl
 from welfare_sim.models.params import CATEGORIES, POINT_KINDS
 from welfare_sim.sim.recorder import DAY_BINS, PLACE_COLUMNS, WAIT_BIN_MIN, Recorder
 
+PROVINCE_COLUMNS = ("province_code", "province_name")  # a many-province run's tables of places (sim/parts.py)
+
 
 @dataclass
 class RunResult:
@@ -122,12 +124,11 @@ def cost_figures(result: RunResult) -> dict[str, Any]:
 def headline(result: RunResult) -> dict[str, Any]:
     m = result.monthly
     by_month = _every_month(
-        result, m.group_by("month", "period").agg(pl.exclude(*PLACE_COLUMNS, "category").sum())
+        result, m.group_by("month", "period").agg(pl.exclude(*PROVINCE_COLUMNS, *PLACE_COLUMNS, "category").sum())
     )
     first, last = by_month.row(0, named=True), by_month.row(-1, named=True)
-    totals = m.select(pl.exclude("month", "period", *PLACE_COLUMNS, "category", "days_to_money_mean").sum()).row(
-        0, named=True
-    )
+    keys = ("month", "period", *PROVINCE_COLUMNS, *PLACE_COLUMNS, "category", "days_to_money_mean")
+    totals = m.select(pl.exclude(*keys).sum()).row(0, named=True)
 
     payments = totals["paid_into_account"] + totals["paid_in_cash"] + totals["paid_at_home"]
     days = result.days_hist.sum(axis=0)

@@ -22,6 +22,7 @@ from pydantic import Field, PrivateAttr, ValidationError, model_validator
 from welfare_sim.models.geography import Places
 from welfare_sim.models.params import (
     MAX_MONTHS,
+    STRATEGY_KINDS,
     Assumptions,
     District,
     Frozen,
@@ -160,7 +161,16 @@ class Scenario(Frozen):
 
         districts = set(self.geography.group_names)
         problems = []
-        for where, named in self.interventions.district_references():
+        country = self.geography.provinces is not None
+        for kind, i, strategy in self.interventions.scoped():
+            if strategy.provinces is not None and not country:
+                problems.append(
+                    f"{AT}interventions.{kind}[{i}].provinces: only for a many-province scenario "
+                    "(geography.provinces); a one-province scenario's strategies are in its province: leave "
+                    "the key out"
+                )
+        # a many-province scenario's districts are looked up in each strategy's provinces (country_parts)
+        for where, named in [] if country else self.interventions.district_references():
             for name in sorted(set(named or ()) - districts):
                 guess = did_you_mean(name, districts)
                 hint = f'did you mean "{guess}"?' if guess else f"known: {', '.join(sorted(districts))}"
@@ -762,21 +772,24 @@ def country_parts(scenario: Scenario, source: str) -> tuple[tuple[str, Scenario]
             problems.append(f"{at}[{k}].beneficiaries: required key missing; set it here or in geography.defaults")
     if scenario.roster is not None:
         problems.append(f"{source} › roster: a roster run is of one province; leave out geography.provinces")
-    for kind in ("drives", "atm_points", "agents"):
-        for i, strategy in enumerate(getattr(scenario.interventions, kind)):
-            if strategy.communes:
-                problems.append(
-                    f"{source} › interventions.{kind}[{i}].communes: a many-province scenario cannot scope a "
-                    "strategy to commune numbers yet; leave the key out"
-                )
     if problems:
         raise ScenarioError(problems)
     units.sort(key=lambda u: u[1].code)
+    scopes = _strategy_scopes(scenario, [u for _, u in units], source)
     n_communes = _province_communes()
-    weights = [int(n_communes.get(u.code, 0)) for _, u in units]
-    # A national drive's teams are shared out to the provinces by commune count (an assumption): the
-    # country keeps its number of teams, and a province given none has no drive.
-    teams = [share_out(d.teams, weights) for d in scenario.interventions.drives]
+    # A drive's teams are shared out to the provinces it covers by commune count (of its districts
+    # there, if it names districts; an assumption): the country keeps its number of teams, and a
+    # province given none has no drive.
+    teams = []
+    for i, d in enumerate(scenario.interventions.drives):
+        scope = scopes[("drives", i)]
+        weights = [
+            0 if scope is not None and u.code not in scope
+            else _communes_in(u.code, scope[u.code]) if scope is not None and scope[u.code] is not None
+            else int(n_communes.get(u.code, 0))
+            for _, u in units
+        ]
+        teams.append(share_out(d.teams, weights))
     # Each province is the country's scenario with its own geography and its share of the drives: only
     # those are validated again (the rest is the country's, valid already), so a `--set`, a sweep or a
     # calibration step re-resolves 63 provinces in well under a second (the register look-ups are kept
@@ -803,15 +816,22 @@ def country_parts(scenario: Scenario, source: str) -> tuple[tuple[str, Scenario]
             while len(_GEOGRAPHIES) > 4 * MAX_PROVINCES:
                 _GEOGRAPHIES.pop(next(iter(_GEOGRAPHIES)))
         drives = [
-            d.model_copy(update={"teams": t[j]})
-            for d, t in zip(scenario.interventions.drives, teams, strict=True)
+            _in_province(d, scopes[("drives", i)], unit.code).model_copy(update={"teams": t[j]})
+            for i, (d, t) in enumerate(zip(scenario.interventions.drives, teams, strict=True))
             if t[j] > 0
         ]
+        own_strategies: dict[str, list] = {"drives": drives}
+        for kind in STRATEGY_KINDS:
+            own_strategies[kind] = [
+                _in_province(st, scopes[(kind, i)], unit.code)
+                for i, st in enumerate(getattr(scenario.interventions, kind))
+                if scopes[(kind, i)] is None or unit.code in scopes[(kind, i)]
+            ]
         part = scenario.model_copy(
             update={
                 "description": f"{unit.name}, a province of {scenario.name}",
                 "geography": own,
-                "interventions": scenario.interventions.model_copy(update={"drives": drives}),
+                "interventions": scenario.interventions.model_copy(update=own_strategies),
                 "calibration": None,
             }
         )
@@ -820,6 +840,92 @@ def country_parts(scenario: Scenario, source: str) -> tuple[tuple[str, Scenario]
     if problems:
         raise ScenarioError(problems)
     return tuple(parts)
+
+
+# What a strategy covers in a many-province scenario: None (every province, whole), or official
+# province code -> the register names of its districts the strategy names there (None: the whole province).
+Scope = dict[str, list[str] | None] | None
+
+
+def _strategy_scopes(scenario: Scenario, units: list[Any], source: str) -> dict[tuple[str, int], Scope]:
+    """Each strategy's provinces and districts, looked up in the register; raises ScenarioError at the
+    key paths (unknown or absent province, a district in none of the strategy's provinces, districts or
+    commune numbers without the provinces they are in)."""
+    from welfare_sim.sim import register as reg
+    from welfare_sim.sim.names import did_you_mean
+
+    present = {u.code: u for u in units}
+    problems: list[str] = []
+    scopes: dict[tuple[str, int], Scope] = {}
+    for kind, i, strategy in scenario.interventions.scoped():
+        at = f"{source} › interventions.{kind}[{i}]"
+        if strategy.provinces is None:
+            if strategy.districts:
+                problems.append(
+                    f"{at}.districts: in a many-province scenario, name the provinces too (district names "
+                    "repeat from province to province): add provinces: [<province>]"
+                )
+            if getattr(strategy, "communes", None):
+                problems.append(
+                    f"{at}.communes: commune numbers are a place in one province's list (places.parquet): "
+                    "add provinces: [<that province>]"
+                )
+            scopes[(kind, i)] = None
+            continue
+        codes: list[str] = []
+        for k, name in enumerate(strategy.provinces):
+            try:
+                unit = _legacy_province(name)
+            except reg.RegisterError as exc:
+                names = [u.short_name for u in units]
+                guess = did_you_mean(name, names)
+                hint = f' (did you mean "{guess}"?)' if guess and "did you mean" not in str(exc) else ""
+                problems.append(f"{at}.provinces[{k}]: {exc}{hint}")
+                continue
+            if unit.code not in present:
+                problems.append(
+                    f"{at}.provinces[{k}]: {name!r} is {unit.name} ({unit.code}), which is not among "
+                    "geography.provinces; add it there or leave it out here"
+                )
+                continue
+            codes.append(unit.code)
+        if getattr(strategy, "communes", None) and len(set(codes)) != 1:
+            problems.append(
+                f"{at}.communes: commune numbers are a place in one province's list (places.parquet): "
+                f"name exactly one province in provinces (got {len(set(codes))})"
+            )
+        scope: dict[str, list[str] | None] = {code: None for code in codes}
+        if strategy.districts:
+            scope = {code: [] for code in codes}
+            for k, name in enumerate(strategy.districts):
+                found, first_error = False, None
+                for code in codes:
+                    try:
+                        district = reg.find_district(name, code)
+                    except reg.RegisterError as exc:
+                        first_error = first_error or exc
+                        continue
+                    scope[code].append(district.name)  # type: ignore[union-attr]
+                    found = True
+                if not found and codes:
+                    problems.append(f"{at}.districts[{k}]: {first_error}")
+            scope = {code: named for code, named in scope.items() if named}
+        scopes[(kind, i)] = scope
+    if problems:
+        raise ScenarioError(problems)
+    return scopes
+
+
+def _in_province(strategy: Any, scope: Scope, code: str) -> Any:
+    """The strategy as a one-province scenario of province `code` has it: no `provinces`, and only its
+    districts there (by their register names, as that province's geography names them)."""
+    districts = strategy.districts if scope is None else scope[code]
+    return strategy.model_copy(update={"provinces": None, "districts": districts})
+
+
+def _communes_in(province_code: str, districts: list[str]) -> int:
+    names, sizes = _district_sizes(province_code)
+    return sum(n for name, n in zip(names, sizes, strict=True) if name in districts)
 
 
 # A province's resolved geography by its one-province `geography:` (frozen, so shareable): a `--set`,

@@ -146,6 +146,103 @@ def test_payment_ids_are_unique_in_the_country(small, tmp_path: Path) -> None:
     assert first["commune"].max() >= small.parts[0][1].geography.n_communes  # later provinces are shifted
 
 
+def test_tables_of_places_name_the_province(small, serial) -> None:
+    """In a country run, every table of places says which province a row is of, by the register's code
+    and name, and its districts are that province's."""
+    from welfare_sim.sim import register as reg
+
+    for name in ("places", "communes", "monthly", "points"):
+        table = getattr(serial, name)
+        assert table["province_code"].null_count() == 0 and table["province_name"].null_count() == 0, name
+        assert sorted(table["province_code"].unique()) == sorted(code for code, _ in small.parts), name
+    for code, _ in small.parts:
+        rows = serial.places.filter(pl.col("province_code") == code)
+        assert rows["province_name"].unique().to_list() == [reg.find_province(code, "legacy").name]
+        assert set(rows["district_code"]) <= set(reg.districts(code)["code"])  # (Hoàng Sa has no communes)
+
+
+# --------------------------------------------------------------------------- strategies per province
+
+
+def drive_ninh_hai(data: dict, **scope: object) -> dict:
+    """A commune-ATM strategy and the first drive, scoped as given."""
+    data["interventions"]["atm_points"] = [
+        {"name": "ninh_hai", "start": "2022-01", "communes_per_month": 2, "account_types": ["bank"], **scope}
+    ]
+    data["interventions"]["drives"][0].update(scope)
+    return data
+
+
+def test_a_strategy_scoped_to_provinces_is_only_there(national: dict) -> None:
+    data = few(national)
+    teams = data["interventions"]["drives"][0]["teams"]
+    # by name without diacritics, and by official code; districts by their short names
+    scenario = validate_scenario(drive_ninh_hai(data, provinces=["Ninh Thuan", "48"]), "vn.yaml")
+    parts = dict(scenario.parts)
+    drive = data["interventions"]["drives"][0]["name"]
+    got = {code: sum(d.teams for d in p.interventions.drives if d.name == drive) for code, p in parts.items()}
+    assert got["95"] == 0 and got["48"] > 0 and got["58"] > 0 and sum(got.values()) == teams
+    assert all(s.provinces is None for p in parts.values() for s in p.interventions.drives)
+    assert {code: len(p.interventions.atm_points) for code, p in parts.items()} == {"48": 1, "58": 1, "95": 0}
+
+    data = drive_ninh_hai(few(national), provinces=["Ninh Thuận"], districts=["Ninh Hải", "Bác Ái"])
+    parts = dict(validate_scenario(data, "vn.yaml").parts)
+    assert [s.districts for s in parts["58"].interventions.atm_points] == [["Huyện Ninh Hải", "Huyện Bác Ái"]]
+    assert [d.teams for d in parts["58"].interventions.drives if d.name == drive] == [teams]
+    assert not parts["48"].interventions.atm_points and not parts["95"].interventions.atm_points
+
+
+def test_a_drive_in_one_province_leaves_the_others_as_they_were(national: dict) -> None:
+    """Provinces are independent: a drive scoped to Đà Nẵng changes Đà Nẵng's accounts and nothing of
+    Ninh Thuận's."""
+    base = few(national, ("48", "58"), months=18)
+    base["interventions"]["drives"] = []
+    scoped = copy.deepcopy(base)
+    scoped["interventions"]["drives"] = [
+        {**few(national)["interventions"]["drives"][0], "start": "2022-02", "end": "2022-12", "provinces": ["48"]}
+    ]
+    without = run_country(validate_scenario(base, "without"), parts=1).communes
+    with_drive = run_country(validate_scenario(scoped, "with"), parts=1).communes
+
+    def province(table: pl.DataFrame, code: str) -> pl.DataFrame:
+        return table.filter(pl.col("province_code") == code)
+
+    assert province(with_drive, "58").equals(province(without, "58"))
+    last = pl.col("month") == 17
+    assert (
+        province(with_drive, "48").filter(last)["with_account"].sum()
+        > province(without, "48").filter(last)["with_account"].sum()
+    )
+
+
+@pytest.mark.parametrize(
+    ("scope", "expected"),
+    [
+        ({"provinces": ["Ninh Thuan x"]}, "interventions.atm_points[0].provinces[0]:"),
+        ({"provinces": ["Hòa Bình"]}, "is Tỉnh Hòa Bình (17), which is not among geography.provinces"),
+        ({"districts": ["Ninh Hải"]}, "interventions.atm_points[0].districts: in a many-province scenario, name"),
+        ({"provinces": ["58"], "districts": ["Ninh Hai x"]}, "interventions.atm_points[0].districts[0]:"),
+        ({"provinces": ["58", "48"], "communes": [1]}, "name exactly one province in provinces (got 2)"),
+    ],
+)
+def test_bad_strategy_scopes_name_their_key_path(national: dict, scope: dict, expected: str) -> None:
+    data = few(national)
+    data["interventions"]["atm_points"] = [
+        {"name": "p", "start": "2022-01", "communes_per_month": 2, "account_types": ["bank"], **scope}
+    ]
+    with pytest.raises(ScenarioError) as caught:
+        validate_scenario(data, "vn.yaml")
+    assert expected in str(caught.value)
+
+
+def test_a_one_province_scenario_refuses_provinces_on_a_strategy() -> None:
+    hoa_binh = ROOT / "scenarios" / "hoa_binh.yaml"
+    data = resolve_extends(hoa_binh.resolve(), read_yaml(hoa_binh))
+    data["interventions"]["drives"][0]["provinces"] = ["Hòa Bình"]
+    with pytest.raises(ScenarioError, match=r"interventions.drives\[0\].provinces: only for a many-province"):
+        validate_scenario(data, "hoa_binh.yaml")
+
+
 # --------------------------------------------------------------------------- the national file
 
 
