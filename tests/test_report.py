@@ -257,6 +257,25 @@ def test_workbook_cells_are_the_run_tables(reported: Path, run_dir: Path) -> Non
     assert first[col["Visits"]] == waits["visits"][0]
     assert first[col["Wait, 95th percentile (min)"]] == pytest.approx(waits["wait_min_p95"][0])
 
+    # who gains, month by month: the subgroups sheet divides subgroups.parquet's sums
+    words = Lang("en")
+    subgroups = pl.read_parquet(run_dir / "subgroups.parquet")
+    expected = {
+        (f"{r['period']:%Y-%m}", words.name("group", r["subgroup"])): r for r in subgroups.iter_rows(named=True)
+    }
+    ws = wb["Subgroups"]
+    col = header_index(ws)
+    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    assert len(rows) == len(expected) == subgroups.height
+    for row in rows:
+        r = expected[(row[col["Month"]], row[col["Group"]])]
+        assert row[col["Payments made"]] == r["payments"] > 0
+        assert row[col["Cost per payment to beneficiaries (VND)"]] == round(r["beneficiary_cost_vnd"] / r["payments"])
+        days = r["days_to_money_total"] / r["money_in_hand"]
+        assert row[col["Days to money in hand, mean (days)"]] == pytest.approx(days)
+        assert row[col["Travel per payment, both ways (min)"]] == pytest.approx(r["travel_min_total"] / r["payments"])
+        assert row[col["Queue wait per payment (min)"]] == pytest.approx(r["wait_min_total"] / r["payments"])
+
     summary = json.loads((run_dir / "summary.json").read_text())
     headline = {r[0]: r[1] for r in wb["Headline"].iter_rows(min_row=2, values_only=True)}
     assert headline["Beneficiaries, first month"] == summary["beneficiaries"]["first_month"]

@@ -610,6 +610,11 @@ def _run_workbook(run: d.RunData, words: Lang) -> bytes:
                 ("unpaid_share", "pct"),
                 ("suspended", "int"),
                 ("suspended_share", "pct"),
+                ("payments", "int"),
+                ("days_to_money_mean", "dec1"),
+                ("travel_min_per_payment", "dec1"),
+                ("wait_min_per_payment", "dec1"),
+                ("beneficiary_cost_per_payment_vnd", "vnd"),
             ],
         )
     )

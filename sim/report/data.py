@@ -507,12 +507,29 @@ def _subgroup_table(run: RunData) -> pl.DataFrame:
         account_coverage=_ratio(pl.col("with_account"), pl.col("beneficiaries"))
         if "with_account" in run.subgroups.columns
         else pl.lit(None, pl.Float64),
+        **_per_payment(run.subgroups.columns),
     ).sort(
         "month",
         pl.col("subgroup").replace_strict(
             {g: i for i, g in enumerate(SUBGROUPS)}, default=len(SUBGROUPS), return_dtype=pl.Int32
         ),
     )
+
+
+def _per_payment(columns: list[str]) -> dict[str, pl.Expr]:
+    """Who gains, month by month: days to money, travel, wait and cost per payment (a run folder written
+    before subgroups.parquet had these sums shows none)."""
+    out = {}
+    if "days_to_money_total" in columns:
+        out["days_to_money_mean"] = _ratio(pl.col("days_to_money_total"), pl.col("money_in_hand"))
+    for total, mean in (
+        ("travel_min_total", "travel_min_per_payment"),
+        ("wait_min_total", "wait_min_per_payment"),
+        ("beneficiary_cost_vnd", "beneficiary_cost_per_payment_vnd"),
+    ):
+        if total in columns and "payments" in columns:
+            out[mean] = _ratio(pl.col(total), pl.col("payments"))
+    return out
 
 
 def subgroup_summary(run: RunData) -> pl.DataFrame:

@@ -413,6 +413,8 @@ COLUMNS: dict[str, str] = {
     "served": "Served",
     "float_vnd": "Cash delivered (VND)",
     "wait_min_mean": "Wait, mean (min)",
+    "travel_min_per_payment": "Travel per payment, both ways (min)",
+    "wait_min_per_payment": "Queue wait per payment (min)",
     "wait_min_p50": "Wait, median (min)",
     "wait_min_p95": "Wait, 95th percentile (min)",
     "staff_cost_vnd": "Staff cost (VND)",
