@@ -438,6 +438,27 @@ def test_strategies_print_side_by_side_in_one_table() -> None:
     assert text.count("title") == 1
 
 
+def test_long_strategy_names_fold_in_an_80_column_terminal() -> None:
+    """Hòa Bình's strategy names are long: in a terminal of 80 columns they wrap, never end in "…"."""
+    from rich.console import Console
+
+    names = ["hoa_binh_status_quo", "hoa_binh_chip_id_atms", "hoa_binh_digital_teams", "hoa_binh_home_delivery"]
+    runs = pl.DataFrame(
+        {
+            "scenario": [n for n in names for _ in (1, 2)],
+            "seed": [1, 2] * len(names),
+            **{k: [0.5, 0.6] * len(names) for k in compare.FIGURE_KEYS},
+        }
+    )
+    table = compare.comparison_table(runs, names, [1, 2])
+    console = Console(width=80, record=True)
+    console.print(compare.table_for_console(table, names, 2, "title"))
+    text = console.export_text()
+    assert "…" not in text
+    for name in names:  # each name's pieces, read down its column, give it back
+        assert all(part in text for part in (name[:8], name[-6:])), name
+
+
 def test_vnd_figures_print_in_one_readable_unit_per_row() -> None:
     assert compare.vnd_scale(70_467.0) == (1.0, "VND")
     assert compare.vnd_scale(2.58e9) == (1e9, "bn VND")

@@ -528,9 +528,10 @@ def table_for_console(table: pl.DataFrame, names: list[str], n_seeds: int, title
     words = Lang(lang)
     t = Table(title=title, show_header=True, header_style="bold", show_lines=True)
     t.add_column(words.t("term.figure"), max_width=FIGURE_COLUMN)
-    t.add_column(f"{names[0]}\n({words.t('term.base')})", justify="right")
+    # names fold onto a second line rather than end in "…" in an 80-column terminal
+    t.add_column(f"{names[0]}\n({words.t('term.base')})", justify="right", overflow="fold")
     for name in names[1:]:
-        t.add_column(f"{name}\n{words.t('term.compare_column')}", justify="right")
+        t.add_column(f"{name}\n{words.t('term.compare_column')}", justify="right", overflow="fold")
     rows = cells(table, names, n_seeds) if lang == "en" else _cells_in(words, table, names, n_seeds)
     for fig, row in rows:
         out = [fig.label if lang == "en" else figure_label(words, fig.key, fig.label), row[0]["value"]]
@@ -669,7 +670,7 @@ def decision_table_for_console(ce: pl.DataFrame, ranked: list[str], title: str):
 
     t = Table(title=title, show_header=True, header_style="bold", show_lines=True)
     t.add_column("#", justify="right")
-    t.add_column("strategy")
+    t.add_column("strategy", overflow="fold")
     t.add_column("extra state cost", justify="right")
     t.add_column("beneficiaries' cost", justify="right")
     for label, *_ in MEASURES.values():
@@ -744,7 +745,7 @@ def gains_table_for_console(gains: pl.DataFrame, names: list[str], n_seeds: int,
     )
     t.add_column(words.t("dec.group"), max_width=FIGURE_COLUMN)
     for name in names[1:]:
-        t.add_column(name, justify="right")
+        t.add_column(name, justify="right", overflow="fold")
     part = gains.filter(pl.col("group_level").is_in(["subgroup", "programme"]))
     keys = part.select("group_level", "group", "group_name").unique(maintain_order=True)
     for level, group, group_name in keys.iter_rows():
