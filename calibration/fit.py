@@ -296,6 +296,7 @@ class Optimum:
     message: str
     evaluations: int
     iterations: int
+    status: int = 0  # scipy's: least_squares 1 gtol, 2 ftol, 3 xtol, 4 ftol and xtol, 0 budget
 
 
 def minimise(
@@ -331,7 +332,13 @@ def minimise(
             )
         )
         return Optimum(
-            u, objective.cost(u), converged, message, ev.evaluations - start_evals, int(res.nfev)
+            u,
+            objective.cost(u),
+            converged,
+            message,
+            ev.evaluations - start_evals,
+            int(res.nfev),
+            int(res.status),
         )
     if method == "differential_evolution":
         k = u0.size

@@ -195,20 +195,32 @@ def unmarked_values(scenario_file: Path) -> list[str]:
 
 
 def undefined_tags(scenario_file: Path) -> list[str]:
-    """Source tags used in comments that the file's header does not define (`#   [tag]  text`)."""
+    """Source tags cited in the comments of a scenario or target file (and of the files it
+    `extends`) that no header among them defines (`#   [tag]  text`).
+
+    Every comment line is read, not only the comments the table attaches to values, so a tag in a
+    block comment counts too. A citation names its source first: `[bhb, Oct 2023]` and
+    `[seed002: remote areas]` cite `bhb` and `seed002`.
+    """
     sources = ScenarioSources(Path(scenario_file))
     defined = dict(sources.tags)
-    for f in sources.files:
-        defined.update(tag_legend(f.path))
+    paths = [Path(f.path) for f in sources.files] or [Path(scenario_file)]
+    for path in paths:
+        defined.update(tag_legend(path))
     found: list[str] = []
-    for row in table_rows(scenario_file):
-        for tag in TAG.findall(row.source):
-            head = tag.split(",")[0].strip()
-            if head not in defined and tag not in found:
-                found.append(tag)
+    for path in paths:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            comment = _COMMENT.search(line)
+            if comment is None:
+                continue
+            for tag in TAG.findall(comment.group(1)):
+                head = re.split(r"[,:]", tag)[0].strip()
+                if head not in defined and tag not in found:
+                    found.append(tag)
     return found
 
 
+_COMMENT = re.compile(r"(?:^|\s)#(.*)$")  # a YAML comment: `#` at the start or after a blank
 _TAG_LINE = re.compile(r"^#\s+((?:\[[^\]]+\]\s+)+)(\S.*)$")  # `#   [D20] [D76]  text`
 
 

@@ -6,11 +6,22 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from welfare_sim.sim.parameters_table import embedded, main, markdown, table_rows, unit_of, unmarked_values
+import pytest
+
+from welfare_sim.sim.parameters_table import (
+    embedded,
+    main,
+    markdown,
+    table_rows,
+    undefined_tags,
+    unit_of,
+    unmarked_values,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 HOA_BINH = ROOT / "scenarios" / "hoa_binh.yaml"
 MODEL_DOC = ROOT / "docs" / "model.md"
+SHIPPED = sorted((ROOT / "scenarios").glob("*.yaml")) + sorted((ROOT / "calibration" / "targets").glob("*.yaml"))
 
 
 def test_the_committed_table_is_the_generated_one() -> None:
@@ -24,6 +35,33 @@ def test_the_committed_table_is_the_generated_one() -> None:
 
 def test_every_value_of_hoa_binh_has_a_source_or_is_an_assumption() -> None:
     assert unmarked_values(HOA_BINH) == []
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_every_cited_source_tag_is_defined_in_a_header(path: Path) -> None:
+    # every `[tag]` in any comment of a shipped scenario or target file (or a file it extends)
+    assert undefined_tags(path) == [], f"{path.name} cites source tags no header defines"
+
+
+def test_an_undefined_tag_is_found_in_values_and_block_comments(tmp_path: Path) -> None:
+    text = HOA_BINH.read_text(encoding="utf-8")
+    value_line = "  suspend_after_months: 3           # [C02]\n"
+    block_line = "  # [Wikipedia]; Mai Châu 88% [bhb]; other districts' shares are assumptions around the\n"
+    assert value_line in text and block_line in text
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        text.replace(value_line, "  suspend_after_months: 3           # [C99]\n").replace(
+            block_line, block_line.replace("[bhb]", "[bhb, 2023] [nosuch: p. 4]")
+        ),
+        encoding="utf-8",
+    )
+    assert undefined_tags(bad) == ["nosuch: p. 4", "C99"]
+    targets = (ROOT / "calibration" / "targets" / "hoa_binh.yaml").read_text(encoding="utf-8")
+    cited = '">13,000 beneficiaries had accounts = 37.8%" [bhb]'
+    assert cited in targets
+    bad_targets = tmp_path / "targets.yaml"
+    bad_targets.write_text(targets.replace(cited, cited.replace("[bhb]", "[bhb2]")), encoding="utf-8")
+    assert undefined_tags(bad_targets) == ["bhb2"]
 
 
 def test_a_value_without_a_comment_is_found(tmp_path: Path) -> None:
