@@ -1,11 +1,12 @@
-"""Benchmark: the national run, one process, beside the reference toy in the same session.
+"""Benchmark: the national run, on the local cores (`--workers 1`: one process), beside the reference
+toy in the same session.
 
     python benchmarks/national.py                       # vietnam.yaml, 24 months, full population
     python benchmarks/national.py --sample 0.2          # a 20% sample (same people as the full run)
     python benchmarks/national.py --scaling             # 10k, 100k, 1M and 5M beneficiaries
     python benchmarks/national.py --payments            # also write payments.parquet (streamed)
     python benchmarks/national.py --profile --sample 0.2 --months 6   # where the time goes
-    python benchmarks/national.py --workers 2           # the provinces as 2 parts on 2 processes
+    python benchmarks/national.py --workers 1           # one process (the toy ratios compare like with like)
 
 Each measurement runs in a fresh child process, so peak RSS is that run's alone. Printed:
 wall time, beneficiary-payments per second, peak RSS, and a breakdown by phase (population
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -165,7 +167,10 @@ def main() -> None:
     parser.add_argument("--months", type=int, default=None)
     parser.add_argument("--sample", type=float, default=1.0)
     parser.add_argument("--payments", action="store_true")
-    parser.add_argument("--workers", type=int, default=1, help="processes for a many-province scenario's parts")
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1,
+        help="processes for a many-province scenario's parts (default: the local cores, as `welfare-sim run`)",
+    )
     parser.add_argument("--scaling", action="store_true", help="10k, 100k, 1M and 5M beneficiaries")
     parser.add_argument("--no-toy", action="store_true")
     parser.add_argument("--profile", action="store_true", help="cProfile one run; print the top functions")

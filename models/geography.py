@@ -191,32 +191,67 @@ def nearest(
     """Index of the nearest point (great-circle) of each person, and its distance in km; ties go to the
     lower index, as a brute-force argmin over all points would.
 
-    Exact with few distances: everyone lives within `radius_km` of the commune's centre, so by the
-    triangle inequality a point farther than (nearest to the centre + 2 × radius) from the centre can
-    be no one's nearest; only the points within that are measured for each person."""
+    Exact with few distances: a k-d tree on the unit sphere (scipy.spatial.cKDTree; the chord is a
+    monotone function of the great-circle distance) gives each person's few nearest points by chord;
+    their great-circle distances are measured as the brute force would, and the person is settled
+    when the farthest of them is beyond the nearest one's chord with a margin (so no point outside
+    can tie or win). The others are asked again with more neighbours, then measured against every
+    point. `commune` and `radius_km` are kept for the callers; the search needs neither."""
     n = lat.size
     best = np.full(n, -1, np.int64)
     dist = np.full(n, np.inf)
-    if point_lat.size == 0 or n == 0:
+    m = point_lat.size
+    if m == 0 or n == 0:
         return best, dist
-    order = np.argsort(commune, kind="stable")
-    bounds = np.searchsorted(commune[order], np.arange(places.n + 1))
-    for start in range(0, places.n, 256):
-        rows = np.arange(start, min(start + 256, places.n))
-        d = haversine_km(
-            places.latitude[rows, None], places.longitude[rows, None], point_lat[None, :], point_lon[None, :]
-        )
-        reach = d.min(axis=1) + 2.0 * radius_km[rows] + 1e-9
-        for k, c in enumerate(rows):
-            who = order[bounds[c] : bounds[c + 1]]
-            if who.size == 0:
-                continue
-            cand = np.flatnonzero(d[k] <= reach[k])
-            dd = haversine_km(lat[who, None], lon[who, None], point_lat[None, cand], point_lon[None, cand])
-            pick = np.argmin(dd, axis=1)
-            best[who] = cand[pick]
-            dist[who] = dd[np.arange(who.size), pick]
-    return best, dist
+    from scipy.spatial import cKDTree
+
+    # points at one place (several ATMs of a commune) tie for everyone: the place's lowest index stands
+    # for them all, so a few neighbours are enough
+    _, first = np.unique(np.column_stack((point_lat, point_lon)), axis=0, return_index=True)
+    first = np.sort(first)
+    point_lat, point_lon, m = point_lat[first], point_lon[first], first.size
+    tree = cKDTree(_unit_xyz(point_lat, point_lon))
+    todo = np.flatnonzero(np.isfinite(lat) & np.isfinite(lon))
+    if m > 1:  # most people: one point clearly nearest by chord, so by great circle; one distance each
+        chord, idx = tree.query(_unit_xyz(lat[todo], lon[todo]), k=2)
+        settled = chord[:, 1] > chord[:, 0] * (1 + 1e-6) + 1e-12
+        who, pick = todo[settled], idx[settled, 0]
+        best[who] = pick
+        dist[who] = haversine_km(lat[who], lon[who], point_lat[pick], point_lon[pick])
+        todo = todo[~settled]
+    for k in (4, 32):
+        if todo.size == 0:
+            break
+        k = min(k, m)
+        chord, idx = tree.query(_unit_xyz(lat[todo], lon[todo]), k=k)
+        chord, idx = chord.reshape(todo.size, k), idx.reshape(todo.size, k)
+        d = haversine_km(lat[todo, None], lon[todo, None], point_lat[idx], point_lon[idx])
+        low = d.min(axis=1)
+        # the lowest index among the candidates at the least distance
+        pick = np.where(d == low[:, None], idx, m).min(axis=1)
+        settled = np.full(todo.size, True) if k == m else chord[:, -1] > _chord(low) * (1 + 1e-6) + 1e-12
+        best[todo[settled]] = pick[settled]
+        dist[todo[settled]] = low[settled]
+        todo = todo[~settled]
+    rest = np.flatnonzero(best < 0)
+    for start in range(0, rest.size, 1024):  # the unsettled and the unlocated: against every point
+        who = rest[start : start + 1024]
+        d = haversine_km(lat[who, None], lon[who, None], point_lat[None, :], point_lon[None, :])
+        pick = np.argmin(d, axis=1)
+        best[who] = pick
+        dist[who] = d[np.arange(who.size), pick]
+    return first[best], dist
+
+
+def _unit_xyz(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Points on the unit sphere, (n, 3), from degrees."""
+    p, q = np.radians(lat), np.radians(lon)
+    return np.column_stack((np.cos(p) * np.cos(q), np.cos(p) * np.sin(q), np.sin(p)))
+
+
+def _chord(km: np.ndarray) -> np.ndarray:
+    """Chord on the unit sphere of a great-circle distance in km."""
+    return 2.0 * np.sin(np.minimum(km / (2.0 * EARTH_RADIUS_KM), np.pi / 2))
 
 
 def seat_communes(places: Places) -> np.ndarray:

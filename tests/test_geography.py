@@ -362,6 +362,34 @@ def test_nearest_agrees_with_a_brute_force_search_on_random_maps() -> None:
         assert np.allclose(km, reg.distance_km(h_lat, h_lon, p_lat[want], p_lon[want]))
 
 
+def test_nearest_breaks_ties_to_the_lower_index_as_a_brute_force_search_does() -> None:
+    """Points stacked at one place (a commune's ATMs) and people exactly between points on a grid of
+    quarter degrees: exact ties, which must go to the lower index, as np.argmin over all points."""
+    from welfare_sim.models.geography import haversine_km, nearest
+
+    places = load_scenario(HOA_BINH).geography.places
+    radius = np.ones(places.n)
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+        grid_lat = 20.0 + 0.25 * rng.integers(0, 5, 40)
+        grid_lon = 105.0 + 0.25 * rng.integers(0, 5, 40)
+        p_lat = np.concatenate([grid_lat, grid_lat[:10]])  # the first ten stacked twice
+        p_lon = np.concatenate([grid_lon, grid_lon[:10]])
+        order = rng.permutation(p_lat.size)
+        p_lat, p_lon = p_lat[order], p_lon[order]
+        # people on the grid, on its midpoints (equidistant from two or four points), and anywhere
+        h_lat = np.concatenate([20.0 + 0.125 * rng.integers(0, 10, 400), 19.9 + rng.random(200) * 1.2])
+        h_lon = np.concatenate([105.0 + 0.125 * rng.integers(0, 10, 400), 104.9 + rng.random(200) * 1.2])
+        commune = rng.integers(0, places.n, h_lat.size)
+        got, km = nearest(h_lat, h_lon, commune, places, radius, p_lat, p_lon)
+        d = haversine_km(h_lat[:, None], h_lon[:, None], p_lat[None, :], p_lon[None, :])
+        want = np.argmin(d, axis=1)
+        ties = (d == d.min(axis=1, keepdims=True)).sum(axis=1)
+        assert (ties > 1).sum() > 100, seed  # the test does test ties
+        assert np.array_equal(got, want), seed
+        assert np.array_equal(km, d[np.arange(h_lat.size), want]), seed
+
+
 def test_homes_lie_in_their_communes_disc(hoa_binh_province) -> None:  # noqa: ANN001
     from welfare_sim.models.geography import commune_radius_km
 
