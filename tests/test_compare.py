@@ -418,18 +418,22 @@ def test_compare_writes_the_comparison_folder(tmp_path: Path) -> None:
     assert "9 runs in" in proc.stdout
 
 
-def test_strategies_print_side_by_side_in_one_table() -> None:
-    from rich.console import Console
-
-    names = ["base", *(f"strategy_{k}" for k in range(7))]
-    runs = pl.DataFrame(
+def two_seed_runs(names: list[str]) -> pl.DataFrame:
+    """Runs of `names` on seeds 1 and 2, every figure 0.5 then 0.6."""
+    return pl.DataFrame(
         {
             "scenario": [n for n in names for _ in (1, 2)],
             "seed": [1, 2] * len(names),
             **{k: [0.5, 0.6] * len(names) for k in compare.FIGURE_KEYS},
         }
     )
-    table = compare.comparison_table(runs, names, [1, 2])
+
+
+def test_strategies_print_side_by_side_in_one_table() -> None:
+    from rich.console import Console
+
+    names = ["base", *(f"strategy_{k}" for k in range(7))]
+    table = compare.comparison_table(two_seed_runs(names), names, [1, 2])
     console = Console(width=200, record=True)
     console.print(compare.table_for_console(table, names, 2, "title"))
     text = console.export_text()
@@ -443,14 +447,7 @@ def test_long_strategy_names_fold_in_an_80_column_terminal() -> None:
     from rich.console import Console
 
     names = ["hoa_binh_status_quo", "hoa_binh_chip_id_atms", "hoa_binh_digital_teams", "hoa_binh_home_delivery"]
-    runs = pl.DataFrame(
-        {
-            "scenario": [n for n in names for _ in (1, 2)],
-            "seed": [1, 2] * len(names),
-            **{k: [0.5, 0.6] * len(names) for k in compare.FIGURE_KEYS},
-        }
-    )
-    table = compare.comparison_table(runs, names, [1, 2])
+    table = compare.comparison_table(two_seed_runs(names), names, [1, 2])
     console = Console(width=80, record=True)
     console.print(compare.table_for_console(table, names, 2, "title"))
     text = console.export_text()
