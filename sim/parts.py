@@ -285,11 +285,8 @@ def _shift(frame: pl.DataFrame, districts: int, communes: int) -> pl.DataFrame:
     return frame.with_columns(pl.col("district") + districts, pl.col("commune") + communes)
 
 
-def _with_province(frame: pl.DataFrame, code: str) -> pl.DataFrame:
+def _with_province(frame: pl.DataFrame, code: str, name: str) -> pl.DataFrame:
     """`province_code` and `province_name` (the legacy register's) before the district columns."""
-    from welfare_sim.sim import register as reg
-
-    name = reg.find_province(code, "legacy").name
     at = frame.columns.index("district") if "district" in frame.columns else 0
     columns = frame.columns
     return frame.with_columns(
@@ -327,16 +324,19 @@ def merge_results(results: list[tuple[str, RunResult]], offsets: list[tuple[int,
     """The provinces' tables as the country's, in province-code order: tables of places concatenated
     with district, commune and point numbers shifted to be unique; counts per month summed; the
     headline computed afterwards from the merged tables."""
+    from welfare_sim.sim import register as reg
+
     points_offset = 0
     monthly, communes, places, points, waits = [], [], [], [], []
     strategies: dict[str, int] = {}
     for (code, r), (d_off, c_off) in zip(results, offsets, strict=True):
         # the tables of places say which province a row is of, by official code and name
-        monthly.append(_with_province(_shift(r.monthly, d_off, c_off), code))
-        communes.append(_with_province(_shift(r.communes, d_off, c_off), code))
-        places.append(_with_province(_shift(r.places, d_off, c_off), code))
+        name = reg.find_province(code, "legacy").name
+        monthly.append(_with_province(_shift(r.monthly, d_off, c_off), code, name))
+        communes.append(_with_province(_shift(r.communes, d_off, c_off), code, name))
+        places.append(_with_province(_shift(r.places, d_off, c_off), code, name))
         shifted = _shift(r.points, d_off, c_off).with_columns(pl.col("point") + points_offset)
-        points.append(_with_province(shifted, code))
+        points.append(_with_province(shifted, code, name))
         points_offset += r.n_points
         # a day's waits are per province: the quantiles of two provinces do not add up
         keyed = pl.lit(code).alias("province_code")
