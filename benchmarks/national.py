@@ -80,7 +80,45 @@ def print_machine(info: dict) -> None:
           + (f"; load average {info['load_average']}" if info.get("load_average") is not None else ""))
 
 
+def _tree_rss_kb(pid: int) -> int:
+    """Resident memory of `pid` and all its descendants now (Linux /proc; 0 where it cannot be read)."""
+    total = 0
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            total = next((int(line.split()[1]) for line in f if line.startswith("VmRSS")), 0)
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/children") as f:
+                total += sum(_tree_rss_kb(int(c)) for c in f.read().split())
+    except (OSError, ValueError):
+        pass
+    return total
+
+
+class TreePeak:
+    """The largest resident memory of this process and its workers together, sampled every 0.1 s: what
+    the run needed of the machine at its busiest moment (the per-process peaks do not add up, since
+    they fall at different times)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.peak_kb = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.1):
+            self.peak_kb = max(self.peak_kb, _tree_rss_kb(os.getpid()))
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join()
+        return max(self.peak_kb, _tree_rss_kb(os.getpid()))
+
+
 def child(args: argparse.Namespace) -> None:
+    tree = TreePeak()
     t0 = time.perf_counter()
     from welfare_sim.sim.engine import RunTimings
     from welfare_sim.sim.run import write_run
@@ -97,6 +135,7 @@ def child(args: argparse.Namespace) -> None:
         )
         wall = time.perf_counter() - t
         size_mb = sum(p.stat().st_size for p in (Path(tmp) / "run").iterdir()) / 2**20
+    tree_peak_kb = tree.stop()
     payments = int(result.monthly["beneficiaries"].sum())
     print(json.dumps({
         "beneficiaries": int(result.summary["beneficiaries"]["first_month"]),
@@ -113,6 +152,7 @@ def child(args: argparse.Namespace) -> None:
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         # the largest peak of a process that ran provinces (this one when serial), as each measured its own
         "worker_peak_rss_mb": round(timings.get("worker_peak_rss_kb", 0) / 1024, 1),
+        "total_peak_rss_mb": round(tree_peak_kb / 1024, 1),
         "workers": args.workers,
         "parts": len(getattr(scenario, "parts", ())) and min(args.workers, len(scenario.parts)),
         "output_mb": round(size_mb, 1),
@@ -198,14 +238,16 @@ def main() -> None:
           "for the recorder; write = output writing (these four make the wall time); recorder = time the\n"
           "recorder thread spent summarising months, overlapped with the runs")
     print(f"{'beneficiaries':>13} {'months':>6} {'wall s':>8} {'build':>7} {'months':>8} {'rec wait':>8} "
-          f"{'write':>7} {'recorder':>9} {'payments/s':>12} {'peak RSS MB':>12} {'worker MB':>10} {'workers':>7}")
+          f"{'write':>7} {'recorder':>9} {'payments/s':>12} {'peak RSS MB':>12} {'worker MB':>10} {'total MB':>9} "
+          f"{'workers':>7}")
     for r in runs:
         print(f"{r['beneficiaries']:>13,} {r['months']:>6} {r['wall_s']:>8.2f} {r['build_s']:>7.2f} "
               f"{r['monthly_runs_s']:>8.2f} {r['record_wait_s']:>8.2f} {r['writing_s']:>7.2f} "
               f"{r['recording_s']:>9.2f} {r['payments_per_s']:>12,} {r['peak_rss_mb']:>12,.0f} "
-              f"{r['worker_peak_rss_mb']:>10,.0f} {r['workers']:>7}")
+              f"{r['worker_peak_rss_mb']:>10,.0f} {r['total_peak_rss_mb']:>9,.0f} {r['workers']:>7}")
     print("peak RSS: the main process; worker MB: the largest peak of a process that ran provinces (its own\n"
-          "RUSAGE_SELF; 0 for a one-province scenario); in all at most main + workers × worker MB")
+          "RUSAGE_SELF; 0 for a one-province scenario); total MB: the main process and its workers together\n"
+          "at their busiest moment (sampled every 0.1 s): what the run needs of the machine")
     if len(runs) > 1:
         base = runs[0]
         print("cost per beneficiary-payment relative to the smallest run: " + ", ".join(

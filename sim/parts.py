@@ -2,12 +2,15 @@
 
 A many-province scenario (`geography.provinces`) is run province by province: each is its own
 Province (sim/engine.py), with random streams namespaced by its official code, so its draws do not
-depend on which other provinces run or on how the country is split. A *part* is a run of consecutive
-provinces (in code order) given to one worker: serially, in a local process pool, or on a Dask
-cluster. Workers receive plain data (the province's scenario as JSON-ready dicts) and return plain
-tables (polars frames, numpy histograms); the tables are then put together in province-code order:
-district, commune and point numbers shifted to be unique in the country, counts per month summed,
-histograms summed. The summary is computed from the merged tables, so it is the same whatever the split.
+depend on which other provinces run or on how the country is split. Serially, and on a Dask cluster,
+a *part* is a run of consecutive provinces (in code order) given to one worker; in a local process
+pool each province is a task of its own, the largest first, so the workers stay busy to the end.
+Workers receive plain data (the province's scenario as JSON-ready dicts) and return plain tables
+(polars frames, numpy histograms). Each province's tables are merged as they arrive, in whatever
+order (`CountryMerger`): shifted and labelled at once, histograms summed at once, and put together
+at the end in province-code order: district, commune and point numbers shifted to be unique in the
+country, counts per month summed. The summary is computed from the merged tables, so it is the same
+whatever the split and the order.
 """
 
 from __future__ import annotations
@@ -149,25 +152,34 @@ def _task(scenario: Scenario, index: list[int], seed: int, months: int, payments
 def run_part(task: dict[str, Any]) -> list[tuple[str, RunResult, dict[str, float]]]:
     """A worker's job: its provinces one after the other, each as its own Province; returns each
     province's tables (no live objects) and timings. Memory is that of the largest province."""
-    out = []
+    return list(_run_provinces(task))
+
+
+def _run_provinces(task: dict[str, Any]) -> Iterator[tuple[str, RunResult, dict[str, float]]]:
+    """The part's provinces one after the other, each province's tables as soon as it is done."""
     for item in task["provinces"]:
-        code = item["code"]
-        scenario = validate_scenario(item["scenario"], f"province {code}")
-        scenario._namespace = code  # the streams of this province, as in the parent's scenario
-        payments_dir = None
-        if task["payments_dir"] is not None:
-            payments_dir = Path(task["payments_dir"]) / f"province-{code}"
-            payments_dir.mkdir(exist_ok=True)
-        timings = RunTimings()
-        result = run_one(
-            scenario, task["seed"], task["months"], payments_dir, None, timings, task["fine_grained"], summary=False
-        )
-        del scenario
-        release_freed_memory()
-        if payments_dir is not None:
-            _shift_payment_parts(result.payment_parts, item["district_offset"], item["commune_offset"])
-        out.append((code, result, {**vars(timings), "worker_peak_rss_kb": _peak_rss_kb()}))
-    return out
+        yield run_province({**task, "provinces": [item]})
+
+
+def run_province(task: dict[str, Any]) -> tuple[str, RunResult, dict[str, float]]:
+    """One province of a task (a part of one province): its tables (no live objects) and timings."""
+    (item,) = task["provinces"]
+    code = item["code"]
+    scenario = validate_scenario(item["scenario"], f"province {code}")
+    scenario._namespace = code  # the streams of this province, as in the parent's scenario
+    payments_dir = None
+    if task["payments_dir"] is not None:
+        payments_dir = Path(task["payments_dir"]) / f"province-{code}"
+        payments_dir.mkdir(exist_ok=True)
+    timings = RunTimings()
+    result = run_one(
+        scenario, task["seed"], task["months"], payments_dir, None, timings, task["fine_grained"], summary=False
+    )
+    del scenario
+    release_freed_memory()
+    if payments_dir is not None:
+        _shift_payment_parts(result.payment_parts, item["district_offset"], item["commune_offset"])
+    return code, result, {**vars(timings), "worker_peak_rss_kb": _peak_rss_kb()}
 
 
 def _peak_rss_kb() -> int:
@@ -203,38 +215,59 @@ def run_country(
     scheduler: str | None = None,
     parts: int | None = None,
 ) -> RunResult:
-    """A many-province scenario in `parts` parts (default: one per worker): serially (workers 1),
-    in a local process pool, or on the Dask scheduler at `scheduler`. The tables are the same
-    whatever the split and the executor."""
+    """A many-province scenario in `parts` parts (default: one per worker) serially (workers 1), a
+    province at a time in a local process pool (the largest first), or as `parts` parts (default: one
+    per province) on the Dask scheduler at `scheduler`. Each province's tables are merged as they
+    arrive; the country's tables are the same whatever the split, the executor and the order."""
     seed = scenario.seed if seed is None else seed
     months = scenario.months if months is None else months
     weights = [sc.geography.n_beneficiaries for _, sc in scenario.parts]
     n_parts = parts or (workers if scheduler is None else len(weights))
+    pool = scheduler is None and workers > 1 and len(weights) > 1
     if scheduler is None:
-        check_country_budget(scenario, months, min(workers, n_parts))
-    tasks = [_task(scenario, index, seed, months, payments_dir, fine_grained) for index in plan_parts(weights, n_parts)]
-    done: list[tuple[str, RunResult, dict[str, float]]] = []
+        check_country_budget(scenario, months, min(workers, len(weights) if pool else n_parts))
     if scheduler:
-        outcomes: Iterator = _dask(tasks, scheduler)
-    elif workers > 1 and len(tasks) > 1:
+        tasks = [_task(scenario, index, seed, months, payments_dir, fine_grained) for index in plan_parts(weights, n_parts)]
+        outcomes: Iterator[tuple[str, RunResult, dict[str, float]]] = _dask(tasks, scheduler)
+    elif pool:
+        # a province per task, the largest first: both workers stay busy to the end, and each
+        # province's tables come back (and are merged) as soon as it is done
+        order = sorted(range(len(weights)), key=lambda i: (-weights[i], i))
+        tasks = [_task(scenario, [i], seed, months, payments_dir, fine_grained) for i in order]
         outcomes = _pool(tasks, workers)
     else:
-        outcomes = map(run_part, tasks)
-    for outcome in outcomes:
-        done.extend(outcome)
-    done.sort(key=lambda item: item[0])
-    if timings is not None:
-        for _, _, t in done:
+        tasks = [_task(scenario, index, seed, months, payments_dir, fine_grained) for index in plan_parts(weights, n_parts)]
+        outcomes = (done for task in tasks for done in _run_provinces(task))
+    merger = CountryMerger(scenario)
+    progress = _CountryProgress(on_month, months, dict(zip((code for code, _ in scenario.parts), weights, strict=True)))
+    for code, result, t in outcomes:
+        merger.add(code, result)
+        progress.done(code)
+        if timings is not None:
             for key, value in t.items():
                 if key == "worker_peak_rss_kb":  # a peak, not a sum
                     timings.worker_peak_rss_kb = max(timings.worker_peak_rss_kb, int(value))
                 else:
                     setattr(timings, key, getattr(timings, key) + value)
-    result = merge_results([(code, r) for code, r, _ in done], _offsets(scenario))
-    if on_month is not None:
-        for month in range(months):
-            on_month(month)
-    return result
+    return merger.result()
+
+
+class _CountryProgress:
+    """`on_month` called as the provinces finish: month k is reported done once the provinces done
+    hold k/months of the country's beneficiaries, so a progress bar of months moves with the run."""
+
+    def __init__(self, on_month: Callable[[int], None] | None, months: int, weights: dict[str, int]) -> None:
+        self.on_month, self.months, self.weights = on_month, months, weights
+        self.total = max(sum(weights.values()), 1)
+        self.weight_done = 0
+        self.reported = 0
+
+    def done(self, code: str) -> None:
+        self.weight_done += self.weights[code]
+        due = self.months if self.weight_done >= self.total else self.months * self.weight_done // self.total
+        while self.on_month is not None and self.reported < due:
+            self.on_month(self.reported)
+            self.reported += 1
 
 
 def check_country_budget(scenario: Scenario, months: int, at_once: int) -> None:
@@ -258,21 +291,34 @@ def check_country_budget(scenario: Scenario, months: int, at_once: int) -> None:
         )
 
 
-def _pool(tasks: list[dict[str, Any]], workers: int) -> Iterator[list]:
+def _pool(tasks: list[dict[str, Any]], workers: int) -> Iterator[tuple[str, RunResult, dict[str, float]]]:
+    """Each task's province (tasks of one province each) as soon as a worker has it done."""
+    from concurrent.futures import as_completed
+
     from welfare_sim.sim.pool import process_pool
 
     with process_pool(min(workers, len(tasks))) as pool:
-        yield from pool.map(run_part, tasks)
+        futures = [pool.submit(run_province, task) for task in tasks]
+        try:
+            for future in as_completed(futures):
+                yield future.result()
+                futures.remove(future)  # its tables are the merger's now
+        finally:
+            for future in futures:
+                future.cancel()
 
 
-def _dask(tasks: list[dict[str, Any]], address: str) -> Iterator[list]:
+def _dask(tasks: list[dict[str, Any]], address: str) -> Iterator[tuple[str, RunResult, dict[str, float]]]:
+    """Each part's provinces as soon as the cluster has the part done."""
+    from distributed import as_completed
+
     from welfare_sim.sim.pool import connect_dask
 
     client = connect_dask(address)
     try:
         futures = [client.submit(run_part, task, pure=False) for task in tasks]
-        for future in futures:
-            yield future.result()
+        for future in as_completed(futures):
+            yield from future.result()
             future.release()
     finally:
         client.close()
@@ -313,57 +359,103 @@ def _sum_by(frames: list[pl.DataFrame], keys: list[str]) -> pl.DataFrame:
 
 
 def _by_month(frames: list[pl.DataFrame]) -> pl.DataFrame:
-    """The provinces' tables (each in month order) as one in month order, province by province within
-    a month; the provinces' own frames are let go of as the list empties."""
-    merged = pl.concat(frames, rechunk=False).sort("month", maintain_order=True)
+    """The provinces' tables (each in month order, in province order) as one in month order, province
+    by province within a month: the same rows as a stable sort of their concatenation by month, put
+    together from slices (views) in one copy. The list is emptied, so the provinces' own frames go
+    as soon as the copy is made."""
+    pieces: dict[int, list[pl.DataFrame]] = {}
+    for frame in frames:
+        month = frame["month"].to_numpy()
+        if month.size and np.any(month[1:] < month[:-1]):
+            raise ValueError("a province's table is not in month order; cannot merge it")
+        values, starts = np.unique(month, return_index=True)
+        ends = [*starts[1:].tolist(), month.size]
+        for value, start, end in zip(values.tolist(), starts.tolist(), ends, strict=True):
+            pieces.setdefault(value, []).append(frame.slice(start, end - start))
+    if not pieces:
+        merged = pl.concat(frames)
+    else:
+        merged = pl.concat([piece for value in sorted(pieces) for piece in pieces[value]], rechunk=True)
     frames.clear()
+    pieces.clear()
     return merged
 
 
-def merge_results(results: list[tuple[str, RunResult]], offsets: list[tuple[int, int]]) -> RunResult:
-    """The provinces' tables as the country's, in province-code order: tables of places concatenated
-    with district, commune and point numbers shifted to be unique; counts per month summed; the
-    headline computed afterwards from the merged tables."""
-    from welfare_sim.sim import register as reg
+class CountryMerger:
+    """The provinces' tables, taken as each province is done (in any order), as the country's: in
+    province-code order, tables of places concatenated with district, commune and point numbers
+    shifted to be unique; counts per month summed; the headline computed afterwards from the
+    merged tables. A province's tables of places are shifted and labelled when it arrives, so
+    what is held until the end is one copy of them."""
 
-    points_offset = 0
-    monthly, communes, places, points, waits = [], [], [], [], []
-    strategies: dict[str, int] = {}
-    for (code, r), (d_off, c_off) in zip(results, offsets, strict=True):
+    def __init__(self, scenario: Scenario) -> None:
+        self.codes = [code for code, _ in scenario.parts]
+        self.offsets = dict(zip(self.codes, _offsets(scenario), strict=True))
+        self.results: dict[str, RunResult] = {}
+        # integer histograms add up exactly in any order: summed as the provinces arrive, so the
+        # country holds one (a province's waits histogram is 24 h in 0.1-minute bins, per month and kind)
+        self.days_hist: np.ndarray | None = None
+        self.wait_hist: np.ndarray | None = None
+
+    def add(self, code: str, r: RunResult) -> None:
+        from welfare_sim.sim import register as reg
+
+        if code in self.results:
+            raise ValueError(f"province {code} was merged twice")
+        d_off, c_off = self.offsets[code]
         # the tables of places say which province a row is of, by official code and name
         name = reg.find_province(code, "legacy").name
-        monthly.append(_with_province(_shift(r.monthly, d_off, c_off), code, name))
-        communes.append(_with_province(_shift(r.communes, d_off, c_off), code, name))
-        places.append(_with_province(_shift(r.places, d_off, c_off), code, name))
-        shifted = _shift(r.points, d_off, c_off).with_columns(pl.col("point") + points_offset)
-        points.append(_with_province(shifted, code, name))
-        points_offset += r.n_points
+        r.monthly = _with_province(_shift(r.monthly, d_off, c_off), code, name)
+        r.communes = _with_province(_shift(r.communes, d_off, c_off), code, name)
+        r.places = _with_province(_shift(r.places, d_off, c_off), code, name)
+        r.points = _with_province(_shift(r.points, d_off, c_off), code, name)  # point numbers: in result()
         # a day's waits are per province: the quantiles of two provinces do not add up
-        keyed = pl.lit(code).alias("province_code")
-        waits.append(r.waits.select("month", "period", keyed, pl.exclude("month", "period")))
-        for key, value in r.strategies.items():
-            strategies[key] = strategies.get(key, 0) + int(value)
-    first = results[0][1]
-    for _, r in results:  # the shifted copies above are what is kept
-        r.monthly = r.communes = r.places = r.points = r.waits = None  # type: ignore[assignment]
-    merged = RunResult(
-        monthly=_by_month(monthly),
-        subgroups=_sum_by([r.subgroups for _, r in results], ["month", "period", "subgroup"]),
-        points=_by_month(points),
-        waits=_by_month(waits),
-        ledger=_sum_by([r.ledger for _, r in results], ["month", "period"]),
-        funnel=_sum_by([r.funnel for _, r in results], ["month", "period"]),
-        days_hist=np.sum([r.days_hist for _, r in results], axis=0),
-        wait_hist=np.sum([r.wait_hist for _, r in results], axis=0),
-        payments_rows=sum(r.payments_rows for _, r in results),
-        places=pl.concat(places),
-        communes=_by_month(communes),
-        strategies=strategies,
-        strategy_spending=_sum_by(
-            [r.strategy_spending for _, r in results if r.strategy_spending is not None], ["month"]
-        ) if first.strategy_spending is not None else None,
-        payment_parts=[p for _, r in results for p in r.payment_parts],
-        n_points=points_offset,
-    )
-    merged.summary = headline(merged)
-    return merged
+        r.waits = r.waits.select("month", "period", pl.lit(code).alias("province_code"), pl.exclude("month", "period"))
+        self.days_hist = r.days_hist.copy() if self.days_hist is None else self.days_hist + r.days_hist
+        self.wait_hist = r.wait_hist.copy() if self.wait_hist is None else self.wait_hist + r.wait_hist
+        r.days_hist = r.wait_hist = None  # type: ignore[assignment]
+        self.results[code] = r
+
+    def result(self) -> RunResult:
+        missing = [code for code in self.codes if code not in self.results]
+        if missing:
+            raise ValueError(f"provinces {', '.join(missing)} were not run")
+        results = [self.results.pop(code) for code in self.codes]
+        points_offset = 0
+        for r in results:
+            r.points = r.points.with_columns(pl.col("point") + points_offset)
+            points_offset += r.n_points
+        strategies: dict[str, int] = {}
+        for r in results:
+            for key, value in r.strategies.items():
+                strategies[key] = strategies.get(key, 0) + int(value)
+
+        def take(name: str) -> list[pl.DataFrame]:
+            """The provinces' frames of one table, let go of by the results (the list holds them)."""
+            frames = [getattr(r, name) for r in results]
+            for r in results:
+                setattr(r, name, None)
+            return frames
+
+        first = results[0]
+        merged = RunResult(
+            monthly=_by_month(take("monthly")),
+            subgroups=_sum_by([r.subgroups for r in results], ["month", "period", "subgroup"]),
+            points=_by_month(take("points")),
+            waits=_by_month(take("waits")),
+            ledger=_sum_by([r.ledger for r in results], ["month", "period"]),
+            funnel=_sum_by([r.funnel for r in results], ["month", "period"]),
+            days_hist=self.days_hist,
+            wait_hist=self.wait_hist,
+            payments_rows=sum(r.payments_rows for r in results),
+            places=pl.concat(take("places")),
+            communes=_by_month(take("communes")),
+            strategies=strategies,
+            strategy_spending=_sum_by(
+                [r.strategy_spending for r in results if r.strategy_spending is not None], ["month"]
+            ) if first.strategy_spending is not None else None,
+            payment_parts=[p for r in results for p in r.payment_parts],
+            n_points=points_offset,
+        )
+        merged.summary = headline(merged)
+        return merged

@@ -79,6 +79,33 @@ def test_a_process_pool_gives_the_same_files(small, tmp_path: Path) -> None:
         assert (tmp_path / "serial" / name).read_bytes() == (tmp_path / "pool" / name).read_bytes(), name
 
 
+def test_provinces_merged_in_any_order_give_the_same_tables(small, serial) -> None:
+    """The pool and Dask hand provinces back as they finish: the merger must not depend on that order."""
+    from welfare_sim.sim.parts import CountryMerger, _run_provinces, _task
+
+    index = list(range(len(small.parts)))
+    done = list(_run_provinces(_task(small, index, small.seed, small.months, None, False)))
+    merger = CountryMerger(small)
+    for code, result, _ in reversed(done):
+        merger.add(code, result)
+    assert_same_tables(serial, merger.result())
+    with pytest.raises(ValueError, match="were not run"):
+        CountryMerger(small).result()
+
+
+def test_country_progress_moves_with_the_provinces_done() -> None:
+    from welfare_sim.sim.parts import _CountryProgress
+
+    seen: list[int] = []
+    progress = _CountryProgress(seen.append, 24, {"01": 300, "02": 100, "04": 600})
+    progress.done("02")
+    assert seen == [0, 1]  # 100 of 1,000 beneficiaries: 2 of 24 months
+    progress.done("04")
+    assert seen == list(range(16))
+    progress.done("01")
+    assert seen == list(range(24))
+
+
 def test_a_dask_local_cluster_gives_the_same_tables(small, serial) -> None:
     from distributed import LocalCluster
 
