@@ -607,6 +607,19 @@ def serve_fifo(
     )
 
 
+def argsort_stable(a: np.ndarray) -> np.ndarray:
+    """`np.argsort(a, kind="stable")` of a 1-D float array: the same permutation, about 5× faster on
+    a day's arrivals. Without ties the sorted order is unique, so numpy's default sort (vectorised
+    with SIMD on x86) gives it; where two values compare equal or one is NaN (the only cases in
+    which an unstable sort may order differently), the stable sort is done instead."""
+    order = np.argsort(a)
+    if a.shape[0] > 1:
+        v = a[order]
+        if np.isnan(v[-1]) or np.any(v[1:] == v[:-1]):
+            return np.argsort(a, kind="stable")
+    return order
+
+
 def _serve_fifo_compiled(
     seg: np.ndarray, arrival_min: np.ndarray, service_min: np.ndarray, demand_vnd: np.ndarray,
     counters: np.ndarray, open_min: np.ndarray, close_min: np.ndarray, float_vnd: np.ndarray,
@@ -621,7 +634,7 @@ def _serve_fifo_compiled(
     outcome = np.empty(n, np.int8)
     server = np.empty(n, np.int64)
     arrival_min = c(arrival_min)
-    by_arrival = np.argsort(arrival_min, kind="stable").astype(np.int64, copy=False)
+    by_arrival = argsort_stable(arrival_min).astype(np.int64, copy=False)
     _serve_compiled(
         c(seg), arrival_min, c(service_min), c(demand_vnd), c(counters), c(open_min), c(close_min), cash,
         bool(partial_payout), by_arrival, start, wait, paid, outcome, server,

@@ -700,3 +700,27 @@ def test_compiled_kernel_equals_numpy_kernel_bit_for_bit(seed, tail_mode, monkey
         assert x.dtype == y.dtype
         assert x.tobytes() == y.tobytes(), name
     assert fa.tobytes() == fb.tobytes()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from([0.0, -0.0, 480.0, 480.5, float("nan")]),  # ties, signed zeros, NaN
+            st.floats(min_value=0, max_value=1440, allow_nan=False),
+        ),
+        max_size=60,
+    )
+)
+def test_argsort_stable_is_numpys_stable_argsort(values: list[float]) -> None:
+    """The queue kernel's arrival order: the same permutation as numpy's stable sort, ties in input order."""
+    a = np.array(values, np.float64)
+    assert np.array_equal(qmod.argsort_stable(a), np.argsort(a, kind="stable"))
+
+
+def test_argsort_stable_on_a_day_of_arrivals() -> None:
+    rng = np.random.default_rng(7)
+    a = rng.uniform(420, 1020, 20_000)
+    assert np.array_equal(qmod.argsort_stable(a), np.argsort(a, kind="stable"))
+    a[::7] = a[3]  # many ties
+    assert np.array_equal(qmod.argsort_stable(a), np.argsort(a, kind="stable"))
