@@ -7,6 +7,8 @@ toy in the same session.
     python benchmarks/national.py --payments            # also write payments.parquet (streamed)
     python benchmarks/national.py --profile --sample 0.2 --months 6   # where the time goes
     python benchmarks/national.py --workers 1           # one process (the toy ratios compare like with like)
+    python benchmarks/national.py --dask 2              # on a real 2-worker Dask LocalCluster
+    python benchmarks/national.py --scale-up 3.95       # the country about four times over (19.98 M)
 
 Each measurement runs in a fresh child process, so peak RSS is that run's alone. Printed:
 wall time, beneficiary-payments per second, peak RSS, and a breakdown by phase (population
@@ -19,6 +21,7 @@ Lindley) run in the same session, and welfare-sim's throughput is given as a rat
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -26,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -117,6 +121,33 @@ class TreePeak:
         return max(self.peak_kb, _tree_rss_kb(os.getpid()))
 
 
+def scaled_up(path: str, factor: float, overrides: list[str]):  # noqa: ANN201 (a Scenario)
+    """The scenario with every province's beneficiaries and ATMs `factor` times over, on the same communes
+    (`--scale-up 3.95`: the country about four times over, 19.98 million beneficiaries, under the
+    scenario's cap of 20 million): a size the country does not have, to see how the cost grows."""
+    from welfare_sim.sim.scenario import apply_overrides, read_yaml, resolve_extends, validate_scenario
+
+    data = resolve_extends(Path(path).resolve(), read_yaml(Path(path)))
+    for entry in data["geography"]["provinces"]:
+        for key in ("beneficiaries", "atms"):
+            if entry.get(key) is not None:
+                entry[key] = round(int(entry[key]) * factor)
+    data.pop("calibration", None)
+    return validate_scenario(apply_overrides(data, overrides) if overrides else data, f"{path} × {factor}")
+
+
+@contextlib.contextmanager
+def dask_cluster(workers: int) -> Iterator[str | None]:
+    """A real Dask LocalCluster of `workers` single-thread worker processes (None: no cluster)."""
+    if not workers:
+        yield None
+        return
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        yield cluster.scheduler_address
+
+
 def child(args: argparse.Namespace) -> None:
     tree = TreePeak()
     t0 = time.perf_counter()
@@ -126,12 +157,14 @@ def child(args: argparse.Namespace) -> None:
 
     import_s = time.perf_counter() - t0
     overrides = [f"geography.sample_fraction={args.sample}"] if args.sample < 1 else []
-    scenario = load_scenario(args.scenario, overrides)
-    with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
+    scenario = scaled_up(args.scenario, args.scale_up, overrides) if args.scale_up > 1 else load_scenario(
+        args.scenario, overrides
+    )
+    with tempfile.TemporaryDirectory(dir=args.tmp) as tmp, dask_cluster(args.dask) as scheduler:
         t = time.perf_counter()
         result, timings = write_run(
             scenario, Path(tmp) / "run", months=args.months, payments=args.payments, timings=RunTimings(),
-            workers=args.workers,
+            workers=args.workers, scheduler=scheduler,
         )
         wall = time.perf_counter() - t
         size_mb = sum(p.stat().st_size for p in (Path(tmp) / "run").iterdir()) / 2**20
@@ -180,7 +213,7 @@ def model(args: argparse.Namespace, sample: float) -> dict:
         argv += ["--months", str(args.months)]
     if args.payments:
         argv.append("--payments")
-    argv += ["--workers", str(args.workers)]
+    argv += ["--workers", str(args.workers), "--dask", str(args.dask), "--scale-up", str(args.scale_up)]
     return run_child(argv)
 
 
@@ -212,6 +245,10 @@ def main() -> None:
         help="processes for a many-province scenario's parts (default: the local cores, as `welfare-sim run`)",
     )
     parser.add_argument("--scaling", action="store_true", help="10k, 100k, 1M and 5M beneficiaries")
+    parser.add_argument("--scale-up", type=float, default=1.0,
+                        help="every province's beneficiaries and ATMs this many times over (3.95: 20 million)")
+    parser.add_argument("--dask", type=int, default=0, metavar="N",
+                        help="run on a real Dask LocalCluster of N single-thread workers (each province a task)")
     parser.add_argument("--no-toy", action="store_true")
     parser.add_argument("--profile", action="store_true", help="cProfile one run; print the top functions")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)

@@ -397,84 +397,96 @@ class CashOut(Stage):
             p._day_points, p.point_open, p.point_down, p.float_vnd, point, people.id[who], demand, p.day_serial,
             a.points.partial_payout, s, fine_grained=p.fine_grained, fail_prob=fail_p,
         )
-        travel, travel_vnd = one_way(
-            people, who, p.points.local[point], p.points.kind[point] == ATM, a.costs.travel_cost_vnd_per_min or 0
-        )
-        travel = travel * p.points.travel_factor[point]
-        travel_vnd = travel_vnd * p.points.travel_factor[point]
-        # what the trip cost them (its fare by mode and distance, and fees), for the choice to try again
-        costs = a.costs
-        fee = np.concatenate([np.zeros(cash_today.size, np.int64), p.point_fee_vnd[wd_point]])
-        fare = 2.0 * travel_vnd + fee
-        p._trip_cost_vnd[who] = generalised_cost_vnd(
-            fare, 2.0 * travel, result.wait_min, costs.value_of_time_vnd_per_hour
-        )
-        # `who` has no repeats: cash-list members and account holders cashing out are disjoint
-        # sets, and each makes at most one trip a day, so plain fancy-index updates are exact
-        p.trips[who] += 1
-        p.travel_min[who] += 2.0 * travel
-        if p.travel_vnd is not None:
-            p.travel_vnd[who] += 2.0 * travel_vnd
-        p.wait_min[who] += result.wait_min
-        p.service_min[who] += result.service_min
-        paid = result.paid_vnd
-
-        # cash recipients
-        c = slice(0, cash_today.size)
-        ci, cpaid = cash_today, paid[c]
-        p.owed_vnd[ci] -= cpaid
-        p._cash_owed_at -= np.bincount(cash_point, weights=cpaid, minlength=p.points.n)
-        p.paid_vnd[ci] += cpaid
-        got = cpaid > 0
-        ci_got = ci[got]
-        p.cash_transactions[ci_got] += 1
-        where = CH_CASH_COMMUNE if in_commune_window else CH_CASH_COUNTER
-        p.channel[ci_got] = where
-        key = "paid_cash_commune" if in_commune_window else "paid_cash_counter"
-        p.ledger[key] += int(cpaid.sum())
-        done = p.owed_vnd[ci] == 0
-        ci_done = ci[done]
-        p.status[ci_done] = ST_PAID
-        p.status[ci[got & ~done]] = ST_PARTIAL
-        p.day_in_hand[ci_done] = d
-        p.next_day[ci_done] = NO_DAY
-        _enrol_on_chip_id(p, ci_done)
-        again = ci[~done]
-        p._plan_retry(again, d, p.next_day)
-        p._file_cash_trips(again)
-
-        # account holders cashing out
-        w = slice(cash_today.size, None)
-        wi, wpaid = wd_all, paid[w]
-        p.accounts.withdraw(wi, wpaid)
-        p.withdrawn_vnd[wi] += wpaid
-        p.ledger["withdrawn"] += int(wpaid.sum())
-        p._wd_month += np.bincount(wd_point, weights=wpaid, minlength=p.points.n)
-        p._paid_at += np.bincount(point, weights=paid, minlength=p.points.n)
-        p.withdraw_due[wi] -= wpaid
-        p.withdrawals[wi[wpaid > 0]] += 1
-        failed = wi[result.outcome[w] == FAILED]
-        if failed.size:
-            p.atm_failures[failed] += 1
-            # some go to their post-office counter next, where a clerk pays them
-            to_counter = s["cashout.failed_to_counter"].bernoulli(
-                a.points.atm.failed_to_counter_prob, people.id[failed], p.m, p.trips[failed]
-            )
-            p.cashout_point[failed[to_counter]] = p.post_office[failed[to_counter]]
-        _charge_fees(p, wi[wpaid > 0], wd_point[wpaid > 0])
-        finished = p.withdraw_due[wi] == 0
-        first_cash = finished & (p.day_in_hand[wi] == NO_DAY)
-        p.day_in_hand[wi[first_cash]] = d
-        p.withdraw_day[wi[finished]] = NO_DAY
-        p._plan_retry(wi[~finished], d, p.withdraw_day)
+        if who.size:  # on a day nobody came (about half the days) there is nothing of theirs to settle
+            _settle_visits(p, d, result, cash_today, cash_point, wd_all, wd_point, point, who, in_commune_window)
 
         delivered, returned = _office_safes(p, result)
         p.ledger["float_delivered"] += int(delivered.sum())
-        p.ledger["float_paid"] += int(paid.sum())
+        p.ledger["float_paid"] += int(result.paid_vnd.sum())
         p.ledger["float_paid_others"] += int(result.others_paid_vnd.sum())
         p.ledger["float_returned"] += int(returned.sum())
         p._point_days.append((d, result, point))
         p._delivered_days.append(delivered)
+
+
+def _settle_visits(
+    p: Province, d: int, result: DayService, cash_today: np.ndarray, cash_point: np.ndarray, wd_all: np.ndarray,
+    wd_point: np.ndarray, point: np.ndarray, who: np.ndarray, in_commune_window: bool,
+) -> None:
+    """The day's visits by beneficiaries, settled: their travel, time and cost, what the cash-list
+    members were paid (and their next try), what the account holders withdrew (fees, failed
+    ATM visits, the next try). On a day nobody came every update here is a no-op, so it is skipped."""
+    s, a, people = p.streams, p.assume, p.people
+    travel, travel_vnd = one_way(
+        people, who, p.points.local[point], p.points.kind[point] == ATM, a.costs.travel_cost_vnd_per_min or 0
+    )
+    travel = travel * p.points.travel_factor[point]
+    travel_vnd = travel_vnd * p.points.travel_factor[point]
+    # what the trip cost them (its fare by mode and distance, and fees), for the choice to try again
+    costs = a.costs
+    fee = np.concatenate([np.zeros(cash_today.size, np.int64), p.point_fee_vnd[wd_point]])
+    fare = 2.0 * travel_vnd + fee
+    p._trip_cost_vnd[who] = generalised_cost_vnd(
+        fare, 2.0 * travel, result.wait_min, costs.value_of_time_vnd_per_hour
+    )
+    # `who` has no repeats: cash-list members and account holders cashing out are disjoint
+    # sets, and each makes at most one trip a day, so plain fancy-index updates are exact
+    p.trips[who] += 1
+    p.travel_min[who] += 2.0 * travel
+    if p.travel_vnd is not None:
+        p.travel_vnd[who] += 2.0 * travel_vnd
+    p.wait_min[who] += result.wait_min
+    p.service_min[who] += result.service_min
+    paid = result.paid_vnd
+
+    # cash recipients
+    c = slice(0, cash_today.size)
+    ci, cpaid = cash_today, paid[c]
+    p.owed_vnd[ci] -= cpaid
+    p._cash_owed_at -= np.bincount(cash_point, weights=cpaid, minlength=p.points.n)
+    p.paid_vnd[ci] += cpaid
+    got = cpaid > 0
+    ci_got = ci[got]
+    p.cash_transactions[ci_got] += 1
+    where = CH_CASH_COMMUNE if in_commune_window else CH_CASH_COUNTER
+    p.channel[ci_got] = where
+    key = "paid_cash_commune" if in_commune_window else "paid_cash_counter"
+    p.ledger[key] += int(cpaid.sum())
+    done = p.owed_vnd[ci] == 0
+    ci_done = ci[done]
+    p.status[ci_done] = ST_PAID
+    p.status[ci[got & ~done]] = ST_PARTIAL
+    p.day_in_hand[ci_done] = d
+    p.next_day[ci_done] = NO_DAY
+    _enrol_on_chip_id(p, ci_done)
+    again = ci[~done]
+    p._plan_retry(again, d, p.next_day)
+    p._file_cash_trips(again)
+
+    # account holders cashing out
+    w = slice(cash_today.size, None)
+    wi, wpaid = wd_all, paid[w]
+    p.accounts.withdraw(wi, wpaid)
+    p.withdrawn_vnd[wi] += wpaid
+    p.ledger["withdrawn"] += int(wpaid.sum())
+    p._wd_month += np.bincount(wd_point, weights=wpaid, minlength=p.points.n)
+    p._paid_at += np.bincount(point, weights=paid, minlength=p.points.n)
+    p.withdraw_due[wi] -= wpaid
+    p.withdrawals[wi[wpaid > 0]] += 1
+    failed = wi[result.outcome[w] == FAILED]
+    if failed.size:
+        p.atm_failures[failed] += 1
+        # some go to their post-office counter next, where a clerk pays them
+        to_counter = s["cashout.failed_to_counter"].bernoulli(
+            a.points.atm.failed_to_counter_prob, people.id[failed], p.m, p.trips[failed]
+        )
+        p.cashout_point[failed[to_counter]] = p.post_office[failed[to_counter]]
+    _charge_fees(p, wi[wpaid > 0], wd_point[wpaid > 0])
+    finished = p.withdraw_due[wi] == 0
+    first_cash = finished & (p.day_in_hand[wi] == NO_DAY)
+    p.day_in_hand[wi[first_cash]] = d
+    p.withdraw_day[wi[finished]] = NO_DAY
+    p._plan_retry(wi[~finished], d, p.withdraw_day)
 
 
 # ---------------------------------------------------------------------------- 8. home delivery
