@@ -226,9 +226,13 @@ def run_country(
     pool = scheduler is None and workers > 1 and len(weights) > 1
     if scheduler is None:
         check_country_budget(scenario, months, min(workers, len(weights) if pool else n_parts))
+
+    def part_tasks() -> list[dict[str, Any]]:
+        plan = plan_parts(weights, n_parts)
+        return [_task(scenario, index, seed, months, payments_dir, fine_grained) for index in plan]
+
     if scheduler:
-        tasks = [_task(scenario, index, seed, months, payments_dir, fine_grained) for index in plan_parts(weights, n_parts)]
-        outcomes: Iterator[tuple[str, RunResult, dict[str, float]]] = _dask(tasks, scheduler)
+        outcomes: Iterator[tuple[str, RunResult, dict[str, float]]] = _dask(part_tasks(), scheduler)
     elif pool:
         # a province per task, the largest first: both workers stay busy to the end, and each
         # province's tables come back (and are merged) as soon as it is done
@@ -236,8 +240,7 @@ def run_country(
         tasks = [_task(scenario, [i], seed, months, payments_dir, fine_grained) for i in order]
         outcomes = _pool(tasks, workers)
     else:
-        tasks = [_task(scenario, index, seed, months, payments_dir, fine_grained) for index in plan_parts(weights, n_parts)]
-        outcomes = (done for task in tasks for done in _run_provinces(task))
+        outcomes = (done for task in part_tasks() for done in _run_provinces(task))
     merger = CountryMerger(scenario)
     progress = _CountryProgress(on_month, months, dict(zip((code for code, _ in scenario.parts), weights, strict=True)))
     for code, result, t in outcomes:
