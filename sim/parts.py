@@ -215,10 +215,10 @@ def run_country(
     scheduler: str | None = None,
     parts: int | None = None,
 ) -> RunResult:
-    """A many-province scenario in `parts` parts (default: one per worker) serially (workers 1), a
-    province at a time in a local process pool (the largest first), or as `parts` parts (default: one
-    per province) on the Dask scheduler at `scheduler`. Each province's tables are merged as they
-    arrive; the country's tables are the same whatever the split, the executor and the order."""
+    """A many-province scenario: serially (workers 1) in `parts` parts (default: one), a province at
+    a time on a local process pool of `workers` (the largest first), or on the Dask scheduler at
+    `scheduler` in `parts` parts (default: one per province). Each province's tables are merged as
+    they arrive; the country's tables are the same whatever the split, the executor and the order."""
     seed = scenario.seed if seed is None else seed
     months = scenario.months if months is None else months
     weights = [sc.geography.n_beneficiaries for _, sc in scenario.parts]
