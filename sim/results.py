@@ -49,18 +49,19 @@ def _share(num: float, den: float) -> float | None:
 
 
 def collect(rec: Recorder) -> RunResult:
+    tables = rec.tables()
     return RunResult(
-        monthly=pl.concat(rec.monthly),
-        subgroups=pl.concat(rec.subgroups),
-        points=pl.concat(rec.points),
-        waits=pl.concat(rec.waits),
+        monthly=tables["monthly"],
+        subgroups=tables["subgroups"],
+        points=tables["points"],
+        waits=tables["waits"],
         ledger=pl.DataFrame(rec.ledger),
         funnel=pl.DataFrame(rec.funnel),
         days_hist=np.stack(rec.days_hist),
         wait_hist=np.stack(rec.wait_hist),
         payments_rows=rec.rows_recorded,
         places=rec.places(),
-        communes=pl.concat(rec.communes),
+        communes=tables["communes"],
         strategies=dict(rec.strategies),
         strategy_spending=pl.DataFrame(rec.strategy_spending, schema={"month": pl.Int64, "strategies_vnd": pl.Int64}),
         payment_parts=list(rec.payment_parts),
