@@ -269,10 +269,10 @@ class Province:
         those who go there; or no trip."""
         kw = self.run.counter_window
         day = np.array(day, np.float64)
-        sched = self.sched_days[self.people.commune[idx]].astype(np.float64)
-        sched[sched == NO_DAY] = np.inf
-        nearest = np.where(sched >= day[:, None], sched, np.inf).min(axis=1) if idx.size else day
-        on_schedule = np.isfinite(nearest)
+        table = self._next_sched_day  # commune x day: the next payment day on or after it
+        at = np.clip(np.ceil(day), 0, table.shape[1] - 1).astype(np.int64)
+        nearest = table[self.people.commune[idx], at]
+        on_schedule = nearest != NO_DAY
         day = np.where(on_schedule, nearest, np.maximum(day, kw.first_day + 0.0))
         late = np.flatnonzero(~on_schedule)
         if late.size:

@@ -831,6 +831,17 @@ def _cash_out_at_home(p: Province, d: int) -> None:
     p.ledger["float_paid"] += total
 
 
+def next_payment_days(sched: np.ndarray) -> np.ndarray:
+    """Commune x day d (0 to the last payment day + 1): the commune's first payment day on or after
+    d, NO_DAY when none is left. Where a trip planned for day d goes is then one lookup
+    (`Province._into_windows`), not a minimum over the commune's days for every traveller."""
+    never = np.iinfo(np.int16).max
+    ahead = np.arange(max(int(sched.max(initial=NO_DAY)), 0) + 2, dtype=np.int16)
+    days_left = np.where(sched == NO_DAY, never, sched)[:, :, None]
+    first = np.where(days_left >= ahead, days_left, never).min(axis=1, initial=never)
+    return np.where(first == never, NO_DAY, first).astype(np.int16)
+
+
 def _schedule_month(p: Province, days: list[dt.date]) -> None:
     """The month's announced schedule: each commune point's payment days and session hours,
     each commune's team, and the post offices' open days (trips are planned only on those).
@@ -865,6 +876,7 @@ def _schedule_month(p: Province, days: list[dt.date]) -> None:
         fits = at < window_days.size
         sched[fits, j] = window_days[at[fits]]
     p.sched_days = sched
+    p._next_sched_day = next_payment_days(sched)
     p.team_of = np.where(sched[:, 0] != NO_DAY, first_team[district] + slot % teams[district], -1)
     p.n_teams = int(teams.sum())
 
