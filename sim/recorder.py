@@ -83,6 +83,9 @@ PLACES_ORDER = (
     "terrain",
 )
 
+# a recorded month's column of this prefix and a column's name: where that column is null
+NULLS = "null:"
+
 # funnel counts whose model name is also a payments column of another type
 FUNNEL_NAMES = {"registered": "registrations"}
 
@@ -106,11 +109,12 @@ class Recorder:
         self.p = province
         self.payments_dir = payments_dir
         self.payment_parts: list[Path] = []
-        self.monthly: list[pl.DataFrame] = []
-        self.communes: list[pl.DataFrame] = []
-        self.points: list[pl.DataFrame] = []
-        self.waits: list[pl.DataFrame] = []
-        self.subgroups: list[pl.DataFrame] = []
+        # per month, each table's columns as numpy arrays; made frames once, in `tables`
+        self.monthly: list[dict[str, np.ndarray]] = []
+        self.communes: list[dict[str, np.ndarray]] = []
+        self.points: list[dict[str, np.ndarray]] = []
+        self.waits: list[dict[str, np.ndarray]] = []
+        self.subgroups: list[dict[str, np.ndarray]] = []
         self.ledger: list[dict[str, int]] = []
         self.funnel: list[dict[str, int]] = []
         self.days_hist: list[np.ndarray] = []
@@ -319,7 +323,7 @@ class Recorder:
             "state_fee_vnd": state_fee,
         }
 
-    def _monthly(self, rec: MonthRecord, derived: dict[str, np.ndarray]) -> pl.DataFrame:
+    def _monthly(self, rec: MonthRecord, derived: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Month × commune × category aggregates: a sum over each group's run per figure
         (integers summed as int64; one bincount for all the channel × status counts)."""
         c = rec.columns
@@ -420,17 +424,17 @@ class Recorder:
         k = keep.size
         # numbers only: the period, codes, names and category labels are added once, in `tables`
         out = {
-            "month": pl.Series(np.full(k, rec.month, np.int64)),
-            "district": pl.Series(district[order].astype(np.int64)),
-            "commune": pl.Series(commune[order].astype(np.int64)),
-            "category": pl.Series((keep[order] % n_cat).astype(np.int64)),
+            "month": np.full(k, rec.month, np.int64),
+            "district": district[order].astype(np.int64),
+            "commune": commune[order].astype(np.int64),
+            "category": (keep[order] % n_cat).astype(np.int64),
         }
-        out |= {name: pl.Series(v[order].astype(np.int64)) for name, v in cols.items()}
-        out |= {name: pl.Series(v[order].astype(np.int64)) for name, v in money.items()}
+        out |= {name: v[order].astype(np.int64) for name, v in cols.items()}
+        out |= {name: v[order].astype(np.int64) for name, v in money.items()}
         # float64 even in a month with no rows left (everyone stopped), so the months stack
-        out |= {name: pl.Series(v[order].astype(np.float64)) for name, v in floats.items()}
-        out |= {name: pl.Series(v[order].astype(np.int64)) for name, v in money_after.items()}
-        return pl.DataFrame(out)
+        out |= {name: v[order].astype(np.float64) for name, v in floats.items()}
+        out |= {name: v[order].astype(np.int64) for name, v in money_after.items()}
+        return out
 
     def _programmes(self, rec: MonthRecord, total) -> dict[str, np.ndarray]:  # noqa: ANN001
         """Each programme apart: who is on the list in it and what it is owed, first or second
@@ -450,7 +454,7 @@ class Recorder:
             out[f"entitled_{name}_vnd"] = total(np.where(in_first, first, 0) + np.where(in_second, second, 0))
         return out
 
-    def _communes(self, rec: MonthRecord, derived: dict[str, np.ndarray]) -> pl.DataFrame:
+    def _communes(self, rec: MonthRecord, derived: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """One row per commune (every commune, also one with nobody left this month): counts, shares,
         days to money, waits at the commune point and the beneficiaries' cost per payment.
 
@@ -482,33 +486,33 @@ class Recorder:
         n_days = total(has_day)
         sum_days = total(np.where(has_day, derived["days_to_money"], 0))
         cost = total(derived["travel_cost_vnd"]) + total(derived["time_cost_vnd"]) + total(derived["fee_vnd"])
-        p50, p95 = _group_quantiles(commune[at_point], c["wait_min"][at_point], n, (0.5, 0.95))
+        (p50, p95), no_wait = _group_quantiles(commune[at_point], c["wait_min"][at_point], n, (0.5, 0.95))
+        out = {
+            "month": np.full(n, rec.month, np.int64),
+            "beneficiaries": beneficiaries,
+            "with_account": with_account,
+            "paid_into_account": into_account,
+            "paid_at_commune_point": total(at_point),
+            "unpaid": unpaid,
+            "payments": payments,
+        }
 
-        def share(num: np.ndarray, den: np.ndarray) -> pl.Series:
-            return pl.Series(np.divide(num, den, out=np.zeros(n), where=den > 0)).set(pl.Series(den == 0), None)
+        def share(name: str, num: np.ndarray, den: np.ndarray) -> None:  # null where nothing to divide by
+            out[name] = np.divide(num, den, out=np.zeros(n), where=den > 0)
+            out[NULLS + name] = den == 0
 
-        return pl.DataFrame(
-            {
-                "month": pl.Series(np.full(n, rec.month, np.int64)),
-                "beneficiaries": beneficiaries,
-                "with_account": with_account,
-                "paid_into_account": into_account,
-                "paid_at_commune_point": total(at_point),
-                "unpaid": unpaid,
-                "payments": payments,
-                "account_coverage": share(with_account, beneficiaries),
-                "paid_into_account_share": share(into_account, beneficiaries),
-                "unpaid_share": share(unpaid, beneficiaries),
-                "days_to_money_mean": share(sum_days, n_days),
-                "commune_point_wait_min_p50": pl.Series(p50, dtype=pl.Float64),
-                "commune_point_wait_min_p95": pl.Series(p95, dtype=pl.Float64),
-                "beneficiary_cost_vnd": cost,
-                # the comparison figure of the same name (a mean, so Float64), to the dong
-                "beneficiary_cost_per_payment_vnd": share(cost, payments).round(0),
-            }
-        )
+        share("account_coverage", with_account, beneficiaries)
+        share("paid_into_account_share", into_account, beneficiaries)
+        share("unpaid_share", unpaid, beneficiaries)
+        share("days_to_money_mean", sum_days, n_days)
+        for name, values in (("commune_point_wait_min_p50", p50), ("commune_point_wait_min_p95", p95)):
+            out[name], out[NULLS + name] = values, no_wait
+        out["beneficiary_cost_vnd"] = cost
+        # the comparison figure of the same name (a mean, so Float64), to the dong (rounded in `tables`)
+        share("beneficiary_cost_per_payment_vnd", cost, payments)
+        return out
 
-    def _subgroups(self, rec: MonthRecord, derived: dict[str, np.ndarray]) -> pl.DataFrame:
+    def _subgroups(self, rec: MonthRecord, derived: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Month × subgroup: counts, and the sums a mean or share is made of (days to money, minutes,
         the beneficiaries' cost), so that months and parts of a run add up before anything divides.
 
@@ -577,26 +581,18 @@ class Recorder:
             "wait_min_total": np.bincount(cell, weights=np.round(c["wait_min"], 2), minlength=n_cells),
         }
         n = len(members)
-        return pl.DataFrame(
-            {
-                "month": pl.Series(np.full(n, rec.month, np.int64)),
-                "subgroup": list(members),
-                **{
-                    name: pl.Series([int(v[m].sum()) for m in members.values()], dtype=pl.Int64)
-                    for name, v in ints.items()
-                },
-                **{
-                    name: pl.Series([float(v[m].sum()) for m in members.values()], dtype=pl.Float64)
-                    for name, v in floats.items()
-                },
-            }
-        )
+        return {
+            "month": np.full(n, rec.month, np.int64),
+            "subgroup": np.array(list(members)),
+            **{name: np.array([v[m].sum() for m in members.values()], np.int64) for name, v in ints.items()},
+            **{name: np.array([v[m].sum() for m in members.values()], np.float64) for name, v in floats.items()},
+        }
 
     def _days_hist(self, derived: dict[str, np.ndarray]) -> np.ndarray:
         days = derived["days_to_money"][derived["has_day"]]
         return np.bincount(np.clip(days, 0, DAY_BINS - 1), minlength=DAY_BINS)
 
-    def _points(self, rec: MonthRecord) -> pl.DataFrame:
+    def _points(self, rec: MonthRecord) -> dict[str, np.ndarray]:
         pts = rec.points
         # a point-day with cash or a cost but no visitor is kept, and its cost with it
         keep = (pts["visits"] > 0) | (pts["float_vnd"] > 0)
@@ -606,8 +602,7 @@ class Recorder:
         point = pt["point"].astype(np.int64)
         visits = pt["visits"]
         # numbers only: the period, codes, names and kind labels are added once, in `tables`
-        return pl.DataFrame(
-            {
+        return {
                 "month": np.full(point.size, rec.month, np.int64),
                 "point": point,
                 "kind": pt["kind"].astype(np.int64),
@@ -628,10 +623,9 @@ class Recorder:
                 # what the state pays bottom-up (zero in the fee model), as the model charged it
                 "staff_cost_vnd": pt["staff_cost_vnd"].astype(np.int64),
                 "cash_transport_cost_vnd": pt["cash_transport_cost_vnd"].astype(np.int64),
-            }
-        )
+        }
 
-    def _waits(self, rec: MonthRecord) -> tuple[pl.DataFrame, np.ndarray]:
+    def _waits(self, rec: MonthRecord) -> tuple[dict[str, np.ndarray], np.ndarray]:
         """Per day × kind of point: visits, outcomes and waits (mean, p50, p95); and the month's
         histogram of waits per kind (0.1-minute bins) for exact run-wide quantiles.
 
@@ -671,22 +665,20 @@ class Recorder:
         c = counts[present]
         outcome_of = VISIT_OUTCOMES.index
         day_of = np.array([v["day"] for v in days], np.int64)
-        daily = pl.DataFrame(
-            {
-                "month": pl.Series(np.full(present.size, rec.month, np.int64)),
-                "day": pl.Series(day_of[present // n_kinds] if days else np.zeros(0, np.int64)),
-                "kind": pl.Series(present % n_kinds),
-                "visits": pl.Series(size.astype(np.int64)),
-                "served": pl.Series((c[:, outcome_of("paid_full")] + c[:, outcome_of("paid_part")]).astype(np.int64)),
-                "turned_away_no_cash": pl.Series(c[:, outcome_of("no_cash")].astype(np.int64)),
-                "not_reached": pl.Series(c[:, outcome_of("not_reached")].astype(np.int64)),
-                "found_closed": pl.Series(c[:, outcome_of("closed")].astype(np.int64)),
-                "failed_visits": pl.Series(c[:, outcome_of("failed")].astype(np.int64)),
-                "wait_min_mean": pl.Series(np.array(means, np.float64)),
-                "wait_min_p50": pl.Series(p50.astype(np.float64)),
-                "wait_min_p95": pl.Series(p95.astype(np.float64)),
-            }
-        )
+        daily = {
+            "month": np.full(present.size, rec.month, np.int64),
+            "day": day_of[present // n_kinds] if days else np.zeros(0, np.int64),
+            "kind": (present % n_kinds).astype(np.int64),
+            "visits": size.astype(np.int64),
+            "served": (c[:, outcome_of("paid_full")] + c[:, outcome_of("paid_part")]).astype(np.int64),
+            "turned_away_no_cash": c[:, outcome_of("no_cash")].astype(np.int64),
+            "not_reached": c[:, outcome_of("not_reached")].astype(np.int64),
+            "found_closed": c[:, outcome_of("closed")].astype(np.int64),
+            "failed_visits": c[:, outcome_of("failed")].astype(np.int64),
+            "wait_min_mean": np.array(means, np.float64),
+            "wait_min_p50": p50.astype(np.float64),
+            "wait_min_p95": p95.astype(np.float64),
+        }
         return daily, hist
 
     # ---------------------------------------------------------------- the run's tables
@@ -698,12 +690,13 @@ class Recorder:
         return dates.gather(month.cast(pl.UInt32)) if n else pl.Series("period", [], dtype=pl.Date)
 
     def _labelled(
-        self, frames: list[pl.DataFrame], lead: tuple[str, ...], enums: dict[str, pl.Enum], places: bool = True
+        self, months: list[dict[str, np.ndarray]], lead: tuple[str, ...], enums: dict[str, pl.Enum],
+        places: bool = True,
     ) -> pl.DataFrame:
-        """The months' numeric frames stacked, with each row's period, its place's codes and names
+        """The months' numeric columns stacked, with each row's period, its place's codes and names
         and its labels added once for the whole run (per month they cost more than the figures).
         `lead`: the columns that open the table, in order; the figures follow as recorded."""
-        frame = pl.concat(frames)
+        frame = _stack(months)
         added: dict[str, pl.Series] = {"period": self._periods(frame["month"])}
         if places:
             added |= self._place_columns(frame["district"].to_numpy(), frame["commune"].to_numpy())
@@ -714,7 +707,7 @@ class Recorder:
 
     def tables(self) -> dict[str, pl.DataFrame]:
         """The run's tables: monthly, communes, subgroups, points and waits."""
-        communes = pl.concat(self.communes)
+        communes = _stack(self.communes).with_columns(pl.col("beneficiary_cost_per_payment_vnd").round(0))
         n = self.p.communes.n
         keys = self.commune_keys[np.tile(np.arange(n), len(self.communes))] if n else self.commune_keys
         communes = pl.concat(
@@ -732,10 +725,25 @@ class Recorder:
         }
 
 
+def _stack(months: list[dict[str, np.ndarray]]) -> pl.DataFrame:
+    """The months' columns (numpy arrays, in the order recorded) as one frame. A column with a mask
+    beside it (key NULLS + name) is null where the mask is true."""
+    first = months[0]
+    columns = {}
+    for name in first:
+        if name.startswith(NULLS):
+            continue
+        series = pl.Series(name, np.concatenate([m[name] for m in months]))
+        if NULLS + name in first:
+            series = series.set(pl.Series(np.concatenate([m[NULLS + name] for m in months])), None)
+        columns[name] = series
+    return pl.DataFrame(columns)
+
+
 def _group_quantiles(
     group: np.ndarray, values: np.ndarray, n_groups: int, qs: tuple[float, ...]
-) -> list[list[float | None]]:
-    """Per group 0..n_groups-1, the nearest-rank quantiles `qs` of its values (None for an empty group):
+) -> tuple[list[np.ndarray], np.ndarray]:
+    """Per group 0..n_groups-1, the nearest-rank quantiles `qs` of its values, and a mask of the empty groups:
     one sort by (group, value), then each group's ranks read off its run. The sort is of one float key,
     group × (largest value + 1) + value: an order of magnitude faster than np.lexsort on millions of rows."""
     if values.size:
@@ -746,10 +754,9 @@ def _group_quantiles(
     ordered = values[order]
     sizes = np.bincount(group, minlength=n_groups)
     starts = np.cumsum(sizes) - sizes
-    out: list[list[float | None]] = []
+    out: list[np.ndarray] = []
     for q in qs:
         ranks = np.floor(q * (sizes - 1) + 0.5).astype(np.int64)
         picked = ordered[np.minimum(starts + ranks, max(ordered.size - 1, 0))] if ordered.size else np.zeros(n_groups)
-        picked = np.round(picked, 2)
-        out.append([float(v) if s > 0 else None for v, s in zip(picked, sizes, strict=True)])
-    return out
+        out.append(np.round(picked, 2).astype(np.float64))
+    return out, sizes == 0

@@ -73,7 +73,8 @@ def months(draw) -> list[dict]:  # noqa: ANN001
 @settings(max_examples=200, deadline=None)
 @given(months(), st.integers(0, 30))
 def test_the_month_at_once_gives_the_day_by_day_rows(visits: list[dict], month: int) -> None:
-    daily, hist = Recorder._waits(None, SimpleNamespace(visits=visits, month=month))  # type: ignore[arg-type]
+    columns, hist = Recorder._waits(None, SimpleNamespace(visits=visits, month=month))  # type: ignore[arg-type]
+    daily = pl.DataFrame(columns)
     rows, expected_hist = reference(visits, month)
     assert daily.columns == [
         "month", "day", "kind", "visits", "served", "turned_away_no_cash", "not_reached", "found_closed",
