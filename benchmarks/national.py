@@ -272,8 +272,9 @@ def main() -> None:
     else:
         runs.append(model(args, args.sample))
     print("phases, in seconds: build = population build; months = monthly runs; rec wait = the runs waiting\n"
-          "for the recorder; write = output writing (these four make the wall time); recorder = time the\n"
-          "recorder thread spent summarising months, overlapped with the runs")
+          "for the recorder; write = output writing (these four make the wall time); recorder = CPU time the\n"
+          "recorder thread spent summarising months, overlapped with the runs (its wall time would also\n"
+          "count its waits for the GIL)")
     print(f"{'beneficiaries':>13} {'months':>6} {'wall s':>8} {'build':>7} {'months':>8} {'rec wait':>8} "
           f"{'write':>7} {'recorder':>9} {'payments/s':>12} {'peak RSS MB':>12} {'worker MB':>10} {'total MB':>9} "
           f"{'workers':>7}")

@@ -1,6 +1,8 @@
 """Record each month as it closes, with memory bounded by one month of beneficiaries.
 
-Per month the recorder turns the domain's raw record into polars tables:
+Per month the recorder turns the domain's raw record into the columns of these tables (numpy
+arrays; `tables` stacks the months into polars frames once, and adds the periods, the places'
+codes and names and the labels then, since per month they cost more than the figures):
 * beneficiary-month rows (`payments`), streamed to a month part file when requested;
 * month × commune × category aggregates (`monthly`);
 * month × commune figures a planner maps (`communes`): coverage, unpaid share, days to money,
