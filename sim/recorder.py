@@ -605,26 +605,26 @@ class Recorder:
         visits = pt["visits"]
         # numbers only: the period, codes, names and kind labels are added once, in `tables`
         return {
-                "month": np.full(point.size, rec.month, np.int64),
-                "point": point,
-                "kind": pt["kind"].astype(np.int64),
-                # where the point stands: its commune, and its coordinates (NaN without a register)
-                "district": pt["district"].astype(np.int64),
-                "commune": self.p.points.site[point].astype(np.int64),
-                "latitude": self.p.points.latitude[point],
-                "longitude": self.p.points.longitude[point],
-                "open_days": pt["open_days"].astype(np.int64),
-                "down_days": pt["down_days"].astype(np.int64),
-                "visits": visits.astype(np.int64),
-                "served": pt["served"].astype(np.int64),
-                "paid_vnd": pt["paid_vnd"],
-                "float_vnd": pt["float_vnd"],
-                "wait_min_mean": np.divide(
-                    pt["wait_min_total"], visits, out=np.zeros(point.size), where=visits > 0
-                ).round(3),
-                # what the state pays bottom-up (zero in the fee model), as the model charged it
-                "staff_cost_vnd": pt["staff_cost_vnd"].astype(np.int64),
-                "cash_transport_cost_vnd": pt["cash_transport_cost_vnd"].astype(np.int64),
+            "month": np.full(point.size, rec.month, np.int64),
+            "point": point,
+            "kind": pt["kind"].astype(np.int64),
+            # where the point stands: its commune, and its coordinates (NaN without a register)
+            "district": pt["district"].astype(np.int64),
+            "commune": self.p.points.site[point].astype(np.int64),
+            "latitude": self.p.points.latitude[point],
+            "longitude": self.p.points.longitude[point],
+            "open_days": pt["open_days"].astype(np.int64),
+            "down_days": pt["down_days"].astype(np.int64),
+            "visits": visits.astype(np.int64),
+            "served": pt["served"].astype(np.int64),
+            "paid_vnd": pt["paid_vnd"],
+            "float_vnd": pt["float_vnd"],
+            "wait_min_mean": np.divide(
+                pt["wait_min_total"], visits, out=np.zeros(point.size), where=visits > 0
+            ).round(3),
+            # what the state pays bottom-up (zero in the fee model), as the model charged it
+            "staff_cost_vnd": pt["staff_cost_vnd"].astype(np.int64),
+            "cash_transport_cost_vnd": pt["cash_transport_cost_vnd"].astype(np.int64),
         }
 
     def _waits(self, rec: MonthRecord) -> tuple[dict[str, np.ndarray], np.ndarray]:
