@@ -42,7 +42,6 @@ from welfare_sim.models.month.common import (
 )
 from welfare_sim.models.params import ACCOUNT_TYPES, AGE_GROUPS, CATEGORIES, POINT_KINDS, TERRAINS, month_label
 from welfare_sim.models.payment_run import Province
-from welfare_sim.models.programmes import programme_amounts
 
 CATEGORY = pl.Enum(list(CATEGORIES))
 CHANNEL = pl.Enum(list(CHANNELS))
@@ -444,14 +443,13 @@ class Recorder:
         entitlement splits exactly: what the second programme pays, the rest the first."""
         people, rows = self.p.people, rec.rows
         entitled = rec.columns["entitled_vnd"]
-        label = month_label(self.p.start, rec.month)
-        _, second_all = programme_amounts(people, self.p.pop, label, rec.month)
-        second = np.where(entitled > 0, second_all[rows], 0)
+        second_all = rec.columns["second_vnd"]  # the entitlement stage's, this month's rows
+        second = np.where(entitled > 0, second_all, 0)
         first = entitled - second
         out: dict[str, np.ndarray] = {}
         for code, name in enumerate(CATEGORIES):
             in_first = people.category[rows] == code
-            in_second = (people.second[rows] == code) & (second_all[rows] > 0)
+            in_second = (people.second[rows] == code) & (second_all > 0)
             out[f"recipients_{name}"] = total(in_first | in_second)
             out[f"entitled_{name}_vnd"] = total(np.where(in_first, first, 0) + np.where(in_second, second, 0))
         return out

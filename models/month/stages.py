@@ -71,7 +71,7 @@ from welfare_sim.models.month.common import (
 from welfare_sim.models.month.hooks import STAGE_NAMES
 from welfare_sim.models.params import ACCOUNT_TYPES, month_label
 from welfare_sim.models.population import one_way
-from welfare_sim.models.programmes import entitlements
+from welfare_sim.models.programmes import programme_amounts
 
 # The state every stage works on is models.payment_run.Province. It is named here, not imported:
 # payment_run imports this module to drive the month, and the stages must not import it back.
@@ -165,14 +165,17 @@ class Entitlement(Stage):
     """The month's entitlement of every active beneficiary.
 
     Reads: `state`, the people, the population's benefit rules. Writes: `entitled_vnd`,
-    `owed_vnd`, `owed_start_vnd` (what is due this month), the ledger's `entitled`."""
+    `second_vnd` (everyone's second-programme amount, for the record), `owed_vnd`, `owed_start_vnd`
+    (what is due this month), the ledger's `entitled`."""
 
     name = "entitlement"
 
     def start(self, p: Province) -> None:
         active = p.state == ACTIVE
-        ent = np.where(active, entitlements(p.people, p.pop, month_label(p.start, p.m), p.m), 0)
+        first, second = programme_amounts(p.people, p.pop, month_label(p.start, p.m), p.m)
+        ent = np.where(active, first + second, 0)  # as `entitlements`
         p.entitled_vnd = ent
+        p.second_vnd = second  # everyone's second programme's amount, for the record's split by programme
         p.owed_vnd += ent
         p.ledger["entitled"] = int(ent.sum())
         p.owed_start_vnd = p.owed_vnd.copy()  # after the entitlement: what is due now
@@ -575,6 +578,7 @@ def _record(p: Province) -> MonthRecord:
 
     columns = {
         "entitled_vnd": month_only(p.entitled_vnd),
+        "second_vnd": month_only(p.second_vnd),  # the second programme's amount, were it paid (0: none)
         "due_vnd": month_only(p.owed_start_vnd),
         "paid_vnd": month_only(p.paid_vnd),
         "owed_end_vnd": p.owed_vnd[rows] + p.suspended_vnd[rows],
