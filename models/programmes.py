@@ -83,12 +83,6 @@ def programme_amounts(people, pop: Population, label: str, month: int) -> tuple[
     return first, second
 
 
-def entitlements(people, pop: Population, label: str, month: int = 0) -> np.ndarray:  # noqa: ANN001
-    """Monthly entitlement of each beneficiary in `label` (run month `month`): all programmes, integer VND."""
-    first, second = programme_amounts(people, pop, label, month)
-    return first + second
-
-
 def join_month(people, pop: Population, start: str, months: int) -> np.ndarray:  # noqa: ANN001
     """The run month each person joins the list: their approval month, or, for a social pension,
     the first month from then on that they are of the age in force (`months`: never in the run)."""

@@ -660,8 +660,8 @@ class Recorder:
         # by (group, wait): by wait, then stably by group (the same values as np.lexsort, 5× faster)
         by_wait = np.argsort(wait)
         ordered = wait[by_wait[np.argsort(small[by_wait], kind="stable")]]
-        p50 = ordered[first + np.floor(0.5 * (size - 1) + 0.5).astype(np.int64)]
-        p95 = ordered[first + np.floor(0.95 * (size - 1) + 0.5).astype(np.int64)]
+        p50 = ordered[first + _nearest_rank(0.5, size)]
+        p95 = ordered[first + _nearest_rank(0.95, size)]
         c = counts[present]
         outcome_of = VISIT_OUTCOMES.index
         day_of = np.array([v["day"] for v in days], np.int64)
@@ -756,7 +756,13 @@ def _group_quantiles(
     starts = np.cumsum(sizes) - sizes
     out: list[np.ndarray] = []
     for q in qs:
-        ranks = np.floor(q * (sizes - 1) + 0.5).astype(np.int64)
+        ranks = _nearest_rank(q, sizes)
         picked = ordered[np.minimum(starts + ranks, max(ordered.size - 1, 0))] if ordered.size else np.zeros(n_groups)
         out.append(np.round(picked, 2).astype(np.float64))
     return out, sizes == 0
+
+
+def _nearest_rank(q: float, n: np.ndarray) -> np.ndarray:
+    """0-based ranks of the nearest-observation quantile q of groups of n sorted values: q × (n − 1)
+    rounded half away from zero (as polars' "nearest" interpolation)."""
+    return np.floor(q * (n - 1) + 0.5).astype(np.int64)

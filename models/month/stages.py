@@ -173,7 +173,7 @@ class Entitlement(Stage):
     def start(self, p: Province) -> None:
         active = p.state == ACTIVE
         first, second = programme_amounts(p.people, p.pop, month_label(p.start, p.m), p.m)
-        ent = np.where(active, first + second, 0)  # as `entitlements`
+        ent = np.where(active, first + second, 0)  # all programmes, integer VND
         p.entitled_vnd = ent
         p.second_vnd = second  # everyone's second programme's amount, for the record's split by programme
         p.owed_vnd += ent
