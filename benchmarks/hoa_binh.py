@@ -51,7 +51,9 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             t = time.perf_counter()
             cpu = time.process_time()
-            result, timings = write_run(scenario, Path(tmp) / "run", months=months, payments=args.payments)
+            # as `welfare-sim run` does: the local cores (a one-province run records in a second thread)
+            result, timings = write_run(scenario, Path(tmp) / "run", months=months, payments=args.payments,
+                                        workers=os.cpu_count() or 1)
             cpu = time.process_time() - cpu
             wall = time.perf_counter() - t
         payments = int(result.monthly["beneficiaries"].sum())

@@ -12,8 +12,9 @@ toy in the same session.
 
 Each measurement runs in a fresh child process, so peak RSS is that run's alone. Printed:
 wall time, beneficiary-payments per second, peak RSS, and a breakdown by phase (population
-build, monthly runs, waiting for the recorder, output writing; and the recorder thread's own
-time, which overlaps the runs). The toy designs from
+build, monthly runs, waiting for the recorder, output writing; and the recorder's own CPU time:
+a country's provinces record in line, so it is part of the monthly runs; a one-province run
+records in a thread that overlaps them). The toy designs from
 `benchmarks/reference_toy/` (one SimPy process per payment; one per cash-out point; numpy
 Lindley) run in the same session, and welfare-sim's throughput is given as a ratio to each.
 """
@@ -178,7 +179,7 @@ def child(args: argparse.Namespace) -> None:
         "wall_s": round(wall, 3),
         "build_s": round(timings["build_s"], 3),
         "monthly_runs_s": round(timings["simulate_s"] - timings["record_wait_s"], 3),
-        "recording_s": round(timings["record_s"], 3),  # in the recorder thread, overlapped
+        "recording_s": round(timings["record_s"], 3),  # CPU: in line (a country), or in its thread (one province)
         "record_wait_s": round(timings["record_wait_s"], 3),  # the simulation waiting for it
         "writing_s": round(timings["write_s"], 3),
         "payments_per_s": round(payments / wall),
@@ -272,9 +273,9 @@ def main() -> None:
     else:
         runs.append(model(args, args.sample))
     print("phases, in seconds: build = population build; months = monthly runs; rec wait = the runs waiting\n"
-          "for the recorder; write = output writing (these four make the wall time); recorder = CPU time the\n"
-          "recorder thread spent summarising months, overlapped with the runs (its wall time would also\n"
-          "count its waits for the GIL)")
+          "for the recorder; write = output writing (these four make the wall time); recorder = CPU time spent\n"
+          "summarising months: in line for a country's provinces (part of months), in its own thread for one\n"
+          "province (overlapping the runs)")
     print(f"{'beneficiaries':>13} {'months':>6} {'wall s':>8} {'build':>7} {'months':>8} {'rec wait':>8} "
           f"{'write':>7} {'recorder':>9} {'payments/s':>12} {'peak RSS MB':>12} {'worker MB':>10} {'total MB':>9} "
           f"{'workers':>7}")

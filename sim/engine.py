@@ -29,7 +29,7 @@ MORNING, NOON = 0.25, 0.5
 class RunTimings:
     build_s: float = 0.0
     simulate_s: float = 0.0  # includes record_wait_s
-    record_s: float = 0.0  # CPU time of the recording, in its own thread, overlapping the simulation
+    record_s: float = 0.0  # CPU time of the recording (in line, or in its own thread overlapping the simulation)
     record_wait_s: float = 0.0  # time the simulation waited for the recorder
     worker_peak_rss_kb: int = 0  # many-province runs: the largest peak RSS of a process that ran parts
 

@@ -43,13 +43,17 @@ def run_one(
     timings: RunTimings | None = None,
     fine_grained: bool = False,
     summary: bool = True,
+    record_in_thread: bool = False,
 ) -> RunResult:
     """Simulate one province and collect its tables (and its headline, with `summary`); per-beneficiary
     rows go to `payments_dir` if given.
 
-    Each month's record is summarised in a second thread while the next month is simulated
-    (numpy and polars release the GIL, so on two cores the two overlap). One thread takes the
-    records in month order, so the tables are the same as recording in line; at most one month
+    Each month's record is summarised as it closes: in line, or, with `record_in_thread` (a run
+    that has a core to spare), in a second thread while the next month is simulated (numpy and
+    polars release the GIL, so the two overlap). The thread costs CPU (its GIL hand-offs: about a
+    third more CPU at a 5 % national sample, docs/performance.md), so where every core already runs
+    a simulation (a country's provinces in a pool, a fit's seeds) recording is in line. One thread
+    takes the records in month order, so the tables are the same either way; at most one month
     waits to be recorded, so memory stays bounded. An error while recording is raised here."""
     recorder: Recorder | None = None
     pending: Future | None = None
@@ -71,7 +75,11 @@ def run_one(
         if timings is not None:
             timings.record_s += time.thread_time() - t0
 
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="welfare-sim-recorder") as pool:
+    executor = (
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="welfare-sim-recorder")
+        if record_in_thread else _InLine()
+    )
+    with executor as pool:
 
         def record(rec: MonthRecord, province: Province) -> None:
             nonlocal recorder, pending
@@ -94,6 +102,24 @@ def run_one(
         result.summary = headline(result)
     result.roster_filled = recorder.p.people.roster_filled
     return result
+
+
+class _InLine:
+    """An executor that runs each job at once, in the calling thread (recording in line)."""
+
+    def __enter__(self) -> _InLine:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        return None
+
+    def submit(self, fn: Callable[..., None], *args: Any) -> Future:
+        done: Future = Future()
+        try:
+            done.set_result(fn(*args))
+        except BaseException as exc:  # noqa: BLE001 - re-raised by wait_for_recorder, as from the thread
+            done.set_exception(exc)
+        return done
 
 
 def _pseudonyms(scenario: Scenario) -> dict[int, str] | None:

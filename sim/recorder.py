@@ -62,6 +62,7 @@ WAIT_BINS = int(24 * 60 / WAIT_BIN_MIN) + 1
 DAY_BINS = 64
 
 UNPAID = ("held", "returned", "uncollected", "suspended")
+_UNPAID_STATUS = np.isin(np.arange(len(STATUSES)), [STATUSES.index(name) for name in UNPAID])  # by status code
 ACCOUNT_OPEN = STATUS_NAMES.index("open")
 ACCOUNT_DORMANT = STATUS_NAMES.index("dormant")
 
@@ -396,7 +397,7 @@ class Recorder:
         }
         money: dict[str, np.ndarray] = {
             "entitled_vnd": total(c["entitled_vnd"]),
-            **self._programmes(rec, total),
+            **self._programmes(rec, total, group_index, keep % n_cat, beneficiaries),
             "paid_vnd": total(paid),
             "paid_into_account_vnd": total(paid, where=channel == CH_ACCOUNT),
             "paid_in_cash_vnd": total(paid, where=cash_channel | (status == ST_PARTIAL)),
@@ -437,21 +438,34 @@ class Recorder:
         out |= {name: v[order].astype(np.int64) for name, v in money_after.items()}
         return out
 
-    def _programmes(self, rec: MonthRecord, total) -> dict[str, np.ndarray]:  # noqa: ANN001
+    def _programmes(
+        self, rec: MonthRecord, total, group_index: np.ndarray, group_category: np.ndarray,  # noqa: ANN001
+        group_size: np.ndarray,
+    ) -> dict[str, np.ndarray]:
         """Each programme apart: who is on the list in it and what it is owed, first or second
         programme alike (a second one counts while it pays: a social pension from its age). The
-        entitlement splits exactly: what the second programme pays, the rest the first."""
+        entitlement splits exactly: what the second programme pays, the rest the first.
+
+        A group (commune × first programme) is all in one first programme, so that programme's
+        recipients are the group's size and its first-programme money the group's total; only the
+        second programmes are counted row by row, in one pass (`group_index`: each row's group)."""
         people, rows = self.p.people, rec.rows
         entitled = rec.columns["entitled_vnd"]
         second_all = rec.columns["second_vnd"]  # the entitlement stage's, this month's rows
         second = np.where(entitled > 0, second_all, 0)
-        first = entitled - second
+        first = total(entitled - second)
+        n_cat, n_groups = len(CATEGORIES), group_size.size
+        code = people.second[rows].astype(np.int64)
+        pays = (second_all > 0) & (code >= 0) & (code < n_cat)
+        at = group_index[pays] * n_cat + code[pays]
+        in_second = np.bincount(at, minlength=n_groups * n_cat).reshape(n_groups, n_cat)
+        # integer VND summed in float64 in row order: exact below 2**53 (a group's month is far below)
+        second_vnd = np.bincount(at, weights=second[pays], minlength=n_groups * n_cat).reshape(n_groups, n_cat)
         out: dict[str, np.ndarray] = {}
-        for code, name in enumerate(CATEGORIES):
-            in_first = people.category[rows] == code
-            in_second = (people.second[rows] == code) & (second_all > 0)
-            out[f"recipients_{name}"] = total(in_first | in_second)
-            out[f"entitled_{name}_vnd"] = total(np.where(in_first, first, 0) + np.where(in_second, second, 0))
+        for c, name in enumerate(CATEGORIES):
+            in_first = group_category == c
+            out[f"recipients_{name}"] = np.where(in_first, group_size, in_second[:, c]).astype(np.int64)
+            out[f"entitled_{name}_vnd"] = np.where(in_first, first, 0) + second_vnd[:, c].astype(np.int64)
         return out
 
     def _communes(self, rec: MonthRecord, derived: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -477,7 +491,7 @@ class Recorder:
         beneficiaries = total(np.ones(commune.size, np.int64))
         with_account = total((acct == ACCOUNT_OPEN) | (acct == ACCOUNT_DORMANT))
         into_account = total((channel == CH_ACCOUNT) & (status == ST_PAID))
-        unpaid = total(np.isin(status, [STATUSES.index(name) for name in UNPAID]))
+        unpaid = total(_UNPAID_STATUS[status])
         at_point = channel == CH_CASH_COMMUNE
         # the payments `cost_figures` counts: into an account, in cash or at home
         paid_home = (channel == CH_HOME) & (status == ST_PAID)

@@ -55,7 +55,8 @@ def run_scenario(
     or on the Dask cluster at `scheduler`; its tables do not depend on the split."""
     if scenario.parts:
         return run_country(scenario, seed, months, payments_dir, on_month, timings, fine_grained, workers, scheduler)
-    return run_one(scenario, seed, months, payments_dir, on_month, timings, fine_grained)
+    # one province: its recording overlaps the simulation in a second thread when a core is spare
+    return run_one(scenario, seed, months, payments_dir, on_month, timings, fine_grained, record_in_thread=workers > 1)
 
 
 def git_commit() -> str | None:

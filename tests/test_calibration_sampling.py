@@ -3,12 +3,13 @@ targets fit. Stated tolerances:
 
 * Hòa Bình at sample_fraction 0.1 (≈23 people per commune) against the full run, mean over two
   seeds: shares within 0.04 (absolute), counts and amounts within 3 % (relative);
-* the national scenario shrunk 50-fold (≈100,000 beneficiaries, ≈10 per commune) against the same
-  at sample_fraction 0.5, which leaves ≈4.8 people per commune, as the national fit at
-  --sample-fraction 0.01 does, one seed each: the fitted shares within 0.02 (absolute).
+* the national scenario shrunk 10-fold (≈150 beneficiaries per commune) against the same at
+  sample_fraction 0.5, which leaves ≈76 people per commune, as the national fit at
+  --sample-fraction 0.05 does, one seed each: the fitted shares within 0.02 (absolute), the fitted
+  counts (scaled to full size as the fit scales them) within 3 % (relative).
 
-Counts of the national sample are not claimed to agree (they come out low: see the note in
-calibration/targets/vietnam.yaml), which is why the national targets are fitted as shares.
+The national fit fits counts where a count is published (calibration/targets/vietnam.yaml); at
+0.02 of the country (≈30 a commune) the smaller counts ran 4-6 % low (docs/validation.md, section 3).
 """
 
 from __future__ import annotations
@@ -41,6 +42,12 @@ def scenario_data(name: str, shrink: int = 1) -> dict:
     # a country's provinces, or a province's districts
     for group in data["geography"].get("provinces") or data["geography"]["districts"]:
         group["beneficiaries"] //= shrink
+    # new approvals are a rate per commune: shrunk alike, so they stay the same share of the list
+    # (unshrunk, a 10-fold shrink makes them 10 times the share, and the month-0 scaling of counts,
+    # by the listed people, is off by that share: 5 % rather than the full country's 0.5 %)
+    demography = (data.get("population") or {}).get("demography") or {}
+    if shrink > 1 and demography.get("entries_per_commune_month"):
+        demography["entries_per_commune_month"] /= shrink
     return data
 
 
@@ -63,12 +70,15 @@ def test_hoa_binh_sampled_and_full_runs_agree_on_the_targets() -> None:
             assert abs(s - f) <= 0.03 * abs(f), (t.name, f, s)
 
 
-def test_national_sampled_and_full_runs_agree_on_the_fitted_shares() -> None:
+def test_national_sampled_and_full_runs_agree_on_the_fitted_targets() -> None:
     tf = load_targets(ROOT / "calibration" / "targets" / "vietnam.yaml")
     targets = [t for t in tf.targets if t.fitted]
-    assert targets and all(t.kind == "share" for t in targets)
-    data = scenario_data("vietnam", shrink=50)
+    assert {t.kind for t in targets} == {"share", "count"}  # both kinds are fitted, so both are checked
+    data = scenario_data("vietnam", shrink=10)
     full = target_values(data, 1.0, targets, (1,))
     sample = target_values(data, 0.5, targets, (1,))
     for t, f, s in zip(targets, full, sample, strict=True):
-        assert abs(s - f) <= 0.02, (t.name, f, s)
+        if t.kind == "share":
+            assert abs(s - f) <= 0.02, (t.name, f, s)
+        else:
+            assert abs(s - f) <= 0.03 * abs(f), (t.name, f, s)

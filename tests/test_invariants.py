@@ -257,32 +257,27 @@ def test_queue_waits_are_consistent_with_opening_hours() -> None:
 
 
 def test_recording_in_its_own_thread_gives_the_tables_of_recording_in_line(monkeypatch) -> None:
-    """The recorder runs in a second thread, overlapping the next month: the tables must equal
-    those of recording each month before the next one starts."""
-    import welfare_sim.sim.parts as run_mod  # where a province is run and recorded
+    """With a core to spare (workers > 1) a one-province run records in a second thread, overlapping
+    the next month; otherwise (a fit's or a sweep's runs, a country's provinces) in line. The tables
+    must be the same either way."""
+    import threading
 
+    import welfare_sim.sim.recorder as recorder_mod
+
+    threads: list[str] = []
+    record = recorder_mod.Recorder.__call__
+
+    def noting_the_thread(self, rec, province) -> None:  # noqa: ANN001
+        threads.append(threading.current_thread().name)
+        record(self, rec, province)
+
+    monkeypatch.setattr(recorder_mod.Recorder, "__call__", noting_the_thread)
     scenario = small_scenario(months=4)
-    overlapped = run_scenario(scenario)
-
-    class InLine:  # stands in for the thread pool: runs each record at once, in the caller
-        def __init__(self, **_kw) -> None:
-            pass
-
-        def __enter__(self):  # noqa: ANN204
-            return self
-
-        def __exit__(self, *exc) -> None:
-            pass
-
-        def submit(self, fn, *args):  # noqa: ANN001, ANN202
-            from concurrent.futures import Future
-
-            done: Future = Future()
-            done.set_result(fn(*args))
-            return done
-
-    monkeypatch.setattr(run_mod, "ThreadPoolExecutor", InLine)
+    overlapped = run_scenario(scenario, workers=2)
+    assert len(threads) == 4 and all(t.startswith("welfare-sim-recorder") for t in threads), threads
+    threads.clear()
     in_line = run_scenario(scenario)
+    assert threads == [threading.current_thread().name] * 4, threads
     for name in ("monthly", "points", "waits", "subgroups", "ledger", "funnel"):
         assert getattr(overlapped, name).equals(getattr(in_line, name)), name
     np.testing.assert_array_equal(overlapped.wait_hist, in_line.wait_hist)
@@ -290,7 +285,8 @@ def test_recording_in_its_own_thread_gives_the_tables_of_recording_in_line(monke
     assert overlapped.summary == in_line.summary
 
 
-def test_an_error_while_recording_stops_the_run(monkeypatch) -> None:
+@pytest.mark.parametrize("workers", [1, 2], ids=["in line", "in its thread"])
+def test_an_error_while_recording_stops_the_run(monkeypatch, workers: int) -> None:
     import welfare_sim.sim.recorder as recorder_mod
 
     calls = []
@@ -302,6 +298,6 @@ def test_an_error_while_recording_stops_the_run(monkeypatch) -> None:
 
     monkeypatch.setattr(recorder_mod.Recorder, "__call__", fail_on_second)
     with pytest.raises(OSError, match="disk full"):
-        run_scenario(small_scenario(months=4))
+        run_scenario(small_scenario(months=4), workers=workers)
     assert calls[:2] == [0, 1]
     assert len(calls) <= 3  # the run stopped at the next month's hand-over, not at the end
