@@ -115,10 +115,7 @@ class _InLine:
 
     def submit(self, fn: Callable[..., None], *args: Any) -> Future:
         done: Future = Future()
-        try:
-            done.set_result(fn(*args))
-        except BaseException as exc:  # noqa: BLE001 - re-raised by wait_for_recorder, as from the thread
-            done.set_exception(exc)
+        done.set_result(fn(*args))  # an error while recording stops the run here, at once
         return done
 
 
