@@ -15,6 +15,7 @@ whatever the split and the order.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -77,7 +78,7 @@ def run_one(
 
     executor = (
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="welfare-sim-recorder")
-        if record_in_thread else _InLine()
+        if record_in_thread else contextlib.nullcontext()
     )
     with executor as pool:
 
@@ -86,7 +87,10 @@ def run_one(
             if recorder is None:
                 recorder = Recorder(province, payments_dir, _pseudonyms(scenario) if payments_dir else None)
             wait_for_recorder()
-            pending = pool.submit(record_now, rec, province)
+            if pool is None:  # in line: an error while recording stops the run here, at once
+                record_now(rec, province)
+            else:
+                pending = pool.submit(record_now, rec, province)
             if on_month is not None:
                 on_month(rec.month)
 
@@ -102,21 +106,6 @@ def run_one(
         result.summary = headline(result)
     result.roster_filled = recorder.p.people.roster_filled
     return result
-
-
-class _InLine:
-    """An executor that runs each job at once, in the calling thread (recording in line)."""
-
-    def __enter__(self) -> _InLine:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        return None
-
-    def submit(self, fn: Callable[..., None], *args: Any) -> Future:
-        done: Future = Future()
-        done.set_result(fn(*args))  # an error while recording stops the run here, at once
-        return done
 
 
 def _pseudonyms(scenario: Scenario) -> dict[int, str] | None:
