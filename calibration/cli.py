@@ -155,9 +155,26 @@ def calibrate(
     )
     task = progress.add_task("fit", total=estimate)
     t0 = time.perf_counter()
+    # a log (stderr not a terminal) gets plain lines instead of the bar: each stage as it starts,
+    # then the count of evaluations at most once a minute, so a long fit shows it is moving
+    plain = not err.is_terminal
+    last_line = [t0, "fit"]
 
-    def on_stage(label: str, _total: int) -> None:
+    def log_line(text: str) -> None:
+        minutes, seconds = divmod(int(time.perf_counter() - t0), 60)
+        err.print(f"{text} ({minutes} min {seconds:02d} s)", highlight=False, markup=False)
+        last_line[0] = time.perf_counter()
+
+    def on_stage(label: str, total: int) -> None:
         progress.update(task, description=label)
+        last_line[1] = label
+        if plain:
+            log_line(f"{label}: started, at most ~{total} evaluations")
+
+    def on_evaluation(n: int) -> None:
+        progress.update(task, completed=n)
+        if plain and time.perf_counter() - last_line[0] >= 60:
+            log_line(f"{last_line[1]}: {n} evaluations done (≤ ~{estimate} in all)")
 
     try:
         with progress:
@@ -174,7 +191,7 @@ def calibrate(
                 max_rel_error=max_error,
                 band_draws=band_draws,
                 loo_seeds=loo_seeds,
-                on_evaluation=lambda n: progress.update(task, completed=n),
+                on_evaluation=on_evaluation,
                 on_stage=on_stage,
             )
     except FitError as exc:

@@ -113,7 +113,7 @@ def run_task(task: Task) -> tuple[np.ndarray, np.ndarray | None]:
     values, series = [], []
     for seed in task.seeds:
         result = run_scenario(scenario, seed=seed, months=task.months, payments_dir=None)
-        at, ser = model_values(result.monthly, scenario, targets, task.months)
+        at, ser = model_values(result.monthly, scenario, targets, task.months, result.funnel)
         values.append(at)
         series.append(ser)
     return np.stack(values), (np.stack(series) if task.series else None)

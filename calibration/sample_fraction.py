@@ -28,7 +28,7 @@ COUNTS = (
 
 
 def run(months: int, seed: int, fractions: list[float], scenario: Path = Path("scenarios/vietnam.yaml")) -> None:
-    from welfare_sim.calibration.targets import Target, quantity_series
+    from welfare_sim.calibration.targets import Target, first_month_entries, quantity_series
     from welfare_sim.sim.run import run_scenario
     from welfare_sim.sim.scenario import apply_overrides, read_yaml, resolve_extends, validate_scenario
 
@@ -38,9 +38,10 @@ def run(months: int, seed: int, fractions: list[float], scenario: Path = Path("s
         t0 = time.perf_counter()
         res = run_scenario(sc, seed=seed, months=months, payments_dir=None)
         row: dict = {"fraction": f, "seed": seed, "months": months, "wall_s": round(time.perf_counter() - t0, 1)}
+        entries0 = first_month_entries(res.funnel)
         for q in COUNTS:
             target = Target(name=q, date="-", month=str(sc.start), scope="national", quantity=q, value=1, source="-")
-            row[q] = [float(x) for x in quantity_series(res.monthly, sc, target, months)]
+            row[q] = [float(x) for x in quantity_series(res.monthly, sc, target, months, entries0)]
         print(json.dumps(row), flush=True)
 
 

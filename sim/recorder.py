@@ -15,6 +15,7 @@ codes and names and the labels then, since per month they cost more than the fig
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import numpy as np
@@ -667,15 +668,9 @@ class Recorder:
         starts = np.cumsum(sizes) - sizes
         present = np.flatnonzero(sizes)  # day by day, and kind by kind within a day
         size, first = sizes[present], starts[present]
-        # a group code of one byte sorts stably by radix, several times faster than int64 keys
-        small = group.astype(np.uint8 if n_groups <= 256 else np.uint16 if n_groups <= 65536 else np.int64)
-        in_order = wait[np.argsort(small, kind="stable")]  # each group's waits in their own order
+        in_order, p50, p95 = _grouped_picks(group, wait, sizes, present, (0.5, 0.95))
+        # each group's mean over its waits in their own order (a numpy mean of that group alone)
         means = [float(in_order[a : a + m].mean()) for a, m in zip(first.tolist(), size.tolist(), strict=True)]
-        # by (group, wait): by wait, then stably by group (the same values as np.lexsort, 5× faster)
-        by_wait = np.argsort(wait)
-        ordered = wait[by_wait[np.argsort(small[by_wait], kind="stable")]]
-        p50 = ordered[first + _nearest_rank(0.5, size)]
-        p95 = ordered[first + _nearest_rank(0.95, size)]
         c = counts[present]
         outcome_of = VISIT_OUTCOMES.index
         day_of = np.array([v["day"] for v in days], np.int64)
@@ -757,23 +752,83 @@ def _stack(months: list[dict[str, np.ndarray]]) -> pl.DataFrame:
 def _group_quantiles(
     group: np.ndarray, values: np.ndarray, n_groups: int, qs: tuple[float, ...]
 ) -> tuple[list[np.ndarray], np.ndarray]:
-    """Per group 0..n_groups-1, the nearest-rank quantiles `qs` of its values, and a mask of the empty groups:
-    one sort by (group, value), then each group's ranks read off its run. The sort is of one float key,
-    group × (largest value + 1) + value: an order of magnitude faster than np.lexsort on millions of rows."""
-    if values.size:
-        span = float(values.max()) + 1.0
-        order = np.argsort(group.astype(np.float64) * span + values)
-    else:
-        order = np.zeros(0, np.int64)
-    ordered = values[order]
+    """Per group 0..n_groups-1, the nearest-rank quantiles `qs` of its values (rounded to 0.01), and a
+    mask of the empty groups."""
     sizes = np.bincount(group, minlength=n_groups)
-    starts = np.cumsum(sizes) - sizes
+    present = np.flatnonzero(sizes)
+    _, *picks = _grouped_picks(group, values, sizes, present, qs)
     out: list[np.ndarray] = []
-    for q in qs:
-        ranks = _nearest_rank(q, sizes)
-        picked = ordered[np.minimum(starts + ranks, max(ordered.size - 1, 0))] if ordered.size else np.zeros(n_groups)
-        out.append(np.round(picked, 2).astype(np.float64))
+    for picked in picks:
+        full = np.zeros(n_groups)
+        full[present] = picked
+        out.append(np.round(full, 2).astype(np.float64))
     return out, sizes == 0
+
+
+def _grouped_picks(
+    group: np.ndarray, values: np.ndarray, sizes: np.ndarray, present: np.ndarray, qs: tuple[float, ...]
+) -> tuple[np.ndarray, ...]:
+    """`values` grouped by `group` (each group's values in their own order), and for each q in `qs`
+    the nearest-rank quantile of every group in `present` (those with values; `sizes` per group).
+
+    Compiled (numba): a counting sort by group, then each group's values sorted on their own, so
+    the work is n log(group size) with no sort of the whole month. Without numba, numpy: one sort
+    by wait, then stably by group. The same numbers either way: a quantile is one of the values."""
+    starts = np.cumsum(sizes) - sizes
+    first, size = starts[present], sizes[present]
+    ranks = np.stack([_nearest_rank(q, size) for q in qs]) if qs else np.zeros((0, present.size), np.int64)
+    if _picks_compiled is not None:
+        grouped, picked = _picks_compiled(
+            np.ascontiguousarray(group, np.int64), np.ascontiguousarray(values, np.float64),
+            np.ascontiguousarray(starts, np.int64), np.ascontiguousarray(first, np.int64),
+            np.ascontiguousarray(size, np.int64), np.ascontiguousarray(ranks, np.int64),
+        )
+        return (grouped, *picked)
+    n_groups = sizes.size
+    # a group code of one byte sorts stably by radix, several times faster than int64 keys
+    small = group.astype(np.uint8 if n_groups <= 256 else np.uint16 if n_groups <= 65536 else np.int64)
+    grouped = values[np.argsort(small, kind="stable")]
+    # by (group, value): by value, then stably by group (the same values as np.lexsort, 5× faster)
+    by_value = np.argsort(values)
+    ordered = values[by_value[np.argsort(small[by_value], kind="stable")]]
+    return (grouped, *(ordered[first + r] for r in ranks))
+
+
+def _picks_py(
+    group: np.ndarray, values: np.ndarray, starts: np.ndarray, first: np.ndarray, size: np.ndarray,
+    ranks: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The compiled body of `_grouped_picks`: (values grouped, stably; picks, len(qs) × groups)."""
+    n = values.shape[0]
+    grouped = np.empty(n, np.float64)
+    at = starts.copy()
+    for i in range(n):
+        g = group[i]
+        grouped[at[g]] = values[i]
+        at[g] += 1
+    picked = np.empty((ranks.shape[0], first.shape[0]), np.float64)
+    for j in range(first.shape[0]):
+        part = np.sort(grouped[first[j] : first[j] + size[j]])
+        for q in range(ranks.shape[0]):
+            picked[q, j] = part[ranks[q, j]]
+    return grouped, picked
+
+
+try:  # compiled; without numba (or with WELFARE_SIM_NO_NUMBA=1) the numpy path above serves
+    import numba
+except ImportError:  # pragma: no cover - numba is a dependency; this keeps a broken install running
+    numba = None
+
+_picks_compiled = (
+    numba.njit(
+        "Tuple((float64[::1], float64[:, ::1]))(int64[::1], float64[::1], int64[::1], int64[::1], int64[::1], "
+        "int64[:, ::1])",
+        cache=True,
+        nogil=True,
+    )(_picks_py)
+    if numba is not None and not os.environ.get("WELFARE_SIM_NO_NUMBA")
+    else None
+)
 
 
 def _nearest_rank(q: float, n: np.ndarray) -> np.ndarray:

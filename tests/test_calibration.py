@@ -326,6 +326,9 @@ def test_calibrate_command_writes_report_loo_plot_and_runnable_scenario(tmp_path
         "1",
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    # stderr is a pipe, not a terminal: each stage is a plain line, not a bar drawn to nowhere
+    for stage in ("fit", "uncertainty", "leave-one-out", "projection"):
+        assert f"{stage}: started, at most ~" in proc.stderr, (stage, proc.stderr)
     report = json.loads((out / "fit_report.json").read_text(encoding="utf-8"))
     assert report["accepted"] and report["converged"]
     fitted = [t for t in report["targets"] if t["fitted"]]

@@ -199,3 +199,18 @@ def test_payments_table_is_opt_in_above_the_size_limit(tmp_path: Path, monkeypat
     small_run = runner.invoke(cli_mod.app, ["run", str(path), "--months", "2", "--out", str(tmp_path / "small")])
     assert small_run.exit_code == 0, small_run.output
     assert (tmp_path / "small" / "payments.parquet").exists()
+
+
+def test_progress_in_a_log_is_plain_lines_at_most_every_30_s(monkeypatch, capsys) -> None:  # noqa: ANN001
+    """stderr not a terminal (a log, a pipe): no bar, a plain line at most every 30 s."""
+    import welfare_sim.sim.cli as cli
+
+    clock = [1000.0]
+    monkeypatch.setattr(cli.time, "perf_counter", lambda: clock[0])
+    progress = cli.DelayedProgress(10, "vietnam: months")
+    for step in (5.0, 20.0, 10.0, 1.0, 40.0):  # at 5, 25, 35, 36 and 76 s
+        clock[0] += step
+        progress.advance()
+    progress.close()
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == ["vietnam: months: 3/10 (35 s)", "vietnam: months: 5/10 (76 s)"], lines

@@ -11,12 +11,14 @@ from types import SimpleNamespace
 
 import numpy as np
 import polars as pl
-from hypothesis import given, settings
+import pytest
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from welfare_sim.models.cashout import VISIT_OUTCOMES
 from welfare_sim.models.params import POINT_KINDS
-from welfare_sim.sim.recorder import WAIT_BIN_MIN, WAIT_BINS, Recorder
+from welfare_sim.sim import recorder
+from welfare_sim.sim.recorder import WAIT_BIN_MIN, WAIT_BINS, Recorder, _group_quantiles
 
 N_KINDS, N_OUT = len(POINT_KINDS), len(VISIT_OUTCOMES)
 
@@ -70,9 +72,21 @@ def months(draw) -> list[dict]:  # noqa: ANN001
     return visits
 
 
-@settings(max_examples=200, deadline=None)
-@given(months(), st.integers(0, 30))
-def test_the_month_at_once_gives_the_day_by_day_rows(visits: list[dict], month: int) -> None:
+@pytest.fixture(params=["numba", "numpy"])
+def kernel(request):  # noqa: ANN001, ANN201
+    """The recorder's grouped quantiles, compiled (numba) and in numpy: both must give these rows."""
+    compiled = recorder._picks_compiled
+    if request.param == "numba" and compiled is None:
+        pytest.skip("numba is not installed")
+    if request.param == "numpy":
+        recorder._picks_compiled = None
+    yield request.param
+    recorder._picks_compiled = compiled
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(visits=months(), month=st.integers(0, 30))
+def test_the_month_at_once_gives_the_day_by_day_rows(kernel: str, visits: list[dict], month: int) -> None:
     columns, hist = Recorder._waits(None, SimpleNamespace(visits=visits, month=month))  # type: ignore[arg-type]
     daily = pl.DataFrame(columns)
     rows, expected_hist = reference(visits, month)
@@ -84,3 +98,24 @@ def test_the_month_at_once_gives_the_day_by_day_rows(visits: list[dict], month: 
     assert daily.schema["wait_min_mean"] == pl.Float64 and daily.schema["day"] == pl.Int64
     np.testing.assert_array_equal(hist, expected_hist)
 
+
+
+@pytest.mark.parametrize("kernel", ["numba", "numpy"], indirect=True)
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_group_quantiles_are_each_group_s_nearest_rank_values(kernel: str, data) -> None:  # noqa: ANN001
+    """The communes table's p50 and p95 of waits: per group the nearest-rank value, rounded to 0.01,
+    and 0 with the empty mask for a group with none."""
+    n_groups = data.draw(st.integers(1, 8))
+    n = data.draw(st.integers(0, 60))
+    group = np.array(data.draw(st.lists(st.integers(0, n_groups - 1), min_size=n, max_size=n)), np.int64)
+    values = np.array(data.draw(st.lists(waits, min_size=n, max_size=n)), np.float64)
+    (p50, p95), empty = _group_quantiles(group, values, n_groups, (0.5, 0.95))
+    for g in range(n_groups):
+        vals = np.sort(values[group == g])
+        assert empty[g] == (vals.size == 0)
+        if vals.size == 0:
+            assert p50[g] == 0.0 and p95[g] == 0.0
+            continue
+        for q, got in ((0.5, p50[g]), (0.95, p95[g])):
+            assert got == np.round(vals[int(np.floor(q * (vals.size - 1) + 0.5))], 2), (g, q, vals)

@@ -60,7 +60,16 @@ class DelayedProgress:
 
     def advance(self, *_: object) -> None:
         self.done += 1
-        if self.progress is None and time.perf_counter() - self.t0 > self.delay_s and self.done < self.total:
+        now = time.perf_counter()
+        if not err.is_terminal:
+            # a log gets a plain line at most every 30 s instead of a bar it cannot draw
+            last = getattr(self, "last_line", self.t0)
+            if now - last >= max(30.0, self.delay_s) and self.done < self.total:
+                err.print(f"{self.label}: {self.done}/{self.total} ({int(now - self.t0)} s)", highlight=False,
+                          markup=False)
+                self.last_line = now
+            return
+        if self.progress is None and now - self.t0 > self.delay_s and self.done < self.total:
             self.progress = Progress(
                 TextColumn("{task.description}"),
                 BarColumn(),
