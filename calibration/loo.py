@@ -3,6 +3,9 @@
     python -m welfare_sim.calibration.loo scenarios/hoa_binh.yaml \\
         --targets calibration/targets/hoa_binh.yaml --seeds 3 --budget 400 --workers 2 \\
         --out outputs/loo-hoa_binh.json
+    python -m welfare_sim.calibration.loo scenarios/vietnam.yaml \\
+        --targets calibration/targets/vietnam.yaml --sample-fraction 0.05 --seeds 3 --budget 60 \\
+        --only without_account_count_2024_04 --out outputs/loo-vietnam.json
 
 The same refits as `welfare-sim calibrate` (calibration/fit.py, the leave-one-out part) without
 refitting the full model first: the scenario's values are taken as the fit (they are the fitted
@@ -34,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     from welfare_sim.calibration.targets import check_targets, load_targets, relative_error
     from welfare_sim.models.params import month_offset
     from welfare_sim.sim.free_parameters import lookup_path
-    from welfare_sim.sim.scenario import read_yaml, resolve_extends, validate_scenario
+    from welfare_sim.sim.scenario import apply_overrides, read_yaml, resolve_extends, validate_scenario
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("scenario", type=Path)
@@ -44,9 +47,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--out", type=Path, default=None, help="JSON lines, one per refit")
     ap.add_argument("--only", default=None, help="comma-separated target names to leave out")
+    ap.add_argument(
+        "--sample-fraction", type=float, default=None,
+        help="refit on this fraction of each commune (counts scaled up), as `welfare-sim calibrate "
+        "--sample-fraction` fits: the national fit's refits at 0.05",
+    )
     args = ap.parse_args(argv)
 
     data = resolve_extends(args.scenario.resolve(), read_yaml(args.scenario))
+    if args.sample_fraction is not None:
+        data = apply_overrides(data, [f"geography.sample_fraction={args.sample_fraction!r}"])
     sc = validate_scenario(data, str(args.scenario))
     tf = load_targets(args.targets)
     problems = check_targets(tf, sc, str(args.targets))
@@ -79,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
                 "scenario": str(args.scenario),
                 "seeds": list(seeds),
                 "months": months,
+                "sample_fraction": sc.geography.sample_fraction,
                 "budget": args.budget,
                 "prior": {
                     p.path: to_value(p, float(u), i) for p, u, i in zip(free, u_prior, integers, strict=True)

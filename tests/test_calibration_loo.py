@@ -29,6 +29,8 @@ def test_a_refit_starts_from_the_prior_and_a_budget_stop_is_not_converged(tmp_pa
             "1",
             "--only",
             "paid_amount_2024_01",
+            "--sample-fraction",  # as the national refits run (a half of Hòa Bình: a quicker test)
+            "0.5",
             "--out",
             str(out),
         ]
@@ -40,6 +42,7 @@ def test_a_refit_starts_from_the_prior_and_a_budget_stop_is_not_converged(tmp_pa
     priors = {p.path: p.prior for p in sc.calibration.free_parameters}
     assert start["prior"] == pytest.approx(priors, rel=1e-9)  # the refit starts at the declared prior
     assert start["prior_is_not_fit"]
+    assert start["sample_fraction"] == 0.5  # the scenario the refits ran, not the option echoed
     assert refit["left_out"] == "paid_amount_2024_01"
     assert "paid_amount_2024_01" not in refit["rest_rel_errors"]
     assert refit["status"] == 0 and refit["converged"] is False

@@ -301,3 +301,26 @@ def test_an_error_while_recording_stops_the_run(monkeypatch, workers: int) -> No
         run_scenario(small_scenario(months=4), workers=workers)
     assert calls[:2] == [0, 1]
     assert len(calls) <= 3  # the run stopped at the next month's hand-over, not at the end
+
+
+def test_compiled_day_and_recorder_kernels_give_the_numpy_tables(monkeypatch) -> None:
+    """The trips' additions of the cash-out day (models/month/stages.py) and the recorder's grouped
+    quantiles (sim/recorder.py, here from any size) are compiled with numba; their numpy twins (no
+    numba, or WELFARE_SIM_NO_NUMBA=1) must give the same tables, to the bit, with fares kept per trip."""
+    import welfare_sim.models.month.stages as stages_mod
+    import welfare_sim.sim.recorder as recorder_mod
+
+    from welfare_sim.sim.scenario import load_scenario
+
+    if stages_mod._trips_compiled is None or recorder_mod._picks_compiled is None:
+        pytest.skip("numba is not installed")
+    scenario = load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "hoa_binh.yaml")
+    monkeypatch.setattr(recorder_mod, "PICKS_COMPILED_MIN", 0)
+    compiled, compiled_payments = run_tables(scenario.model_copy(update={"months": 3}))
+    monkeypatch.setattr(stages_mod, "_trips_compiled", None)
+    monkeypatch.setattr(recorder_mod, "_picks_compiled", None)
+    plain, plain_payments = run_tables(scenario.model_copy(update={"months": 3}))
+    for name in ("monthly", "communes", "points", "waits", "subgroups", "ledger", "funnel"):
+        assert getattr(compiled, name).equals(getattr(plain, name)), name
+    assert compiled_payments.equals(plain_payments)
+    assert compiled_payments["trips"].sum() > 0 and compiled_payments["wait_min"].sum() > 0

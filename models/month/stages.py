@@ -72,6 +72,7 @@ from welfare_sim.models.month.hooks import STAGE_NAMES
 from welfare_sim.models.params import ACCOUNT_TYPES, month_label
 from welfare_sim.models.population import one_way
 from welfare_sim.models.programmes import programme_amounts
+from welfare_sim.models.queueing import _KERNEL, numba
 
 # The state every stage works on is models.payment_run.Province. It is named here, not imported:
 # payment_run imports this module to drive the month, and the stages must not import it back.
@@ -339,10 +340,10 @@ class CashPlanning(Stage):
         delay = np.floor(s["collection.first_delay"].exponential(a.collection.mean_first_delay_days, ids[cl], month))
         # on time: the commune's first payment day, or (with several) the day the delay falls on;
         # late, or a commune the teams could not fit in: the counter window
-        sched = p.sched_days[p.people.commune[cl]]
-        n_sched = (sched != NO_DAY).sum(axis=1)
+        commune = p.people.commune[cl]
+        n_sched = (p.sched_days != NO_DAY).sum(axis=1)[commune]  # per commune, then per member
         pick = np.minimum(delay, np.maximum(n_sched - 1, 0)).astype(np.int64)
-        on_day = sched[np.arange(cl.size), pick].astype(np.float64)
+        on_day = p.sched_days[commune, pick].astype(np.float64)
         counter_day = p.run.counter_window.first_day + delay
         first = np.where(late | (n_sched == 0), counter_day, on_day)
         p.next_day[cl] = np.where(absent, NO_DAY, p._into_windows(cl, first, 0)).astype(np.int16)
@@ -434,12 +435,7 @@ def _settle_visits(
     )
     # `who` has no repeats: cash-list members and account holders cashing out are disjoint
     # sets, and each makes at most one trip a day, so plain fancy-index updates are exact
-    p.trips[who] += 1
-    p.travel_min[who] += 2.0 * travel
-    if p.travel_vnd is not None:
-        p.travel_vnd[who] += 2.0 * travel_vnd
-    p.wait_min[who] += result.wait_min
-    p.service_min[who] += result.service_min
+    _add_trips(p, who, travel, travel_vnd, result.wait_min, result.service_min)
     paid = result.paid_vnd
 
     # cash recipients
@@ -490,6 +486,57 @@ def _settle_visits(
     p.day_in_hand[wi[first_cash]] = d
     p.withdraw_day[wi[finished]] = NO_DAY
     p._plan_retry(wi[~finished], d, p.withdraw_day)
+
+
+def _add_trips(
+    p: Province, who: np.ndarray, travel: np.ndarray, travel_vnd: np.ndarray, wait: np.ndarray, service: np.ndarray
+) -> None:
+    """Each visitor's trip added to their month: a trip, its travel both ways (minutes, and VND
+    where fares are kept), its wait and service. `who` has no repeats."""
+    if _trips_compiled is not None:  # compiled unless numba is missing or WELFARE_SIM_NO_NUMBA is set
+        keep_vnd = p.travel_vnd is not None
+        _trips_compiled(
+            np.ascontiguousarray(who, np.int64), np.ascontiguousarray(travel, np.float64),
+            np.ascontiguousarray(travel_vnd, np.float64), np.ascontiguousarray(wait, np.float64),
+            np.ascontiguousarray(service, np.float64), p.trips, p.travel_min,
+            p.travel_vnd if keep_vnd else _NO_VND, keep_vnd, p.wait_min, p.service_min,
+        )
+        return
+    p.trips[who] += 1
+    p.travel_min[who] += 2.0 * travel
+    if p.travel_vnd is not None:
+        p.travel_vnd[who] += 2.0 * travel_vnd
+    p.wait_min[who] += wait
+    p.service_min[who] += service
+
+
+def _add_trips_py(
+    who: np.ndarray, travel: np.ndarray, travel_vnd: np.ndarray, wait: np.ndarray, service: np.ndarray,
+    trips: np.ndarray, travel_min: np.ndarray, travel_vnd_sum: np.ndarray, keep_vnd: bool, wait_min: np.ndarray,
+    service_min: np.ndarray,
+) -> None:
+    """The compiled body of `_add_trips`: one pass over the visitors, the same additions."""
+    for i in range(who.shape[0]):
+        j = who[i]
+        trips[j] += 1
+        travel_min[j] += 2.0 * travel[i]
+        if keep_vnd:
+            travel_vnd_sum[j] += 2.0 * travel_vnd[i]
+        wait_min[j] += wait[i]
+        service_min[j] += service[i]
+
+
+_NO_VND = np.zeros(0)
+_trips_compiled = (
+    numba.njit(
+        "void(int64[::1], float64[::1], float64[::1], float64[::1], float64[::1], int16[::1], float64[::1], "
+        "float64[::1], boolean, float64[::1], float64[::1])",
+        cache=True,
+        nogil=True,
+    )(_add_trips_py)
+    if numba is not None and _KERNEL == "numba"
+    else None
+)
 
 
 # ---------------------------------------------------------------------------- 8. home delivery
@@ -1102,26 +1149,41 @@ def _enrol_on_chip_id(p: Province, paid: np.ndarray) -> None:
 
 def _summarise_points(p: Province) -> dict[str, np.ndarray]:
     """Per point and month: days open and down, visits, cash delivered (new cash, counted once)
-    and paid, and what the state pays the point bottom-up (staff, cash transport)."""
+    and paid, and what the state pays the point bottom-up (staff, cash transport).
+
+    The month's days at once: counts and whole-dong sums by one bincount over the month's visits
+    (exact in any order); the waits, floats, by one bincount per (day, point) and the days then
+    added in day order, as adding day by day would."""
     pts = p.points
     n = pts.n
-    open_days = np.zeros(n, np.int16)
-    down_days = np.zeros(n, np.int16)
-    float_days = np.zeros(n, np.int16)
-    visits = np.zeros(n, np.int64)
-    served = np.zeros(n, np.int64)
-    paid = np.zeros(n, np.int64)
-    delivered = np.zeros(n, np.int64)
-    wait = np.zeros(n)
-    for (_d, res, point), new_cash in zip(p._point_days, p._delivered_days, strict=True):
-        open_days += res.point_open
-        down_days += res.point_down
-        float_days += new_cash > 0
-        delivered += new_cash
-        visits += np.bincount(point, minlength=n)
-        served += np.bincount(point, weights=res.outcome <= PAID_PART, minlength=n).astype(np.int64)
-        paid += np.bincount(point, weights=res.paid_vnd, minlength=n).round().astype(np.int64)
-        wait += np.bincount(point, weights=res.wait_min, minlength=n)
+    days = p._point_days
+    if days:
+        n_days = len(days)
+        open_days = np.stack([res.point_open for _d, res, _pt in days]).sum(axis=0, dtype=np.int16)
+        down_days = np.stack([res.point_down for _d, res, _pt in days]).sum(axis=0, dtype=np.int16)
+        new_cash = np.stack(p._delivered_days)
+        float_days = (new_cash > 0).sum(axis=0, dtype=np.int16)
+        delivered = new_cash.sum(axis=0, dtype=np.int64)
+        per_day = np.array([pt.size for _d, _res, pt in days], np.int64)
+        point = np.concatenate([pt for _d, _res, pt in days]).astype(np.int64)
+        outcome = np.concatenate([res.outcome for _d, res, _pt in days])
+        paid_vnd = np.concatenate([res.paid_vnd for _d, res, _pt in days])
+        wait_min = np.concatenate([res.wait_min for _d, res, _pt in days])
+        visits = np.bincount(point, minlength=n).astype(np.int64)
+        served = np.bincount(point[outcome <= PAID_PART], minlength=n).astype(np.int64)
+        # integer VND summed as float64 is exact below 2**53, as the day-by-day sums were
+        paid = np.bincount(point, weights=paid_vnd, minlength=n).round().astype(np.int64)
+        day_point = np.repeat(np.arange(n_days, dtype=np.int64) * n, per_day) + point
+        wait = np.bincount(day_point, weights=wait_min, minlength=n_days * n).reshape(n_days, n).sum(axis=0)
+    else:
+        open_days = np.zeros(n, np.int16)
+        down_days = np.zeros(n, np.int16)
+        float_days = np.zeros(n, np.int16)
+        visits = np.zeros(n, np.int64)
+        served = np.zeros(n, np.int64)
+        paid = np.zeros(n, np.int64)
+        delivered = np.zeros(n, np.int64)
+        wait = np.zeros(n)
     return {
         "point": np.arange(n, dtype=np.int64),
         "kind": pts.kind,
