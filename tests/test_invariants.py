@@ -309,7 +309,6 @@ def test_compiled_day_and_recorder_kernels_give_the_numpy_tables(monkeypatch) ->
     numba, or WELFARE_SIM_NO_NUMBA=1) must give the same tables, to the bit, with fares kept per trip."""
     import welfare_sim.models.month.stages as stages_mod
     import welfare_sim.sim.recorder as recorder_mod
-
     from welfare_sim.sim.scenario import load_scenario
 
     if stages_mod._trips_compiled is None or recorder_mod._picks_compiled is None:
