@@ -125,13 +125,27 @@ _NO_KEY = _read_only(np.empty(0, np.uint64))
 _INT64 = (-(2**63), 2**63)
 
 
+_KEY_DTYPES = (np.dtype(np.int64), np.dtype(np.uint64))
+_SCALAR_KEYS: dict[int, np.ndarray] = {}  # an integer key as the kernel takes it: months, days, tries
+
+
+def _scalar_key(k: int) -> np.ndarray:
+    a = _SCALAR_KEYS.get(k)
+    if a is None:
+        a = _read_only(np.array([k], np.int64).view(np.uint64))
+        if len(_SCALAR_KEYS) < 1 << 16:
+            _SCALAR_KEYS[int(k)] = a
+    return a
+
+
 def _compiled_args(keys: tuple) -> tuple[int, list] | None:
     """(n, kernel arguments) when every key is a contiguous 1-D 64-bit integer array (of one
     length n, or of length 1) or an integer; None otherwise (the general path broadcasts)."""
     n = -1
+    arrays: list = []
     for k in keys:
         if type(k) is np.ndarray:
-            if k.ndim != 1 or k.dtype.kind not in "iu" or k.dtype.itemsize != 8 or not k.flags.c_contiguous:
+            if k.ndim != 1 or k.dtype not in _KEY_DTYPES or not k.flags.c_contiguous:
                 return None
             m = k.shape[0]
             if m != 1:
@@ -140,21 +154,23 @@ def _compiled_args(keys: tuple) -> tuple[int, list] | None:
                 n = m
             elif n == -1:
                 n = -2  # length 1: n is 1 unless a longer key comes
-        elif not isinstance(k, int | np.integer) or not _INT64[0] <= k < _INT64[1]:
+            arrays.append((_read_only(k.view(np.uint64)), True))
+        elif isinstance(k, int | np.integer) and _INT64[0] <= k < _INT64[1]:
+            arrays.append((_scalar_key(k), False))
+        else:
             return None
     if n == -1:
         return None  # integers only: a 0-d draw, for the general path
     if n == -2:
         n = 1
     args: list = []
-    for k in keys:
-        if type(k) is np.ndarray:
-            args += [_read_only(k.view(np.uint64)), 1 if k.shape[0] == n else 0]
-        else:
-            args += [_read_only(np.array([k], np.int64).view(np.uint64)), 0]
+    for a, is_array in arrays:
+        args += [a, 1 if is_array and a.shape[0] == n else 0]
     while len(args) < 2 * _COMPILED_KEYS:
         args += [_NO_KEY, 0]
     return n, args
+
+
 _NO_BITS = np.empty(0, np.uint64)
 _NO_UNIT = np.empty(0, np.float64)
 
